@@ -1,0 +1,49 @@
+# The README's two commands: `make demo` (the main job) and `make test` (the whole suite in both environments).
+# Each does all set-up from a bare machine with Python >= 3.11: it creates the virtual environments, installs
+# qbhw into them, and runs.
+#   .venv        default environment: current qiskit 2.x, qiskit-aer, qutip  (pip install -e .[dev])
+#   .venv-pulse  pulse environment:   qiskit-dynamics 0.6.0, which pins qiskit 1.3.0  (pip install -e .[dev,pulse])
+
+PYTHON ?= python3
+VENV ?= .venv
+VENV_PULSE ?= .venv-pulse
+PYTEST_ARGS ?=
+# two workers: the machine has two cores
+WORKERS ?= 2
+
+.PHONY: demo test test-default test-pulse env env-pulse clean
+
+demo: $(VENV)/.installed
+	@$(VENV)/bin/qbhw ideal charger --omega-b 1 --omega-c 1 --j1 1 --j2 0.5 --time 0.3
+	@echo
+	@$(VENV)/bin/qbhw ideal thermal-gradient --omega-a 2 --omega-s 1 --t-a 2 --t-s 0.1 --gamma 0.01 --g 0.05
+	@echo
+	@$(VENV)/bin/qbhw ideal thermal-gradient --omega-a 2 --omega-s 1 --t-a 2 --t-s 0.1 --gamma 0.01 --g 0.05 --cycle-time 10
+
+test: test-default test-pulse
+
+test-default: $(VENV)/.installed
+	QBHW_ENV=default $(VENV)/bin/python -m pytest -n $(WORKERS) $(PYTEST_ARGS)
+
+test-pulse: $(VENV_PULSE)/.installed
+	QBHW_ENV=pulse $(VENV_PULSE)/bin/python -m pytest -n $(WORKERS) $(PYTEST_ARGS)
+
+env: $(VENV)/.installed
+env-pulse: $(VENV_PULSE)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qbhw needs Python >= 3.11; run make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -e ".[dev]"
+	@touch $@
+
+$(VENV_PULSE)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qbhw needs Python >= 3.11; run make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV_PULSE)
+	$(VENV_PULSE)/bin/python -m pip install -q --upgrade pip
+	$(VENV_PULSE)/bin/python -m pip install -q -e ".[dev,pulse]"
+	@touch $@
+
+clean:
+	rm -rf $(VENV) $(VENV_PULSE) build *.egg-info .pytest_cache

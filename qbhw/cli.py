@@ -1,0 +1,236 @@
+"""The ``qbhw`` command line (design.md section 3).
+
+Physics flags are in units of the model's reference frequency (hbar = k_B = 1). ``--json`` prints one JSON object
+to stdout; warnings go to stderr. Bad input gives one line ``qbhw: error: ...`` naming the flag and what is allowed,
+and exit status 2, with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from qbhw import __version__
+from qbhw.errors import ParameterError, QbhwError
+from qbhw.report import table, to_json
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line and exit with status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"qbhw: error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A command-line flag; ``dest`` is the parameter field it sets (``--omega-b`` -> ``omega_b``)."""
+
+    name: str
+    type: Callable[[str], Any]
+    help: str
+    default: Any = None
+    choices: tuple[str, ...] | None = None
+    required: bool = False
+
+    @property
+    def dest(self) -> str:
+        return self.name.lstrip("-").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command computed: a title, values keyed like the JSON output, and warnings."""
+
+    title: str
+    values: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IdealCommand:
+    name: str
+    help: str
+    flags: tuple[Flag, ...]
+    run: Callable[[argparse.Namespace], Outcome]
+    params_type: Callable[[], type] | None = None  # lazily imported parameter dataclass, for flag defaults
+    epilog: str = ""
+    extra: tuple[Flag, ...] = field(default=())
+
+
+def _params(params_type: type, args: argparse.Namespace) -> Any:
+    """Build a parameter dataclass from the flags that match its fields (None means: the dataclass default)."""
+    names = {f.name for f in dataclasses.fields(params_type)}
+    given = {k: v for k, v in vars(args).items() if k in names and v is not None}
+    return params_type(**given)
+
+
+def _scalars(result: Any, keys: Sequence[str]) -> dict[str, Any]:
+    return {k: getattr(result, k) for k in keys}
+
+
+# --------------------------------------------------------------------------------------------------- charger
+
+_CHARGER_KEYS = (
+    "energy", "ergotropy", "capacity", "purity", "concurrence", "steering", "chsh", "coherence_l1",
+    "imaginarity", "texture_battery", "texture_global", "residual_capacity", "battery_excitation",
+)
+
+
+def _run_charger(args: argparse.Namespace) -> Outcome:
+    from qbhw.models import charger
+
+    params = _params(charger.ChargerParams, args)
+    result = charger.evolve(params, args.time)
+    values = {"model": "charger", "parameters": dataclasses.asdict(params), "time": result.time}
+    values |= _scalars(result, _CHARGER_KEYS)
+    return Outcome(f"charger-battery spins at t = {result.time:g} (battery b, from |0>_b|1>_c)", values)
+
+
+# ----------------------------------------------------------------------------------------- thermal gradient
+
+
+def _run_thermal_gradient(args: argparse.Namespace) -> Outcome:
+    from qbhw.models import thermal_gradient as tg
+
+    params = _params(tg.ThermalGradientParams, args)
+    if args.time is not None and args.cycle_time is not None:
+        raise ParameterError("time", "omitted when --cycle-time is given (choose one of them)", args.time)
+    values: dict[str, Any] = {"model": "thermal-gradient", "parameters": dataclasses.asdict(params)}
+    warnings: tuple[str, ...] = ()
+    if args.cycle_time is not None:
+        result = tg.limit_cycle(params, args.cycle_time)
+        values["cycle_time"] = result.cycle_time
+        values |= _scalars(result, ("work", "heat", "power", "efficiency", "ergotropy", "energy", "purity"))
+        warnings = tuple(result.warnings)
+        title = f"two-stroke limit cycle, charging time {result.cycle_time:g}"
+    elif args.time is not None:
+        result = tg.state_at(params, args.time)
+        values["time"] = result.time
+        values |= _scalars(result, ("energy", "ergotropy", "capacity", "purity"))
+        title = f"charging from the ground state of H, t = {result.time:g}"
+    else:
+        result = tg.ness(params)
+        values |= _scalars(result, ("energy", "ergotropy", "capacity", "purity"))
+        title = "non-equilibrium steady state"
+    values["master_equation"] = params.master_equation
+    values["warnings"] = list(warnings)
+    return Outcome(f"thermal-gradient battery: {title} ({params.master_equation} master equation)", values, warnings)
+
+
+IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
+    IdealCommand(
+        name="charger",
+        help="charger-battery spins: battery capacity against quantum resources (physics.md section 2)",
+        flags=(
+            Flag("--omega-b", float, "battery frequency, > 0"),
+            Flag("--omega-c", float, "charger frequency, > 0"),
+            Flag("--j1", float, "flip-flop coupling J1, finite"),
+            Flag("--j2", float, "Ising coupling J2, finite"),
+            Flag("--time", float, "evolution time from |0>_b|1>_c, >= 0", default=0.3),
+        ),
+        run=_run_charger,
+        params_type=lambda: __import__("qbhw.models.charger", fromlist=["x"]).ChargerParams,
+    ),
+    IdealCommand(
+        name="thermal-gradient",
+        help="two qubits between a hot and a cold bath: NESS, charging, two-stroke cycle (physics.md section 1)",
+        flags=(
+            Flag("--omega-a", float, "hot-side qubit frequency, > 0"),
+            Flag("--omega-s", float, "cold-side qubit frequency, > 0"),
+            Flag("--t-a", float, "hot-bath temperature, >= 0"),
+            Flag("--t-s", float, "cold-bath temperature, >= 0"),
+            Flag("--gamma", float, "system-bath rate (flat spectral density), > 0"),
+            Flag("--g", float, "qubit-qubit exchange coupling, >= 0"),
+            Flag("--master-equation", str, "global (thermodynamically consistent) or local",
+                 choices=("global", "local")),
+            Flag("--time", float, "charging time from the ground state of H, >= 0 (default: the NESS)"),
+            Flag("--cycle-time", float, "charging time of the two-stroke limit cycle, > 0"),
+        ),
+        run=_run_thermal_gradient,
+        params_type=lambda: __import__("qbhw.models.thermal_gradient", fromlist=["x"]).ThermalGradientParams,
+    ),
+)
+
+
+# ----------------------------------------------------------------------------------------------- the parser
+
+
+def _defaults(command: IdealCommand) -> dict[str, Any]:
+    if command.params_type is None:
+        return {}
+    try:
+        params_type = command.params_type()
+    except ImportError:  # a model not built yet must not break the others' --help
+        return {}
+    return {f.name: f.default for f in dataclasses.fields(params_type) if f.default is not dataclasses.MISSING}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="qbhw", description="Quantum batteries from the literature onto quantum hardware.")
+    parser.add_argument("--version", action="version", version=f"qbhw {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    ideal = commands.add_parser("ideal", help="exact ideal physics of a battery model")
+    models = ideal.add_subparsers(dest="model", metavar="MODEL", parser_class=_Parser)
+    models.required = True
+    for command in IDEAL_COMMANDS:
+        defaults = _defaults(command)
+        sub = models.add_parser(command.name, help=command.help, description=command.help)
+        for flag in command.flags:
+            default = flag.default
+            shown = defaults.get(flag.dest, default)
+            help_text = flag.help + (f" (default {shown})" if shown is not None else "")
+            sub.add_argument(flag.name, dest=flag.dest, type=flag.type, default=default, choices=flag.choices,
+                             help=help_text, metavar=None if flag.choices else flag.dest.upper())
+        sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+        sub.set_defaults(_run=command.run)
+    return parser
+
+
+def _flag_name(parameter: str) -> str:
+    return "--" + parameter.replace("_", "-")
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"qbhw: error: {message}\n")
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        outcome = args._run(args)
+    except ParameterError as exc:
+        return _fail(f"{_flag_name(exc.parameter)} must be {exc.allowed} (got {exc.got!r})")
+    except QbhwError as exc:
+        return _fail(str(exc))
+    for warning in outcome.warnings:
+        sys.stderr.write(f"qbhw: warning: {warning}\n")
+    if args.json:
+        sys.stdout.write(to_json(outcome.values) + "\n")
+    else:
+        rows = [(k, v) for k, v in outcome.values.items() if k not in ("parameters", "model", "warnings")]
+        rows = [(k, v) for k, v in rows if not (isinstance(v, float) and math.isnan(v))]
+        params = outcome.values.get("parameters", {})
+        header = ", ".join(f"{k}={v}" for k, v in params.items())
+        sys.stdout.write(table(rows, title=outcome.title) + f"\n(parameters: {header})\n")
+    return 0
+
+
+def entry() -> None:  # pragma: no cover - console-script shim
+    raise SystemExit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
