@@ -87,3 +87,60 @@ def test_console_script_is_installed():
     done = subprocess.run([exe, "ideal", "charger", "--omega-b", "-1"], capture_output=True, text=True)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+
+
+TG = ["ideal", "thermal-gradient", "--omega-a", "2", "--omega-s", "1", "--t-a", "2", "--t-s", "0.1",
+      "--gamma", "0.01"]
+
+
+def test_thermal_gradient_ness_json(capsys):
+    data = run_json(capsys, *TG, "--g", "0")
+    assert {"energy", "ergotropy", "capacity", "purity", "master_equation"} <= set(data)
+    # physics.md 1.2: W_NESS(g -> 0) = (omega_a - omega_s)(P_A - P_S) = 0.2688960235
+    assert data["ergotropy"] == pytest.approx(0.2688960235, abs=1e-9)
+    assert data["master_equation"] == "global" and data["warnings"] == []
+
+
+def test_thermal_gradient_cycle_json_matches_closed_form(capsys):
+    data = run_json(capsys, *TG, "--g", "0", "--cycle-time", "1000")
+    assert {"work", "heat", "power", "efficiency"} <= set(data)
+    # physics.md 1.2 limit-cycle table, tau = 1000 (Q_A = 2 W: the table's 5.3776765483e-1 is a typo)
+    assert data["work"] == pytest.approx(2.6888382661e-1, rel=1e-9)
+    assert data["heat"] == pytest.approx(2 * 2.6888382661e-1, rel=1e-9)
+    assert data["efficiency"] == pytest.approx(0.5, abs=1e-12)
+    assert data["power"] == pytest.approx(2.6888382661e-1 / 1000, rel=1e-9)
+
+
+def test_thermal_gradient_charging_time(capsys):
+    data = run_json(capsys, *TG, "--g", "0.05", "--time", "0")
+    # at t = 0 the battery is in the ground state of H: no energy, no ergotropy, pure
+    assert data["energy"] == pytest.approx(0.0, abs=1e-12)
+    assert data["ergotropy"] == pytest.approx(0.0, abs=1e-12)
+    assert data["purity"] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_local_master_equation_efficiency_carries_the_warning(capsys):
+    status, out, err = run(capsys, *TG, "--g", "0.05", "--master-equation", "local", "--cycle-time", "1", "--json")
+    assert status == 0
+    data = json.loads(out)
+    assert data["master_equation"] == "local"
+    assert any("thermodynamically inconsistent" in w for w in data["warnings"])
+    assert "qbhw: warning:" in err and "thermodynamically inconsistent" in err
+
+
+@pytest.mark.parametrize(
+    "extra, needles",
+    [
+        (["--gamma", "0"], ["--gamma", "> 0"]),
+        (["--t-a", "-1"], ["--t-a", ">= 0"]),
+        (["--omega-s", "inf"], ["--omega-s", "finite"]),
+        (["--g", "-0.1"], ["--g", ">= 0"]),
+        (["--g", "3"], ["--g", "global master equation"]),
+        (["--master-equation", "redfield"], ["--master-equation", "invalid choice"]),
+        (["--cycle-time", "0"], ["--cycle-time", "> 0"]),
+        (["--time", "1", "--cycle-time", "1"], ["--time", "--cycle-time"]),
+    ],
+)
+def test_thermal_gradient_bad_input(capsys, extra, needles):
+    status, out, err = run(capsys, *TG, *extra)
+    assert_usage_error(status, out, err, *needles)

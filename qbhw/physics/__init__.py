@@ -1,5 +1,6 @@
 """Pure numpy/scipy physics: operators, thermal factors, Lindblad tools, thermodynamics, quantum resources."""
 
+from qbhw.physics.bohr import bohr_components
 from qbhw.physics.lindblad import (
     dissipator,
     evolve,
@@ -40,7 +41,7 @@ from qbhw.physics.thermodynamics import (
 )
 
 __all__ = [
-    "active_energy", "bloch_vector", "boltzmann_ratio", "bose_einstein", "capacity", "capacity_from_spectra",
+    "active_energy", "bloch_vector", "bohr_components", "boltzmann_ratio", "bose_einstein", "capacity", "capacity_from_spectra",
     "chsh", "coherence_l1", "coherent_ergotropy", "concurrence", "correlation_matrix", "dephase", "dissipator",
     "dm", "embed", "energy", "ergotropy", "evolve", "excited_population", "extraction_unitary", "fixed_point",
     "gibbs_state", "imaginarity_l1", "incoherent_ergotropy", "integrated_evolution", "kron", "liouvillian",

@@ -75,15 +75,47 @@ def passive_state(rho: np.ndarray, hamiltonian: np.ndarray) -> np.ndarray:
     return (evecs * r) @ evecs.conj().T
 
 
-def extraction_unitary(rho: np.ndarray, hamiltonian: np.ndarray) -> np.ndarray:
+def _fix_phases(vecs: np.ndarray, tol: float) -> np.ndarray:
+    """Scale each column so that its largest-modulus component (lowest index among near-ties) is real > 0."""
+    out = np.array(vecs, dtype=complex)
+    for k in range(out.shape[1]):
+        mags = np.abs(out[:, k])
+        lead = int(np.flatnonzero(mags >= (1.0 - tol) * mags.max())[0])
+        out[:, k] *= np.conj(out[lead, k]) / mags[lead]
+    return out
+
+
+def extraction_unitary(rho: np.ndarray, hamiltonian: np.ndarray, tol: float = 1e-9) -> np.ndarray:
     """U* = sum_k |e_k(asc)><r_k(desc)|: maps the eigenvectors of rho onto those of H, in matching order.
 
-    U* rho U*^dagger is the passive state and Tr[rho H] - Tr[U* rho U*^dagger H] is the ergotropy. Where rho or
-    H is degenerate, U* is one of several optimal unitaries; all give the same ergotropy.
+    U* rho U*^dagger is the passive state and Tr[rho H] - Tr[U* rho U*^dagger H] is the ergotropy. U* is not
+    unique: every eigenvector carries a free phase, and any basis of a degenerate eigenspace of rho will do. All
+    choices are optimal for rho but act differently on OTHER states (a limit cycle applies U* of the steady state
+    to the state at the end of charging), and LAPACK may return any of them. The choice here is reproducible:
+
+    * ties in the spectrum of rho (within ``tol``): the tied subspace is spanned by the eigenvectors of H
+      projected onto it, in ascending energy (the limit of lifting the tie in favour of the lower energy);
+    * phases: every eigenvector of rho and of H is scaled so that its largest-modulus component is real > 0.
+
+    A degenerate eigenspace of H keeps the basis numpy.linalg.eigh returns (no energy depends on it).
     """
-    _, rvecs = np.linalg.eigh(_hermitian(rho))
-    _, evecs = np.linalg.eigh(_hermitian(hamiltonian))
-    return evecs @ rvecs[:, ::-1].conj().T
+    r = _hermitian(rho)
+    h = _hermitian(hamiltonian)
+    pops, rvecs = np.linalg.eigh(r)
+    pops, rvecs = pops[::-1], rvecs[:, ::-1]  # descending populations
+    ordered = []
+    start = 0
+    for k in range(1, len(pops) + 1):
+        if k == len(pops) or pops[start] - pops[k] > tol:
+            block = rvecs[:, start:k]
+            if k - start > 1:
+                _, rot = np.linalg.eigh(block.conj().T @ h @ block)  # ascending energy inside the tie
+                block = block @ rot
+            ordered.append(block)
+            start = k
+    rvecs = _fix_phases(np.hstack(ordered), tol)
+    _, evecs = np.linalg.eigh(h)
+    return _fix_phases(evecs, tol) @ rvecs.conj().T
 
 
 def energy_levels(hamiltonian: np.ndarray, tol: float = 1e-9) -> list[tuple[float, np.ndarray]]:
