@@ -127,6 +127,26 @@ def _run_thermal_gradient(args: argparse.Namespace) -> Outcome:
     return Outcome(f"thermal-gradient battery: {title} ({params.master_equation} master equation)", values, warnings)
 
 
+# ---------------------------------------------------------------------------------------------- collective
+
+
+def _run_collective(args: argparse.Namespace) -> Outcome:
+    from qbhw.models import collective
+
+    params = _params(collective.CollectiveParams, args)
+    if args.time is None:
+        result = collective.steady_state(params)
+        title = "steady state from |g...g>"
+    else:
+        result = collective.state_at(params, args.time)
+        title = f"state at t = {result.time:g} from |g...g>"
+    values: dict[str, Any] = {"model": "collective", "parameters": dataclasses.asdict(params)}
+    if args.time is not None:
+        values["time"] = result.time
+    values |= _scalars(result, ("energy", "ergotropy", "capacity", "purity"))
+    return Outcome(f"collective-dissipation battery, N = {params.n}: {title}", values)
+
+
 IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
     IdealCommand(
         name="charger",
@@ -158,6 +178,21 @@ IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
         ),
         run=_run_thermal_gradient,
         params_type=lambda: __import__("qbhw.models.thermal_gradient", fromlist=["x"]).ThermalGradientParams,
+    ),
+    IdealCommand(
+        name="collective",
+        help="N cells collectively coupled to a thermal bath, optional local channels (physics.md section 3)",
+        flags=(
+            Flag("--n", int, "number of cells N, integer >= 1", required=True),
+            Flag("--temperature", float, "temperature of the collective bath, >= 0", required=True),
+            Flag("--gamma", float, "collective rate, >= 0"),
+            Flag("--gamma-local", float, "local emission/absorption rate per cell, >= 0"),
+            Flag("--local-temperature", float, "temperature of the local channels, >= 0"),
+            Flag("--dephasing", float, "local pure-dephasing rate per cell, >= 0"),
+            Flag("--time", float, "evolution time from |g...g>, >= 0 (default: the steady state)"),
+        ),
+        run=_run_collective,
+        params_type=lambda: __import__("qbhw.models.collective", fromlist=["x"]).CollectiveParams,
     ),
 )
 
@@ -191,7 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
             shown = defaults.get(flag.dest, default)
             help_text = flag.help + (f" (default {shown})" if shown is not None else "")
             sub.add_argument(flag.name, dest=flag.dest, type=flag.type, default=default, choices=flag.choices,
-                             help=help_text, metavar=None if flag.choices else flag.dest.upper())
+                             help=help_text, metavar=None if flag.choices else flag.dest.upper(),
+                             required=flag.required)
         sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
         sub.set_defaults(_run=command.run)
     return parser

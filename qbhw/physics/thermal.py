@@ -13,7 +13,9 @@ def bose_einstein(omega: float, temperature: float) -> float:
     temperature = _validate.nonnegative("temperature", temperature)
     if temperature == 0.0:
         return 0.0
-    return float(1.0 / np.expm1(omega / temperature))
+    x = omega / temperature
+    # e^{-x} / (1 - e^{-x}): no overflow for large x (e^{-x} underflows quietly to 0), exact for small x
+    return float(np.exp(-x) / -np.expm1(-x))
 
 
 def excited_population(omega: float, temperature: float) -> float:
