@@ -1,7 +1,7 @@
 # The README's two commands: `make demo` (the main job) and `make test` (the whole suite in both environments).
 # Each does all set-up from a bare machine with Python >= 3.11: it creates the virtual environments, installs
 # qbhw into them, and runs.
-#   .venv        default environment: current qiskit 2.x, qiskit-aer, qutip  (pip install -e .[dev])
+#   .venv        default environment: current qiskit 2.x, qiskit-aer, qutip, qiskit-ibm-runtime  (pip install -e .[dev,ibm])
 #   .venv-pulse  pulse environment:   qiskit-dynamics 0.6.0, which pins qiskit 1.3.0  (pip install -e .[dev,pulse])
 
 PYTHON ?= python3
@@ -35,7 +35,7 @@ $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qbhw needs Python >= 3.11; run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e ".[dev]"
+	$(VENV)/bin/python -m pip install -q -e ".[dev,ibm]"
 	@touch $@
 
 $(VENV_PULSE)/.installed: pyproject.toml

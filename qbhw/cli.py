@@ -54,6 +54,7 @@ class Outcome:
     title: str
     values: dict[str, Any]
     warnings: tuple[str, ...] = ()
+    rows: list[tuple[str, Any]] | None = None  # the table to print, when it is not the values themselves
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,45 @@ IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
 )
 
 
+# ------------------------------------------------------------------------------------------------- devices
+
+
+def _run_devices(args: argparse.Namespace) -> Outcome:
+    from qbhw.hardware import list_device_summaries
+
+    summaries = list_device_summaries()
+    devices = [dataclasses.asdict(s) for s in summaries]
+    return Outcome("device snapshots in calibrations/", {"devices": devices}, rows=_device_rows(summaries))
+
+
+def _device_rows(summaries: Sequence[Any]) -> list[tuple[str, Any]]:
+    rows = []
+    for s in summaries:
+        two_q = "n/a" if s.median_2q_error is None else f"{s.median_2q_error:.2e}"
+        rows.append((
+            s.name + (" (default)" if s.default else ""),
+            f"{s.num_qubits} qubits, {s.num_resonators} resonators; median T1 {s.median_t1_us:.0f} us, "
+            f"T2 {s.median_t2_us:.0f} us, readout error {s.median_readout_error:.2e}, "
+            f"p_excited {s.median_excited_population:.2e}, 2q error {two_q}; {s.source}, {s.date}",
+        ))
+    return rows
+
+
+def _run_devices_import(args: argparse.Namespace) -> Outcome:
+    from pathlib import Path
+
+    from qbhw.hardware import calibrations_dir, import_fake_backend, save_calibration
+
+    cal = import_fake_backend(args.name)
+    out = Path(args.out) if args.out else calibrations_dir() / f"{cal.name}.json"
+    if out.exists() and not args.force:
+        raise QbhwError(f"{out} exists; pass --force to replace it or --out to write elsewhere")
+    path = save_calibration(cal, out)
+    values = {"device": cal.name, "path": str(path), "num_qubits": cal.num_qubits, "source": cal.source,
+              "date": cal.date}
+    return Outcome(f"imported {cal.name}", values)
+
+
 # ----------------------------------------------------------------------------------------------- the parser
 
 
@@ -230,6 +270,20 @@ def build_parser() -> argparse.ArgumentParser:
                              required=flag.required)
         sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
         sub.set_defaults(_run=command.run)
+
+    devices = commands.add_parser("devices", help="list the embedded device snapshots, or import one",
+                                  description="List the device calibration snapshots in calibrations/.")
+    devices.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    devices.set_defaults(_run=_run_devices)
+    device_commands = devices.add_subparsers(dest="devices_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    imp = device_commands.add_parser(
+        "import", help="snapshot a qiskit-ibm-runtime fake backend into calibrations/ (needs the ibm extra)"
+    )
+    imp.add_argument("name", help="fake backend, e.g. FakeTorino, fake_torino or torino")
+    imp.add_argument("--out", help="where to write the JSON (default calibrations/<name>.json)")
+    imp.add_argument("--force", action="store_true", help="replace an existing file")
+    imp.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    imp.set_defaults(_run=_run_devices_import)
     return parser
 
 
@@ -255,12 +309,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"qbhw: warning: {warning}\n")
     if args.json:
         sys.stdout.write(to_json(outcome.values) + "\n")
+    elif outcome.rows is not None:
+        sys.stdout.write(table(outcome.rows, title=outcome.title) + "\n")
     else:
         rows = [(k, v) for k, v in outcome.values.items() if k not in ("parameters", "model", "warnings")]
         rows = [(k, v) for k, v in rows if not (isinstance(v, float) and math.isnan(v))]
-        params = outcome.values.get("parameters", {})
-        header = ", ".join(f"{k}={v}" for k, v in params.items())
-        sys.stdout.write(table(rows, title=outcome.title) + f"\n(parameters: {header})\n")
+        text = table(rows, title=outcome.title)
+        if "parameters" in outcome.values:
+            text += "\n(parameters: " + ", ".join(f"{k}={v}" for k, v in outcome.values["parameters"].items()) + ")"
+        sys.stdout.write(text + "\n")
     return 0
 
 

@@ -144,3 +144,50 @@ def test_local_master_equation_efficiency_carries_the_warning(capsys):
 def test_thermal_gradient_bad_input(capsys, extra, needles):
     status, out, err = run(capsys, *TG, *extra)
     assert_usage_error(status, out, err, *needles)
+
+
+def _has_runtime() -> bool:
+    try:
+        import qiskit_ibm_runtime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_devices_lists_the_embedded_snapshots(capsys):
+    status, out, err = run(capsys, "devices", "--json")
+    assert status == 0, err
+    devices = {d["name"]: d for d in json.loads(out)["devices"]}
+    assert {"fake_torino", "fake_brisbane", "synthetic_cqed"} <= set(devices)
+    assert sum(d["default"] for d in devices.values()) == 1
+    assert devices["synthetic_cqed"]["num_resonators"] > 0
+    for d in devices.values():  # the Heron temperature trap: no device at 50 % excited population
+        assert 0 <= d["median_excited_population"] < 0.1
+    status, out, _ = run(capsys, "devices")
+    assert status == 0 and "fake_torino (default)" in out
+
+
+def test_devices_import_never_overwrites_silently(capsys, tmp_path):
+    target = tmp_path / "torino.json"
+    target.write_text("keep me")
+    status, out, err = run(capsys, "devices", "import", "FakeTorino", "--out", str(target))
+    if _has_runtime():
+        assert_usage_error(status, out, err, "exists", "--force")
+    else:
+        assert_usage_error(status, out, err, "pip install")
+    assert target.read_text() == "keep me"
+
+
+@pytest.mark.skipif(not _has_runtime(), reason="qiskit-ibm-runtime (extra 'ibm') is not installed here")
+def test_devices_import_writes_a_loadable_calibration(capsys, tmp_path):
+    from qbhw.hardware import load_calibration
+
+    target = tmp_path / "manila.json"
+    data = run_json(capsys, "devices", "import", "FakeManilaV2", "--out", str(target))
+    assert data["num_qubits"] == 5
+    assert load_calibration(target).num_qubits == 5
+
+
+def test_devices_import_unknown_backend(capsys):
+    status, out, err = run(capsys, "devices", "import", "FakeNowhere")
+    assert_usage_error(status, out, err, "FakeNowhere" if _has_runtime() else "pip install")
