@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 
 from qbhw.errors import ParameterError
@@ -40,7 +41,10 @@ def in_closed_interval(name: str, value: float, low: float, high: float) -> floa
 
 
 def integer_at_least(name: str, value: int, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+    """An integral number (int, numpy integer, or a float with an integral value) >= low, returned as int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ParameterError(name, f"an integer >= {low}", value)
+    if not isinstance(value, numbers.Integral) and not (math.isfinite(value) and int(value) == value):
         raise ParameterError(name, f"an integer >= {low}", value)
     if value < low:
         raise ParameterError(name, f"an integer >= {low}", value)

@@ -148,6 +148,20 @@ def _run_collective(args: argparse.Namespace) -> Outcome:
     return Outcome(f"collective-dissipation battery, N = {params.n}: {title}", values)
 
 
+# ---------------------------------------------------------------------------------------------- micromaser
+
+
+def _run_micromaser(args: argparse.Namespace) -> Outcome:
+    from qbhw.models import micromaser
+
+    params = _params(micromaser.MicromaserParams, args)
+    result = micromaser.evolve(params)
+    values: dict[str, Any] = {"model": "micromaser", "parameters": dataclasses.asdict(params)}
+    values |= _scalars(result, ("collisions", "cutoff", "energy", "ergotropy", "capacity", "purity",
+                                "mean_photons", "top_level_population"))
+    return Outcome(f"micromaser battery after {result.collisions} collisions (cavity from vacuum)", values)
+
+
 IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
     IdealCommand(
         name="charger",
@@ -194,6 +208,24 @@ IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
         ),
         run=_run_collective,
         params_type=lambda: __import__("qbhw.models.collective", fromlist=["x"]).CollectiveParams,
+    ),
+    IdealCommand(
+        name="micromaser",
+        help="a cavity charged by a stream of atoms through Jaynes-Cummings collisions (physics.md section 4)",
+        flags=(
+            Flag("--g-tau", float, "coupling times interaction time per collision, > 0"),
+            Flag("--p-excited", float, "excited population P of each atom, in [0, 1]"),
+            Flag("--coherence", float, "atomic coherence C (fraction of the pure-state value), in [0, 1]"),
+            Flag("--collisions", int, "number of collisions K, integer >= 0"),
+            Flag("--cutoff", int, "Fock cutoff D (default: automatic; the run fails if the top level fills)"),
+            Flag("--cavity-loss", float, "cavity damping kappa*dt between collisions, >= 0"),
+            Flag("--thermal-photons", float, "mean thermal photon number of the cavity's bath, >= 0"),
+            Flag("--coupling", str, "jaynes-cummings (sqrt(n) ladder) or ladder (Geneva quantum walk)",
+                 choices=("jaynes-cummings", "ladder")),
+            Flag("--cutoff-tolerance", float, "largest population allowed in the top Fock level, in (0, 1)"),
+        ),
+        run=_run_micromaser,
+        params_type=lambda: __import__("qbhw.models.micromaser", fromlist=["x"]).MicromaserParams,
     ),
 )
 

@@ -191,3 +191,45 @@ def test_devices_import_writes_a_loadable_calibration(capsys, tmp_path):
 def test_devices_import_unknown_backend(capsys):
     status, out, err = run(capsys, "devices", "import", "FakeNowhere")
     assert_usage_error(status, out, err, "FakeNowhere" if _has_runtime() else "pip install")
+
+
+MM = ["ideal", "micromaser", "--g-tau", "0.993458826580", "--p-excited", "0.5", "--coherence", "1"]
+
+
+def test_micromaser_json_matches_physics_md(capsys):
+    data = run_json(capsys, *MM, "--collisions", "30", "--cutoff", "12")
+    assert {"energy", "ergotropy", "purity", "mean_photons", "top_level_population"} <= set(data)
+    # physics.md 4.3, set M1, (q, c) = (0.5, 1), n = 30 (printed to 10 digits)
+    assert data["energy"] == pytest.approx(2.1674396402, abs=1e-9)
+    assert data["ergotropy"] == pytest.approx(2.1670200482, abs=1e-9)
+    assert data["purity"] == pytest.approx(0.9993216395, abs=1e-9)
+    assert data["mean_photons"] == data["energy"]  # omega = 1
+    assert data["top_level_population"] < 1e-20  # physics.md: the top levels stay empty to ~1e-31
+
+
+def test_micromaser_incoherent_half_excited_is_passive(capsys):
+    # negative control (physics.md 4.2): q = 1/2, c = 0 under exact trapping tends to the maximally mixed state on
+    # {0..N_tr}; after 2000 collisions the ergotropy is already ~0
+    data = run_json(capsys, *MM[:-1], "0", "--collisions", "2000", "--cutoff", "12")
+    assert data["ergotropy"] == pytest.approx(0.0, abs=1e-6)
+    assert data["energy"] == pytest.approx(4.5, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    "extra, needles",
+    [
+        (["--p-excited", "1.5"], ["--p-excited", "[0, 1]"]),
+        (["--coherence", "-0.1"], ["--coherence", "[0, 1]"]),
+        (["--g-tau", "0"], ["--g-tau", "> 0"]),
+        (["--collisions", "-1"], ["--collisions", ">= 0"]),
+        (["--cavity-loss", "-1"], ["--cavity-loss", ">= 0"]),
+        (["--thermal-photons", "nan"], ["--thermal-photons"]),
+        (["--coupling", "rabi"], ["--coupling", "invalid choice"]),
+        # fully excited incoherent atoms at a non-trapping g*tau climb the ladder: a cutoff of 10 overflows
+        (["--g-tau", "1.0", "--p-excited", "1", "--coherence", "0", "--collisions", "1000", "--cutoff", "10"],
+         ["--cutoff", "raise --cutoff"]),
+    ],
+)
+def test_micromaser_bad_input(capsys, extra, needles):
+    status, out, err = run(capsys, *MM, *extra)
+    assert_usage_error(status, out, err, *needles)

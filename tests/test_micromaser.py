@@ -1,0 +1,390 @@
+"""Micromaser battery (qbhw.models.micromaser) against physics.md section 4 and an independent QuTiP stepping.
+
+Conventions: cavity first, atom second (big-endian); atom basis index 0 = |g>, 1 = |e>; P = p_excited = 1 - q.
+QuTiP's sigmap() is |0><1| (QuTiP treats basis 0 as "up"), so in qbhw's basis s+ = |e><g| is qutip.sigmam().
+Tolerances: 1e-12 for closed forms evaluated on a handful of D x D matrices (rounding of O(1) numbers); 1e-9 for
+the ten-digit reference values of physics.md (their printed precision); 1e-10 against QuTiP over ~20 collisions
+(the brief's bound; the observed differences are ~1e-15).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import qutip as qt
+
+from qbhw.errors import ParameterError
+from qbhw.models import micromaser as mm
+from qbhw.physics import thermodynamics as thermo
+
+G_TAU_M1 = 0.993458826580  # pi / sqrt(10) to 12 digits: N_tr = 9 (physics.md set M1)
+W_COTANGENT_M1 = 2.1653461294  # E = W of the cotangent state, q = 1/2
+
+
+def params(**kw) -> mm.MicromaserParams:
+    base = dict(g_tau=G_TAU_M1, p_excited=0.5, coherence=1.0, collisions=30, cutoff=12)
+    base.update(kw)
+    return mm.MicromaserParams(**base)
+
+
+# ------------------------------------------------------------------------------------------ closed forms
+
+
+def test_one_collision_closed_forms(rng):
+    """rho_1, E_1 = P sin^2(g tau), W_1 = (1/2)[sqrt(z^2 + 4 C^2 q P sin^2) - z], z = 1 - 2 P sin^2 (physics.md 4.1)."""
+    for _ in range(6):
+        p, c, th = rng.random(), rng.random(), 0.1 + 3.0 * rng.random()
+        q, s2 = 1.0 - p, math.sin(th) ** 2
+        r = mm.evolve(params(g_tau=th, p_excited=p, coherence=c, collisions=1, cutoff=4))
+        x = c * math.sqrt(q * p) * math.sin(th)
+        rho1 = np.array([[q + p * math.cos(th) ** 2, 1j * x], [-1j * x, p * s2]])
+        np.testing.assert_allclose(r.state[:2, :2], rho1, atol=1e-12)
+        assert np.max(np.abs(r.state[2:, :])) < 1e-15 and np.max(np.abs(r.state[:, 2:])) < 1e-15
+        z = 1.0 - 2.0 * p * s2
+        assert r.energy == pytest.approx(p * s2, abs=1e-12)
+        assert r.mean_photons == r.energy
+        assert r.ergotropy == pytest.approx(0.5 * (math.sqrt(z * z + 4 * c * c * q * p * s2) - z), abs=1e-12)
+        assert r.purity == pytest.approx(float(np.real(np.trace(rho1 @ rho1))), abs=1e-12)
+
+
+M1_TABLE = {  # physics.md 4.3, (q, c) = (0.5, 1): n -> (E, W, purity)
+    1: (0.3510539552, 0.2957020204, 0.8954238037),
+    10: (2.1003528176, 2.0889490440, 0.9868883917),
+    30: (2.1674396402, 2.1670200482, 0.9993216395),
+    100: (2.1653462330, 2.1653462124, 0.9999999663),
+    1000: (2.1653461294, 2.1653461294, 1.0000000000),
+}
+
+
+@pytest.mark.parametrize("n", sorted(M1_TABLE))
+def test_m1_reference_table(n):
+    e, w, purity = M1_TABLE[n]
+    r = mm.evolve(params(collisions=n))
+    assert r.cutoff == 12
+    assert (r.energy, r.ergotropy, r.purity) == pytest.approx((e, w, purity), abs=1e-9)
+    assert r.top_level_population < 1e-20  # the trap keeps levels 10, 11 empty
+
+
+def test_m1_trajectory_matches_table():
+    tr = mm.trajectory(params(collisions=1000), collisions=sorted(M1_TABLE))
+    for k, n in enumerate(tr.collisions):
+        assert (tr.energy[k], tr.ergotropy[k], tr.purity[k]) == pytest.approx(M1_TABLE[int(n)], abs=1e-9)
+
+
+def test_trapping_photon_number():
+    assert mm.trapping_photon_number(G_TAU_M1) == 9
+    assert mm.trapping_photon_number(math.pi / 2) == 3
+    assert mm.trapping_photon_number(3 * math.pi / math.sqrt(8)) == 7  # k = 3
+    assert mm.trapping_photon_number(math.pi * math.sqrt(2)) == 1  # sqrt(2) pi sqrt(2) = 2 pi
+    assert mm.trapping_photon_number(1.0) is None
+    assert mm.trapping_photon_number(G_TAU_M1 + 1e-6) is None
+    assert mm.trapping_photon_number(math.pi, coupling="ladder") == 0
+    assert mm.trapping_photon_number(1.0, coupling="ladder") is None
+
+
+def test_cotangent_fixed_point_m1():
+    psi = mm.cotangent_state(G_TAU_M1, 0.5, cutoff=12)
+    rho = np.outer(psi, psi.conj())
+    h = np.diag(np.arange(12.0))
+    assert np.linalg.norm(psi) == pytest.approx(1.0, abs=1e-14)
+    assert np.max(np.abs(psi[10:])) == 0.0
+    assert thermo.energy(rho, h) == pytest.approx(W_COTANGENT_M1, abs=1e-9)
+    assert thermo.ergotropy(rho, h) == pytest.approx(W_COTANGENT_M1, abs=1e-9)
+    # exactly stationary under one collision (rounding only) ...
+    one = mm.evolve(params(collisions=1), initial_state=psi)
+    np.testing.assert_allclose(one.state, rho, atol=1e-14)
+    # ... and the state reached from the vacuum (M1, n = 1000)
+    far = mm.evolve(params(collisions=1000))
+    np.testing.assert_allclose(far.state, rho, atol=1e-9)
+    np.testing.assert_allclose(mm.fixed_point(params()), rho, atol=1e-15)
+
+
+@pytest.mark.parametrize("k, n_tr", [(1, 9), (1, 4), (3, 7)])
+def test_cotangent_state_is_stationary(rng, k, n_tr):
+    g_tau = k * math.pi / math.sqrt(n_tr + 1)
+    for p in (rng.random(), rng.random(), 1.0):
+        psi = mm.cotangent_state(g_tau, p, cutoff=n_tr + 3)
+        one = mm.evolve(params(g_tau=g_tau, p_excited=p, collisions=1, cutoff=n_tr + 3), initial_state=psi)
+        np.testing.assert_allclose(one.state, np.outer(psi, psi.conj()), atol=1e-14)
+        assert one.purity == pytest.approx(1.0, abs=1e-13)
+        assert one.ergotropy == pytest.approx(one.energy, abs=1e-12)  # pure: W = E
+
+
+def test_cotangent_state_needs_odd_trapping():
+    with pytest.raises(ParameterError) as err:
+        mm.cotangent_state(2 * math.pi / math.sqrt(5), 0.5)  # k = 2: no pure product fixed point
+    assert err.value.parameter == "g_tau"
+    with pytest.raises(ParameterError):
+        mm.cotangent_state(1.0, 0.5)  # not a trapping value
+    assert mm.fixed_point(params(g_tau=2 * math.pi / math.sqrt(5))) is None
+    assert mm.fixed_point(params(g_tau=1.0)) is None
+
+
+def test_geometric_fixed_point_half_is_passive():
+    """q = 1/2, C = 0: maximally mixed on {0 ... N_tr}: E = N_tr/2, W = 0 (negative control), reached from vacuum."""
+    rho = mm.geometric_state(G_TAU_M1, 0.5, cutoff=12)
+    np.testing.assert_allclose(np.diag(rho)[:10].real, 0.1, atol=1e-15)
+    far = mm.evolve(params(coherence=0.0, collisions=5000))
+    np.testing.assert_allclose(far.state, rho, atol=1e-10)
+    assert far.energy == pytest.approx(4.5, abs=1e-10)
+    assert far.ergotropy == pytest.approx(0.0, abs=1e-10)
+    assert far.ergotropy >= -1e-12
+
+
+@pytest.mark.parametrize("p", [0.3, 0.7])
+def test_geometric_fixed_point(p):
+    """p_n ~ (P/(1-P))^n on {0 ... N_tr}; W > 0 iff P > 1/2 (population inversion)."""
+    n_tr, g_tau = 4, math.pi / math.sqrt(5)
+    rho = mm.geometric_state(g_tau, p, cutoff=n_tr + 2)
+    expected = (p / (1 - p)) ** np.arange(n_tr + 1)
+    np.testing.assert_allclose(np.diag(rho)[: n_tr + 1].real, expected / expected.sum(), atol=1e-15)
+    one = mm.evolve(params(g_tau=g_tau, p_excited=p, coherence=0.0, collisions=1, cutoff=n_tr + 2),
+                    initial_state=rho)
+    np.testing.assert_allclose(one.state, rho, atol=1e-15)
+    far = mm.evolve(params(g_tau=g_tau, p_excited=p, coherence=0.0, collisions=20000, cutoff=n_tr + 2))
+    np.testing.assert_allclose(far.state, rho, atol=1e-10)
+    assert (far.ergotropy > 1e-3) == (p > 0.5)
+
+
+def test_support_never_exceeds_trapping_number():
+    """Under exact trapping (here to 1e-15) and from the vacuum, levels above N_tr stay empty for any (P, C)."""
+    g_tau = math.pi / math.sqrt(7)  # N_tr = 6
+    tr = mm.trajectory(params(g_tau=g_tau, p_excited=0.8, coherence=0.6, cutoff=12, collisions=3000))
+    assert tr.photon_distribution.shape[1] == 12
+    # sin^2(g tau sqrt 7) ~ 1e-32 per collision is all that can leak
+    assert np.max(tr.photon_distribution[:, 7:]) < 1e-25
+    assert tr.max_top_level_population < 1e-25
+
+
+def test_trace_and_hermiticity_are_conserved_with_loss():
+    tr = mm.trajectory(params(g_tau=1.3, p_excited=0.7, coherence=0.8, cutoff=30, cavity_loss=0.05,
+                              thermal_photons=0.4, collisions=2000))
+    np.testing.assert_allclose(tr.photon_distribution.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(tr.final_state, tr.final_state.conj().T, atol=1e-15)
+    assert np.linalg.eigvalsh(tr.final_state)[0] > -1e-12
+    assert np.all(tr.ergotropy <= tr.capacity + 1e-12) and np.all(tr.ergotropy >= -1e-12)
+
+
+# ----------------------------------------------------------------------------------------- against QuTiP
+
+
+def _qutip_steps(p: mm.MicromaserParams, collisions: int, rho0: np.ndarray | None = None) -> list[np.ndarray]:
+    """rho_K with QuTiP: U from expm, ptrace(U (rho x rho_Q) U^dag), and exp(L) of the damping between collisions."""
+    d = p.cutoff
+    if p.coupling == "jaynes-cummings":
+        b = qt.destroy(d)
+    else:
+        b = qt.Qobj(np.diag(np.ones(d - 1), 1))
+    s_plus = qt.sigmam()  # |e><g| with qbhw's |g> = basis 0
+    u = (-1j * p.g_tau * (qt.tensor(b, s_plus) + qt.tensor(b.dag(), s_plus.dag()))).expm()
+    x = p.coherence * math.sqrt(p.p_excited * (1 - p.p_excited))
+    rho_q = qt.Qobj(np.array([[1 - p.p_excited, x], [x, p.p_excited]]))
+    lam = None
+    if p.cavity_loss > 0:
+        c_ops = [math.sqrt(p.cavity_loss * (p.thermal_photons + 1)) * b]
+        if p.thermal_photons > 0:
+            c_ops.append(math.sqrt(p.cavity_loss * p.thermal_photons) * b.dag())
+        lam = qt.liouvillian(None, c_ops).expm()  # one free interval of unit length, rates kappa dt
+    rho = qt.fock_dm(d, 0) if rho0 is None else qt.Qobj(rho0)
+    out = [rho.full()]
+    for k in range(collisions):
+        if k > 0 and lam is not None:
+            rho = qt.vector_to_operator(lam * qt.operator_to_vector(rho))
+        rho = (u * qt.tensor(rho, rho_q) * u.dag()).ptrace(0)
+        out.append(rho.full())
+    return out
+
+
+QUTIP_CASES = {
+    "jc-lossless": dict(g_tau=1.3, p_excited=0.3, coherence=0.7, cutoff=10),
+    "jc-coherent-trapping": dict(g_tau=G_TAU_M1, p_excited=0.5, coherence=1.0, cutoff=12),
+    "jc-loss": dict(g_tau=0.8, p_excited=0.6, coherence=1.0, cutoff=10, cavity_loss=0.2),
+    "jc-loss-thermal": dict(g_tau=0.8, p_excited=0.6, coherence=0.4, cutoff=10, cavity_loss=0.3,
+                            thermal_photons=0.2),
+    "ladder": dict(g_tau=0.7, p_excited=0.5, coherence=0.5, cutoff=10, coupling="ladder"),
+    "ladder-loss-thermal": dict(g_tau=0.7, p_excited=0.5, coherence=0.9, cutoff=10, coupling="ladder",
+                                cavity_loss=0.1, thermal_photons=0.1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(QUTIP_CASES))
+def test_agrees_with_qutip_stepping(case):
+    p = params(collisions=20, cutoff_tolerance=1.0, **QUTIP_CASES[case])
+    ref = _qutip_steps(p, 20)
+    tr = mm.trajectory(p, collisions=np.arange(21))
+    h = np.diag(np.arange(p.cutoff, dtype=float))
+    for k in range(21):
+        np.testing.assert_allclose(tr.photon_distribution[k], np.real(np.diag(ref[k])), atol=1e-10)
+        assert tr.energy[k] == pytest.approx(thermo.energy(ref[k], h), abs=1e-10)
+        assert tr.ergotropy[k] == pytest.approx(thermo.ergotropy(ref[k], h), abs=1e-10)
+        assert tr.purity[k] == pytest.approx(thermo.purity(ref[k]), abs=1e-10)
+    np.testing.assert_allclose(tr.final_state, ref[-1], atol=1e-10)
+    np.testing.assert_allclose(mm.evolve(p).state, ref[-1], atol=1e-10)
+
+
+def test_complex_initial_state_agrees_with_qutip(rand):
+    """A random full-rank mixed state with complex coherences (both real gauge blocks are exercised)."""
+    rho0 = np.zeros((8, 8), dtype=complex)
+    rho0[:5, :5] = rand.density_matrix(5)
+    p = params(g_tau=1.1, p_excited=0.4, coherence=0.8, cutoff=8, collisions=12, cavity_loss=0.1,
+               thermal_photons=0.3, cutoff_tolerance=1.0)
+    ref = _qutip_steps(p, 12, rho0)
+    np.testing.assert_allclose(mm.evolve(p, initial_state=rho0[:5, :5]).state, ref[-1], atol=1e-10)
+    psi = rand.pure_state(8)
+    ref = _qutip_steps(p, 12, np.outer(psi, psi.conj()))
+    np.testing.assert_allclose(mm.evolve(p, initial_state=psi).state, ref[-1], atol=1e-10)
+
+
+@pytest.mark.parametrize("coupling", mm.COUPLINGS)
+def test_collision_unitary_matches_qutip_expm(coupling):
+    d, th = 7, 0.9
+    b = qt.destroy(d) if coupling == "jaynes-cummings" else qt.Qobj(np.diag(np.ones(d - 1), 1))
+    u = (-1j * th * (qt.tensor(b, qt.sigmam()) + qt.tensor(b.dag(), qt.sigmap()))).expm().full()
+    np.testing.assert_allclose(mm.collision_unitary(th, d, coupling), u, atol=1e-13)
+
+
+def test_powers_and_sparse_steps_agree():
+    """Repeated squaring (used for long gaps) against collision-by-collision stepping."""
+    p = params(g_tau=1.0, p_excited=0.5, coherence=1.0, cutoff=30, collisions=3000)
+    prop, v0 = mm._build_propagator(p, 30, mm._initial_density_matrix(None, 30))
+    assert mm._Runner(prop, v0, p).plan(np.array([3000]))  # evolve uses powers here
+    assert not mm._Runner(prop, v0, p).plan(np.arange(3001))  # the dense grid is stepped
+    stepped = mm.trajectory(p, collisions=np.arange(3001))
+    powered = mm.evolve(p)
+    np.testing.assert_allclose(powered.state, stepped.final_state, atol=1e-11)
+    assert powered.top_level_population == pytest.approx(stepped.max_top_level_population, rel=1e-6)
+
+
+@pytest.mark.slow
+def test_million_collisions_at_cutoff_60_equal_the_plateau():
+    """10^6 coherent atoms at D = 60 (repeated squaring): still the cotangent plateau, nothing near the cutoff."""
+    r = mm.evolve(params(collisions=10**6, cutoff=60))
+    psi = mm.cotangent_state(G_TAU_M1, 0.5, cutoff=60)
+    assert r.energy == pytest.approx(W_COTANGENT_M1, abs=1e-9)
+    assert r.ergotropy == pytest.approx(W_COTANGENT_M1, abs=1e-9)
+    assert r.purity == pytest.approx(1.0, abs=1e-9)
+    np.testing.assert_allclose(r.state, np.outer(psi, psi.conj()), atol=1e-9)
+    assert r.top_level_population < 1e-20
+
+
+# ------------------------------------------------------------------------------------ the Geneva ladder
+
+
+def test_ladder_fully_excited_atoms_climb_linearly():
+    """P = 1: each collision climbs one rung with probability sin^2(theta): <n> = K sin^2(theta) exactly."""
+    th = 0.7
+    for k in (1, 17, 60):
+        r = mm.evolve(params(g_tau=th, p_excited=1.0, coherence=0.0, collisions=k, cutoff=None, coupling="ladder"))
+        assert r.cutoff == k + 2  # the automatic cutoff: nothing can reach level K + 1
+        assert r.energy == pytest.approx(k * math.sin(th) ** 2, abs=1e-10)
+        assert r.top_level_population == 0.0
+
+
+def _spread(coherence: float, k: int, th: float = 0.7) -> float:
+    d = 2 * k + 3
+    start = np.zeros(d)
+    start[k + 1] = 1.0  # away from the bottom rung: an unbounded walk for K collisions
+    r = mm.evolve(params(g_tau=th, p_excited=0.5, coherence=coherence, collisions=k, cutoff=d, coupling="ladder"),
+                  initial_state=start)
+    n = np.arange(d)
+    mean = float(n @ r.photon_distribution)
+    return math.sqrt(float(((n - mean) ** 2) @ r.photon_distribution))
+
+
+def test_ladder_incoherent_atoms_spread_diffusively():
+    """q = 1/2, C = 0: steps of +-1 with probability sin^2(theta)/2 each: standard deviation sin(theta) sqrt(K)."""
+    for k in (10, 40):
+        assert _spread(0.0, k) == pytest.approx(math.sin(0.7) * math.sqrt(k), abs=1e-10)
+
+
+def test_ladder_coherent_atoms_spread_ballistically():
+    """q = 1/2, C = 1: the spread grows ~ K (quantum walk), against ~ sqrt(K) for incoherent atoms."""
+    ks = np.array([15, 30, 60])
+    slope = np.polyfit(np.log(ks), np.log([_spread(1.0, int(k)) for k in ks]), 1)[0]
+    assert slope > 0.9  # ballistic exponent 1 (0.98 observed at these K); diffusive would be 0.5
+
+
+# ------------------------------------------------------------------------------------ cutoff and input
+
+
+def test_automatic_cutoff():
+    assert mm.resolved_cutoff(params(cutoff=None, collisions=10**6)) == 11  # N_tr + 2
+    assert mm.resolved_cutoff(params(cutoff=None, g_tau=1.0, collisions=5)) == 7  # K + 2
+    assert mm.resolved_cutoff(params(cutoff=None, g_tau=1.0, collisions=500)) == mm.DEFAULT_CUTOFF
+    assert mm.resolved_cutoff(params(cutoff=None, collisions=5, cavity_loss=0.1, thermal_photons=0.1)) == (
+        mm.DEFAULT_CUTOFF
+    )
+    assert mm.resolved_cutoff(params(cutoff=None, collisions=3), initial_state=np.eye(20)[15]) == 20
+    r = mm.evolve(params(cutoff=None, collisions=100))
+    assert r.cutoff == 11
+    assert r.energy == pytest.approx(M1_TABLE[100][0], abs=1e-9)
+
+
+def test_cutoff_below_the_reach_of_the_run_fails_clearly():
+    """Excited incoherent atoms at a generic g tau climb without bound: D = 10 cannot hold 40 collisions."""
+    with pytest.raises(mm.CutoffError) as err:
+        mm.evolve(params(g_tau=1.0, p_excited=1.0, coherence=0.0, collisions=40, cutoff=10))
+    e = err.value
+    assert isinstance(e, ParameterError) and e.parameter == "cutoff" and e.got == 10
+    assert "raise --cutoff" in str(e) and "level 9" in str(e)
+    assert e.top_level_population > 1e-6
+    with pytest.raises(mm.CutoffError):
+        mm.trajectory(params(g_tau=1.0, p_excited=1.0, coherence=0.0, collisions=40, cutoff=10))
+    # a trapping cutoff that is too small: level N_tr = 9 is the top one
+    with pytest.raises(mm.CutoffError):
+        mm.evolve(params(collisions=100, cutoff=10))
+    # thermal photons fill any cutoff
+    with pytest.raises(mm.CutoffError):
+        mm.evolve(params(collisions=200, cutoff=8, cavity_loss=0.5, thermal_photons=3.0))
+    # the same run with a large enough cutoff passes
+    big = mm.evolve(params(collisions=200, cutoff=60, cavity_loss=0.5, thermal_photons=3.0))
+    assert big.top_level_population < 1e-6
+
+
+def test_cutoff_tolerance_is_honoured():
+    p = params(g_tau=1.0, p_excited=1.0, coherence=0.0, collisions=12, cutoff=12)
+    top = mm.evolve(p.__class__(**{**p.__dict__, "cutoff_tolerance": 1.0})).top_level_population
+    assert 0.0 < top < 1e-3
+    with pytest.raises(mm.CutoffError):
+        mm.evolve(params(g_tau=1.0, p_excited=1.0, coherence=0.0, collisions=12, cutoff=12, cutoff_tolerance=top / 2))
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("g_tau", 0.0), ("g_tau", -1.0), ("g_tau", math.inf), ("g_tau", math.nan),
+        ("p_excited", -0.1), ("p_excited", 1.5), ("coherence", -0.01), ("coherence", 1.01),
+        ("collisions", -1), ("collisions", 2.5), ("cutoff", 1), ("cutoff", 3.5),
+        ("cavity_loss", -0.1), ("thermal_photons", -1.0), ("coupling", "rabi"),
+        ("cutoff_tolerance", 0.0), ("cutoff_tolerance", 2.0),
+    ],
+)
+def test_bad_input_names_the_field(field, value):
+    with pytest.raises(ParameterError) as err:
+        params(**{field: value})
+    assert err.value.parameter == field
+
+
+def test_bad_initial_state():
+    with pytest.raises(ParameterError) as err:
+        mm.evolve(params(cutoff=5), initial_state=np.eye(8)[6])
+    assert err.value.parameter == "cutoff"
+    with pytest.raises(ParameterError):
+        mm.evolve(params(), initial_state=np.diag([0.5, 0.6]))  # trace 1.1
+    with pytest.raises(ParameterError):
+        mm.trajectory(params(), collisions=[3, -1])
+
+
+def test_numpy_integers_are_accepted():
+    p = params(collisions=np.int64(7), cutoff=np.int64(12))
+    assert type(p.collisions) is int and type(p.cutoff) is int
+    assert mm.evolve(p).energy == pytest.approx(mm.evolve(params(collisions=7)).energy, abs=0.0)
+
+
+def test_zero_collisions_is_the_initial_state():
+    r = mm.evolve(params(collisions=0))
+    assert r.energy == 0.0 and r.ergotropy == pytest.approx(0.0, abs=1e-15) and r.purity == pytest.approx(1.0)
+    start = np.eye(12)[3]
+    assert mm.evolve(params(collisions=0), initial_state=start).energy == pytest.approx(3.0, abs=1e-15)
