@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from qbhw.cli import main
@@ -232,4 +233,38 @@ def test_micromaser_incoherent_half_excited_is_passive(capsys):
 )
 def test_micromaser_bad_input(capsys, extra, needles):
     status, out, err = run(capsys, *MM, *extra)
+    assert_usage_error(status, out, err, *needles)
+
+
+def test_collective_json_matches_physics_md(capsys):
+    data = run_json(capsys, "ideal", "collective", "--n", "8", "--temperature", "2")
+    # physics.md 3.2 closed forms, N = 8, T = 2 (printed to 10 digits)
+    assert data["ergotropy"] == pytest.approx(0.8382794415, abs=1e-9)
+    assert data["energy"] == pytest.approx(1.4403899482, abs=1e-9)
+    x = np.exp(-1 / 2)  # C = N - 2 + 2 p_0, p_0 = (1 - x)/(1 - x^(N+1))
+    assert data["capacity"] == pytest.approx(8 - 2 + 2 * (1 - x) / (1 - x**9), abs=1e-9)
+
+
+def test_collective_same_temperature_local_channel_is_passive(capsys):
+    # physics.md 3.3 no-go: local bath at the same temperature -> Gibbs steady state, W = 0
+    data = run_json(capsys, "ideal", "collective", "--n", "4", "--temperature", "2", "--gamma-local", "0.5",
+                    "--local-temperature", "2")
+    assert data["ergotropy"] == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "extra, needles",
+    [
+        (["--n", "0", "--temperature", "2"], ["--n", ">= 1"]),
+        (["--n", "2.5", "--temperature", "2"], ["--n", "invalid int"]),
+        (["--n", "4", "--temperature", "-1"], ["--temperature", ">= 0"]),
+        (["--n", "4", "--temperature", "2", "--gamma", "-1"], ["--gamma", ">= 0"]),
+        (["--n", "4", "--temperature", "2", "--gamma-local", "-0.1"], ["--gamma-local", ">= 0"]),
+        (["--n", "4", "--temperature", "2", "--dephasing", "inf"], ["--dephasing"]),
+        (["--n", "4", "--temperature", "2", "--time", "-1"], ["--time"]),
+        (["--temperature", "2"], ["--n", "required"]),
+    ],
+)
+def test_collective_bad_input(capsys, extra, needles):
+    status, out, err = run(capsys, "ideal", "collective", *extra)
     assert_usage_error(status, out, err, *needles)
