@@ -20,7 +20,12 @@ demo: $(VENV)/.installed
 	@echo
 	@$(VENV)/bin/qbhw ideal thermal-gradient --omega-a 2 --omega-s 1 --t-a 2 --t-s 0.1 --gamma 0.01 --g 0.05 --cycle-time 10
 
-test: test-default test-pulse
+# both environments run even when the first fails; the exit status is non-zero if either failed
+test:
+	@status=0; \
+	$(MAKE) --no-print-directory test-default || status=1; \
+	$(MAKE) --no-print-directory test-pulse || status=1; \
+	exit $$status
 
 test-default: $(VENV)/.installed
 	QBHW_ENV=default $(VENV)/bin/python -m pytest -n $(WORKERS) $(PYTEST_ARGS)
