@@ -19,6 +19,12 @@ demo: $(VENV)/.installed
 	@$(VENV)/bin/qbhw ideal thermal-gradient --omega-a 2 --omega-s 1 --t-a 2 --t-s 0.1 --gamma 0.01 --g 0.05
 	@echo
 	@$(VENV)/bin/qbhw ideal thermal-gradient --omega-a 2 --omega-s 1 --t-a 2 --t-s 0.1 --gamma 0.01 --g 0.05 --cycle-time 10
+	@echo
+	@$(VENV)/bin/qbhw ideal collective --n 8 --temperature 2
+	@echo
+	@$(VENV)/bin/qbhw ideal micromaser --g-tau 0.993458826580 --p-excited 0.5 --coherence 1 --collisions 30 --cutoff 12
+	@echo
+	@$(VENV)/bin/qbhw devices
 
 # both environments run even when the first fails; the exit status is non-zero if either failed
 test:
@@ -36,18 +42,15 @@ test-pulse: $(VENV_PULSE)/.installed
 env: $(VENV)/.installed
 env-pulse: $(VENV_PULSE)/.installed
 
-$(VENV)/.installed: pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qbhw needs Python >= 3.11; run make PYTHON=python3.11 ...")'
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e ".[dev,ibm]"
-	@touch $@
+# one recipe for both environments: $* is the environment folder, EXTRAS_<folder> its pip extras
+EXTRAS_$(VENV) = dev,ibm
+EXTRAS_$(VENV_PULSE) = dev,pulse
 
-$(VENV_PULSE)/.installed: pyproject.toml
+%/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qbhw needs Python >= 3.11; run make PYTHON=python3.11 ...")'
-	$(PYTHON) -m venv $(VENV_PULSE)
-	$(VENV_PULSE)/bin/python -m pip install -q --upgrade pip
-	$(VENV_PULSE)/bin/python -m pip install -q -e ".[dev,pulse]"
+	$(PYTHON) -m venv $*
+	$*/bin/python -m pip install -q --upgrade pip
+	$*/bin/python -m pip install -q -e ".[$(EXTRAS_$*)]"
 	@touch $@
 
 clean:

@@ -58,6 +58,7 @@ import scipy.sparse.linalg as spla
 from scipy.optimize import minimize_scalar
 
 from qbhw import _validate
+from qbhw._arrays import readonly as _readonly
 from qbhw.errors import ParameterError
 from qbhw.models import _dicke
 from qbhw.physics.thermal import boltzmann_ratio, bose_einstein
@@ -70,12 +71,6 @@ MAX_LADDER_N = 10_000
 DENSE_MAX = 700
 #: refuse time evolutions with ||A||_1 * t above this (expm_multiply would need ~ that many mat-vecs)
 MAX_STIFFNESS = 5e7
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a = np.array(a)
-    a.setflags(write=False)
-    return a
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from qbhw import _validate
+from qbhw._arrays import readonly as _readonly
 from qbhw.errors import ParameterError
 from qbhw.physics import thermodynamics as thermo
 
@@ -127,12 +128,6 @@ class MicromaserParams:
     def p_ground(self) -> float:
         """q = 1 - P (physics.md's parameter)."""
         return 1.0 - float(self.p_excited)
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    out = np.array(a)
-    out.setflags(write=False)
-    return out
 
 
 class CutoffError(ParameterError):

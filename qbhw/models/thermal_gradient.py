@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qbhw import _validate
+from qbhw._arrays import readonly as _readonly
 from qbhw.errors import ParameterError
 from qbhw.physics.bohr import bohr_components
 from qbhw.physics.lindblad import (
@@ -66,12 +67,6 @@ BOHR_TOL = 1e-9
 #: the secular (global) ME is flagged when a bath linewidth gamma_j (2 n_j + 1) exceeds this fraction of the
 #: splitting between its two Bohr frequencies, sqrt((omega_a - omega_s)^2 + 4 g^2)
 SECULAR_WARNING_RATIO = 0.1
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a = np.array(a)
-    a.setflags(write=False)
-    return a
 
 
 @dataclass(frozen=True)
