@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from qbhw import __version__
@@ -64,8 +63,6 @@ class IdealCommand:
     flags: tuple[Flag, ...]
     run: Callable[[argparse.Namespace], Outcome]
     params_type: Callable[[], type] | None = None  # lazily imported parameter dataclass, for flag defaults
-    epilog: str = ""
-    extra: tuple[Flag, ...] = field(default=())
 
 
 def _params(params_type: type, args: argparse.Namespace) -> Any:
