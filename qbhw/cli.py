@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -62,7 +63,7 @@ class IdealCommand:
     help: str
     flags: tuple[Flag, ...]
     run: Callable[[argparse.Namespace], Outcome]
-    params_type: Callable[[], type] | None = None  # lazily imported parameter dataclass, for flag defaults
+    params_type: str  # "module:Class" of the parameter dataclass (imported only to show defaults in --help)
 
 
 def _params(params_type: type, args: argparse.Namespace) -> Any:
@@ -171,7 +172,7 @@ IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
             Flag("--time", float, "evolution time from |0>_b|1>_c, >= 0", default=0.3),
         ),
         run=_run_charger,
-        params_type=lambda: __import__("qbhw.models.charger", fromlist=["x"]).ChargerParams,
+        params_type="qbhw.models.charger:ChargerParams",
     ),
     IdealCommand(
         name="thermal-gradient",
@@ -189,7 +190,7 @@ IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
             Flag("--cycle-time", float, "charging time of the two-stroke limit cycle, > 0"),
         ),
         run=_run_thermal_gradient,
-        params_type=lambda: __import__("qbhw.models.thermal_gradient", fromlist=["x"]).ThermalGradientParams,
+        params_type="qbhw.models.thermal_gradient:ThermalGradientParams",
     ),
     IdealCommand(
         name="collective",
@@ -204,7 +205,7 @@ IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
             Flag("--time", float, "evolution time from |g...g>, >= 0 (default: the steady state)"),
         ),
         run=_run_collective,
-        params_type=lambda: __import__("qbhw.models.collective", fromlist=["x"]).CollectiveParams,
+        params_type="qbhw.models.collective:CollectiveParams",
     ),
     IdealCommand(
         name="micromaser",
@@ -222,7 +223,7 @@ IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
             Flag("--cutoff-tolerance", float, "largest population allowed in the top Fock level, in (0, 1)"),
         ),
         run=_run_micromaser,
-        params_type=lambda: __import__("qbhw.models.micromaser", fromlist=["x"]).MicromaserParams,
+        params_type="qbhw.models.micromaser:MicromaserParams",
     ),
 )
 
@@ -270,12 +271,8 @@ def _run_devices_import(args: argparse.Namespace) -> Outcome:
 
 
 def _defaults(command: IdealCommand) -> dict[str, Any]:
-    if command.params_type is None:
-        return {}
-    try:
-        params_type = command.params_type()
-    except ImportError:  # a model not built yet must not break the others' --help
-        return {}
+    module, name = command.params_type.split(":")
+    params_type = getattr(importlib.import_module(module), name)
     return {f.name: f.default for f in dataclasses.fields(params_type) if f.default is not dataclasses.MISSING}
 
 
