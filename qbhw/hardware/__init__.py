@@ -21,6 +21,7 @@ from qbhw.hardware.calibration import (
     list_device_summaries,
     list_devices,
     load_calibration,
+    noiseless,
     resolve_device,
     restrict,
     save_calibration,
@@ -53,7 +54,7 @@ __all__ = [
     "QubitCalibration", "ResonatorCalibration", "calibration_from_backend", "calibration_from_dict",
     "calibration_to_dict", "calibrations_dir", "default_device", "dumps_calibration", "fake_backend_class_name",
     "gate_noise", "idle_relaxation_pass", "import_fake_backend", "known_fake_backends", "list_device_summaries",
-    "list_devices", "load_calibration", "noise_model", "qubit_costs", "relaxation_error",
+    "list_devices", "load_calibration", "noise_model", "noiseless", "qubit_costs", "relaxation_error",
     "relaxation_process_fidelity", "resolve_device", "restrict", "save_calibration", "select_qubits", "summarize",
     "synthetic_cavity_qed", "transpile_target",
 ]

@@ -27,12 +27,12 @@ import math
 import numbers
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from qbhw._files import write_atomic
 from qbhw.errors import QbhwError
 from qbhw.hardware.units import effective_temperature_mk
 
@@ -608,23 +608,7 @@ def save_calibration(cal: DeviceCalibration, path: str | os.PathLike[str]) -> Pa
     """Write ``cal`` as JSON atomically (temporary file in the same folder, then os.replace). Returns the path."""
     if not isinstance(cal, DeviceCalibration):
         raise TypeError(f"save_calibration needs a DeviceCalibration, got {type(cal).__name__}")
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    text = dumps_calibration(cal)
-    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        os.chmod(tmp, mode)  # mkstemp creates 0600; keep the old file's mode, or a readable 0644
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
+    return write_atomic(path, dumps_calibration(cal))
 
 
 def default_device() -> DeviceCalibration:
@@ -678,6 +662,23 @@ def restrict(cal: DeviceCalibration, qubits: Sequence[int]) -> DeviceCalibration
         dt_ns=cal.dt_ns,
         schema_version=cal.schema_version,
     )
+
+
+NOISELESS_T_US = 1e15  # T1 = T2 so long that relaxation over a circuit is ~1e-12: numerically no noise
+
+
+def noiseless(cal: DeviceCalibration) -> DeviceCalibration:
+    """The same device (qubits, coupling map, gate set and durations) with every error removed: T1 = T2 =
+    ``NOISELESS_T_US``, no readout, reset or gate error, zero thermal population. Its noise model is the identity
+    to ~1e-12, so runs on it check the mapping, transpilation and tomography alone."""
+    qs = tuple(
+        dataclasses.replace(q, t1_us=NOISELESS_T_US, t2_us=NOISELESS_T_US, readout_p1_given_0=0.0,
+                            readout_p0_given_1=0.0, reset_error=0.0, excited_population=0.0)
+        for q in cal.qubits
+    )
+    gates = tuple(dataclasses.replace(g, error=0.0) for g in cal.gates)
+    return dataclasses.replace(cal, name=f"{cal.name}_noiseless", qubits=qs, gates=gates,
+                               notes=cal.notes + ("all errors removed (qbhw.hardware.noiseless)",))
 
 
 @dataclass(frozen=True)
