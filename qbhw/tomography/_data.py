@@ -1,0 +1,167 @@
+"""Tomography data (counts per setting) and the readout model (per-qubit confusion matrices)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qbhw import _validate
+from qbhw._arrays import readonly
+from qbhw.errors import ParameterError
+from qbhw.tomography._settings import check_settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qbhw.hardware import DeviceCalibration
+
+
+def _register_bits(key: str, n: int) -> str:
+    """The tomography register's bits of a Qiskit counts key: the leftmost space-separated group."""
+    if not isinstance(key, str):
+        raise ParameterError("counts", "mappings with bitstring keys", key)
+    token = key.split()[0] if key.strip() else ""
+    if len(token) != n or any(c not in "01" for c in token):
+        raise ParameterError("counts", f"keys whose leftmost group is {n} bits of '0'/'1' (Qiskit binary "
+                             "bitstrings)", key)
+    return token
+
+
+def _count_value(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+            or int(value) != value or value < 0:
+        raise ParameterError("counts", "non-negative integer counts", value)
+    return int(value)
+
+
+@dataclass(frozen=True)
+class TomographyData:
+    """Counts of the measurement circuits, one mapping per setting, exactly as Qiskit returns them.
+
+    ``settings[i]`` (string over "XYZ", character k for register position k) was measured with ``counts[i]``
+    (bitstring -> count). Keys are Qiskit bitstrings of the tomography register "c_{n-1} ... c_0" (clbit k =
+    register position k); keys with several space-separated register groups are accepted and the LEFTMOST group
+    (the register ``measurement_circuits`` added last) is used, summing over the others. ``seed`` records the
+    simulator/sampler seed when there was one.
+
+    Derived: ``num_qubits``, ``shots`` (per setting) and ``array`` (settings x 2^n counts, outcome index in
+    physics order: bit of register position 0 is the most significant).
+    """
+
+    settings: tuple[str, ...]
+    counts: tuple[Mapping[str, int], ...]
+    seed: int | None = None
+    num_qubits: int = field(init=False)
+    array: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        settings = check_settings(self.settings)
+        n = len(settings[0])
+        if isinstance(self.counts, Mapping | str) or not isinstance(self.counts, Sequence):
+            raise ParameterError("counts", "a sequence of mappings, one per setting", type(self.counts).__name__)
+        if len(self.counts) != len(settings):
+            raise ParameterError("counts", f"{len(settings)} mappings (one per setting)", len(self.counts))
+        arr = np.zeros((len(settings), 2**n), dtype=np.int64)
+        frozen = []
+        for i, c in enumerate(self.counts):
+            if not isinstance(c, Mapping):
+                raise ParameterError("counts", "mappings bitstring -> count", type(c).__name__)
+            copy = {}
+            for key, value in c.items():
+                v = _count_value(value)
+                bits = _register_bits(key, n)
+                arr[i, int(bits[::-1], 2)] += v  # reversed: register position 0 first (physics order)
+                copy[key] = v
+            if arr[i].sum() == 0:
+                raise ParameterError("counts", f"at least one count per setting (setting {settings[i]!r} has "
+                                     "none)", dict(c))
+            frozen.append(MappingProxyType(copy))
+        if self.seed is not None:
+            object.__setattr__(self, "seed", _validate.integer_at_least("seed", self.seed, 0))
+        object.__setattr__(self, "settings", settings)
+        object.__setattr__(self, "counts", tuple(frozen))
+        object.__setattr__(self, "num_qubits", n)
+        object.__setattr__(self, "array", readonly(arr))
+
+    @property
+    def shots(self) -> tuple[int, ...]:
+        """Total counts per setting."""
+        return tuple(int(s) for s in self.array.sum(axis=1))
+
+    @classmethod
+    def from_counts(
+        cls, settings: Sequence[str], counts: Sequence[Mapping[str, int]], *, seed: int | None = None
+    ) -> TomographyData:
+        """Same as the constructor (for symmetry with ``from_array``)."""
+        return cls(tuple(settings), tuple(counts), seed)
+
+    @classmethod
+    def from_array(cls, settings: Sequence[str], array: np.ndarray, *, seed: int | None = None) -> TomographyData:
+        """From a (settings x 2^n) array of counts with the outcome index in physics order (see class doc)."""
+        settings = check_settings(settings)
+        n = len(settings[0])
+        a = np.asarray(array)
+        if a.shape != (len(settings), 2**n):
+            raise ParameterError("array", f"shape ({len(settings)}, {2**n})", a.shape)
+        if not np.issubdtype(a.dtype, np.integer):
+            if not np.all(np.isfinite(a)) or np.any(a != np.round(a)):
+                raise ParameterError("array", "integer counts", a.dtype)
+            a = a.astype(np.int64)
+        keys = [format(m, f"0{n}b")[::-1] for m in range(2**n)]  # physics index -> Qiskit bitstring
+        counts = [{keys[m]: int(row[m]) for m in np.flatnonzero(row)} for row in a]
+        return cls(settings, tuple(counts), seed)
+
+
+@dataclass(frozen=True)
+class ReadoutModel:
+    """Independent readout errors: per register qubit k, p1_given_0[k] = P(read 1 | |0>), p0_given_1[k] =
+    P(read 0 | |1>). Confusion matrix A_k[m, t] = P(read m | true t) = [[1 - p10, p01], [p10, 1 - p01]].
+
+    Requires p1_given_0 + p0_given_1 < 1 for every qubit (invertible, better than guessing).
+    """
+
+    p1_given_0: tuple[float, ...]
+    p0_given_1: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        for name in ("p1_given_0", "p0_given_1"):
+            v = getattr(self, name)
+            if isinstance(v, str) or not isinstance(v, Sequence | np.ndarray) or len(v) == 0:
+                raise ParameterError(name, "a non-empty sequence of probabilities", v)
+            object.__setattr__(self, name, tuple(_validate.in_closed_interval(name, x, 0.0, 1.0) for x in v))
+        if len(self.p1_given_0) != len(self.p0_given_1):
+            raise ParameterError("p0_given_1", f"{len(self.p1_given_0)} values (as many as p1_given_0)",
+                                 len(self.p0_given_1))
+        for a, b in zip(self.p1_given_0, self.p0_given_1):
+            if a + b >= 1.0:
+                raise ParameterError("p0_given_1", "such that p1_given_0 + p0_given_1 < 1 on every qubit", b)
+
+    @property
+    def num_qubits(self) -> int:
+        return len(self.p1_given_0)
+
+    def confusion(self, k: int) -> np.ndarray:
+        """A_k[m, t] = P(read m | true t) of register qubit k."""
+        a, b = self.p1_given_0[k], self.p0_given_1[k]
+        return np.array([[1.0 - a, b], [a, 1.0 - b]])
+
+    @classmethod
+    def ideal(cls, n: int) -> ReadoutModel:
+        n = _validate.integer_at_least("n", n, 1)
+        return cls((0.0,) * n, (0.0,) * n)
+
+    @classmethod
+    def from_calibration(cls, cal: DeviceCalibration, physical_qubits: Sequence[int]) -> ReadoutModel:
+        """Readout errors of ``physical_qubits`` (register order) from a qbhw.hardware.DeviceCalibration."""
+        if isinstance(physical_qubits, str) or not isinstance(physical_qubits, Sequence) or not physical_qubits:
+            raise ParameterError("physical_qubits", "a non-empty sequence of qubit indices", physical_qubits)
+        nq = len(cal.qubits)
+        qs = [_validate.integer_at_least("physical_qubits", q, 0) for q in physical_qubits]
+        if max(qs) >= nq:
+            raise ParameterError("physical_qubits", f"indices < {nq} (the device's qubits)", list(physical_qubits))
+        return cls(tuple(cal.qubits[q].readout_p1_given_0 for q in qs),
+                   tuple(cal.qubits[q].readout_p0_given_1 for q in qs))
