@@ -55,6 +55,7 @@ class Outcome:
     values: dict[str, Any]
     warnings: tuple[str, ...] = ()
     rows: list[tuple[str, Any]] | None = None  # the table to print, when it is not the values themselves
+    text: str | None = None  # preformatted text to print instead of a table
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,194 @@ IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
 )
 
 
+# ------------------------------------------------------------------------------------------------------ run
+
+
+@dataclass(frozen=True)
+class RunModel:
+    """How ``qbhw run MODEL`` builds experiments: which flag may be a range, and which flags are circuit options
+    (keyword arguments of the mapping's builder) rather than model parameters."""
+
+    sweepable: str  # dest of the flag that accepts start:stop:step
+    integer: bool  # whether that flag is an integer
+    options: tuple[str, ...]  # dests passed to the circuit builder
+    extra_flags: tuple[Flag, ...] = ()
+    axis: str = ""  # plot axis label
+
+
+RUN_MODELS: dict[str, RunModel] = {
+    "charger": RunModel("time", False, ("time",), axis="charging time t"),
+    "thermal-gradient": RunModel(
+        "time", False, ("time", "steps"),
+        extra_flags=(Flag("--steps", int, "Trotter/collision steps of the circuit (default: the mapping's choice)"),),
+        axis="charging time t",
+    ),
+    "collective": RunModel(
+        "time", False, ("time", "collisions", "theta", "exchange"),
+        extra_flags=(
+            Flag("--collisions", int, "ancilla collisions in the circuit (default: the mapping's choice)"),
+            Flag("--theta", float, "collision angle of the ancilla exchange (default: the mapping's choice)"),
+            Flag("--exchange", str, "exact multi-qubit exchange or its palindromic two-qubit product",
+                 choices=("exact", "palindromic")),
+        ),
+        axis="time gamma t",
+    ),
+    "micromaser": RunModel(
+        "collisions", True, ("encoding",),
+        extra_flags=(Flag("--encoding", str, "cavity encoding on qubits", choices=("binary", "unary")),),
+        axis="collisions K",
+    ),
+}
+
+
+def _progress(done: int, total: int, index: int) -> None:
+    width = 30
+    filled = int(round(width * done / max(total, 1)))
+    sys.stderr.write(f"\rqbhw: [{'#' * filled}{'.' * (width - filled)}] {done}/{total} points")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _out_dir(path: str, force: bool) -> Any:
+    from pathlib import Path
+
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ParameterError("out", "a directory (it is an existing file)", path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".qbhw_write_test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ParameterError("out", f"a directory that can be written ({exc.strerror})", path) from None
+    if (out / "result.json").exists() and not force:
+        raise QbhwError(f"{out / 'result.json'} exists; pass --force to replace it or choose another --out")
+    return out
+
+
+def _run_run(args: argparse.Namespace) -> Outcome:
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from qbhw.experiments import Experiment, PointStore, parse_range, run_points
+    from qbhw.experiments.records import grid, plot, three_way_rows
+    from qbhw.hardware import default_device, load_calibration, noiseless
+
+    spec = RUN_MODELS[args.model]
+    command = next(c for c in IDEAL_COMMANDS if c.name == args.model)
+    module, name = command.params_type.split(":")
+    params_type = getattr(importlib.import_module(module), name)
+    for flag in command.flags + spec.extra_flags:
+        if flag.dest != spec.sweepable and isinstance(getattr(args, flag.dest), str) and flag.type is not str:
+            setattr(args, flag.dest, flag.type(getattr(args, flag.dest)))
+    raw = getattr(args, spec.sweepable)
+    values: tuple[Any, ...] = (None,) if raw is None else parse_range(raw, spec.sweepable, integer=spec.integer)
+    device = default_device() if args.device is None else load_calibration(args.device)
+    if args.noiseless:
+        device = noiseless(device)
+    if args.workers < 1:
+        raise ParameterError("workers", "an integer >= 1", args.workers)
+    out = _out_dir(args.out, args.force) if args.out else None
+    experiments = []
+    for k, v in enumerate(values):
+        point = argparse.Namespace(**vars(args))
+        setattr(point, spec.sweepable, v)
+        params = _params(params_type, point)
+        options = tuple((o, getattr(point, o)) for o in spec.options if getattr(point, o, None) is not None)
+        experiments.append(Experiment(
+            model=args.model, params=params, device=device, options=options, shots=args.shots, seed=args.seed + k,
+            mitigate_readout=not args.no_readout_mitigation, bootstrap=args.bootstrap, estimator=args.estimator,
+        ))
+    store = PointStore(out) if out is not None else None
+    progress = _progress if len(experiments) > 1 or args.workers > 1 else None
+    if args.workers > 1 and len(experiments) > 1:
+        with ProcessPoolExecutor(max_workers=args.workers, mp_context=get_context("spawn")) as pool:
+            points = run_points(experiments, executor=pool, store=store, progress=progress)
+    else:
+        points = run_points(experiments, store=store, progress=progress)
+    records = [p["record"] for p in points]
+    first = records[0]
+    if len(records) == 1:
+        values_out: dict[str, Any] = first
+        header, rows = three_way_rows(first)
+        text = grid(header, rows)
+        c = first["circuit"]
+        title = (f"{args.model} on {first['device']} (qubits {c['physical_qubits']}, register "
+                 f"{c['register_physical_qubits']}; {c['two_qubit_gates']} two-qubit gates, depth {c['depth']}, {c['duration_ns'] / 1000:.1f} us), shots {first['shots']}, "
+                 f"seed {first['seed']}")
+    else:
+        values_out = {
+            "model": args.model, "device": first["device"], "shots": first["shots"], "seed": args.seed,
+            "qiskit_version": first["qiskit_version"],
+            "sweep": {"parameter": spec.sweepable, "values": list(values)}, "points": records,
+        }
+        header = [spec.sweepable, "ideal W", "circuit W", "noisy W", "measured W [CI]"]
+        rows = []
+        for v, r in zip(values, records, strict=True):
+            m = r["measured"]
+            meas = "-" if not m else f"{m['ergotropy']:.4f} [{m['ergotropy_ci'][0]:.4f}, {m['ergotropy_ci'][1]:.4f}]"
+            rows.append([f"{v:g}", f"{r['ideal']['ergotropy']:.4f}", f"{r['circuit']['ergotropy']:.4f}",
+                         f"{r['noisy']['ergotropy']:.4f}", meas])
+        text = grid(header, rows)
+        title = f"{args.model} on {first['device']}: ergotropy vs {spec.sweepable}, shots {first['shots']} per point, seed {args.seed}"
+    estimator = first["measured"]["estimator"] if first["measured"] else "none (shots 0)"
+    text = f"{title}\n{'-' * len(title)}\n{text}\n(measured: estimator {estimator}; circuit = the noiseless circuit)"
+    if out is not None:
+        from qbhw._files import write_atomic
+
+        counts = [p["counts"] for p in points] if len(points) > 1 else points[0]["counts"]
+        write_atomic(out / "counts.json", to_json({"counts": counts}) + "\n")
+        xs = [0.0 if v is None else float(v) for v in values]
+        plot(records, xs, spec.axis, out / "ergotropy.png", title=f"{args.model} on {first['device']}")
+        write_atomic(out / "result.json", to_json(values_out) + "\n")  # last: its presence marks a finished run
+        text += f"\nwrote {out / 'result.json'}, {out / 'counts.json'}, {out / 'ergotropy.png'}"
+    return Outcome(title, values_out, text=text)
+
+
+def _add_run_parser(commands: Any) -> None:
+    run = commands.add_parser(
+        "run", help="run a battery on a (simulated) device: ideal, noisy prediction and measured with CI",
+        description="Map a battery model to a circuit, run it on Qiskit Aer with a device's noise, and compare "
+                    "ideal, noisy-predicted and tomographically measured ergotropy.",
+    )
+    models = run.add_subparsers(dest="model", metavar="MODEL", parser_class=_Parser)
+    models.required = True
+    for command in IDEAL_COMMANDS:
+        spec = RUN_MODELS[command.name]
+        defaults = _defaults(command)
+        sub = models.add_parser(command.name, help=command.help, description=command.help)
+        for flag in command.flags + spec.extra_flags:
+            shown = defaults.get(flag.dest, flag.default)
+            help_text = flag.help + (f" (default {shown})" if shown is not None else "")
+            sweep = flag.dest == spec.sweepable
+            if sweep:
+                help_text += "; a range start:stop:step (inclusive) runs a sweep"
+            sub.add_argument(flag.name, dest=flag.dest, type=str if sweep or flag.type is str else flag.type,
+                             default=None if sweep and flag.default is None else flag.default,
+                             choices=flag.choices, help=help_text,
+                             metavar=None if flag.choices else flag.dest.upper(), required=flag.required)
+        sub.add_argument("--device", help="device name in calibrations/ or a calibration JSON path "
+                                          "(default: the embedded default device)")
+        sub.add_argument("--noiseless", action="store_true",
+                         help="remove every error from the device (checks mapping, transpilation and tomography)")
+        sub.add_argument("--shots", type=int, default=None, help="total shots, split over the tomography settings; "
+                                                                 "0 skips the measurement (default 8192 per setting)")
+        sub.add_argument("--seed", type=int, default=0, help="seed of sampling and bootstrap (default 0)")
+        sub.add_argument("--bootstrap", type=int, default=200, help="bootstrap samples (default 200)")
+        sub.add_argument("--estimator", default="auto", choices=("auto", "full-pauli", "dicke-z"),
+                         help="tomography estimator (default auto: full Pauli tomography up to 4 qubits)")
+        sub.add_argument("--no-readout-mitigation", action="store_true",
+                         help="fit without the calibration's readout confusion")
+        sub.add_argument("--workers", type=int, default=1, help="parallel processes for sweep points (default 1)")
+        sub.add_argument("--out", help="folder for result.json, counts.json and ergotropy.png; an interrupted "
+                                       "sweep resumes there")
+        sub.add_argument("--force", action="store_true", help="replace an existing result in --out")
+        sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+        sub.set_defaults(_run=_run_run)
+
+
 # ------------------------------------------------------------------------------------------------- devices
 
 
@@ -297,6 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
         sub.set_defaults(_run=command.run)
 
+    _add_run_parser(commands)
+
     devices = commands.add_parser("devices", help="list the embedded device snapshots, or import one",
                                   description="List the device calibration snapshots in calibrations/.")
     devices.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -335,6 +526,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"qbhw: warning: {warning}\n")
     if args.json:
         sys.stdout.write(to_json(outcome.values) + "\n")
+    elif outcome.text is not None:
+        sys.stdout.write(outcome.text + "\n")
     elif outcome.rows is not None:
         sys.stdout.write(table(outcome.rows, title=outcome.title) + "\n")
     else:

@@ -1,0 +1,160 @@
+"""Sweeps: many experiments run through a ``concurrent.futures.Executor``, stored point by point, resumable.
+
+Any executor with ``submit`` works: None runs the points in this process one after another, a
+``ProcessPoolExecutor`` uses this machine's cores, and ``distributed.Client(...).get_executor()`` spreads them over
+a Dask cluster. Each task is the module-level function ``run_point`` on a picklable ``Experiment`` and returns
+plain JSON-able data.
+
+Resuming: with a ``PointStore``, each finished point is written atomically to ``points/point_NNNN.json`` under
+the output folder together with a fingerprint of its experiment; a rerun loads the points whose fingerprint
+matches and runs only the missing ones, so an interrupted sweep neither loses nor repeats points. A stored point
+with a different fingerprint (other parameters, device, shots or seed) is an error, not silently reused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qbhw._files import write_atomic
+from qbhw.errors import ParameterError, QbhwError
+from qbhw.experiments.run import Experiment, run_experiment
+from qbhw.hardware import calibration_to_dict
+from qbhw.report import to_json
+
+MAX_POINTS = 1000
+
+
+def parse_range(text: str, parameter: str, *, integer: bool) -> tuple[float, ...] | tuple[int, ...]:
+    """"start:stop:step" -> start, start + step, ... up to and including stop (within 1e-9 of a step);
+    a single number -> that number. Errors name the flag's parameter."""
+    kind = "integer" if integer else "number"
+    parts = str(text).split(":")
+    if len(parts) not in (1, 3):
+        raise ParameterError(parameter, f"a {kind} or a range start:stop:step", text)
+    try:
+        nums = [int(p) if integer else float(p) for p in parts]
+    except ValueError:
+        raise ParameterError(parameter, f"a {kind} or a range start:stop:step of {kind}s", text) from None
+    if any(not math.isfinite(v) for v in nums):
+        raise ParameterError(parameter, "finite", text)
+    if len(nums) == 1:
+        return (nums[0],)
+    start, stop, step = nums
+    if step <= 0:
+        raise ParameterError(parameter, "a range start:stop:step with step > 0", text)
+    if stop < start:
+        raise ParameterError(parameter, "a non-empty range start:stop:step (start <= stop)", text)
+    count = int(math.floor((stop - start) / step + 1e-9)) + 1
+    if count > MAX_POINTS:
+        raise ParameterError(parameter, f"a range of at most {MAX_POINTS} points", text)
+    if integer:
+        return tuple(int(start + k * step) for k in range(count))
+    return tuple(float(start + k * step) for k in range(count))
+
+
+def run_point(experiment: Experiment) -> dict[str, Any]:
+    """Run one experiment; return {"record": JSON object, "counts": per-setting counts} (picklable)."""
+    from qbhw.experiments.records import counts_record, point_record
+
+    result = run_experiment(experiment)
+    return {"record": point_record(result), "counts": counts_record(result)}
+
+
+def fingerprint(experiment: Experiment) -> str:
+    """SHA-256 of everything that determines the point (parameters, options, device, shots, seed, analysis)."""
+    spec = {f.name: getattr(experiment, f.name) for f in dataclasses.fields(experiment)}
+    spec["params"] = dataclasses.asdict(experiment.params)
+    spec["device"] = calibration_to_dict(experiment.device)
+    spec["options"] = dict(experiment.options)
+    text = json.dumps(spec, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PointStore:
+    """Folder of finished points of a sweep (module docstring)."""
+
+    directory: Path
+
+    def path(self, index: int) -> Path:
+        return self.directory / "points" / f"point_{index:04d}.json"
+
+    def load(self, index: int, experiment: Experiment) -> dict[str, Any] | None:
+        p = self.path(index)
+        if not p.exists():
+            return None
+        try:
+            stored = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise QbhwError(f"{p} is not a readable point file ({exc}); delete it to rerun that point") from None
+        if stored.get("fingerprint") != fingerprint(experiment):
+            raise QbhwError(
+                f"{p} belongs to a different experiment (other parameters, device, shots or seed); use another "
+                "--out folder or delete the folder's points/ to start over"
+            )
+        return stored["point"]
+
+    def save(self, index: int, experiment: Experiment, point: dict[str, Any]) -> None:
+        write_atomic(self.path(index), to_json({"fingerprint": fingerprint(experiment), "point": point}) + "\n")
+
+
+def run_points(
+    experiments: Sequence[Experiment],
+    *,
+    executor: Executor | None = None,
+    store: PointStore | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run (or load from ``store``) every experiment; returns their points in input order.
+
+    ``progress(done, total, index)`` is called after each point (loaded points count as done at the start).
+    """
+    total = len(experiments)
+    points: list[dict[str, Any] | None] = [None] * total
+    if store is not None:
+        for i, exp in enumerate(experiments):
+            points[i] = store.load(i, exp)
+    todo = [i for i in range(total) if points[i] is None]
+    done = total - len(todo)
+    if progress is not None and done:
+        progress(done, total, -1)
+
+    def finish(i: int, point: dict[str, Any]) -> None:
+        nonlocal done
+        points[i] = point
+        if store is not None:
+            store.save(i, experiments[i], point)
+        done += 1
+        if progress is not None:
+            progress(done, total, i)
+
+    if executor is None:
+        for i in todo:
+            finish(i, run_point(experiments[i]))
+    else:
+        futures: dict[Future[Any], int] = {executor.submit(run_point, experiments[i]): i for i in todo}
+        try:
+            for fut in as_completed(futures):
+                finish(futures[fut], fut.result())
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+    return [p for p in points if p is not None]
+
+
+def default_workers() -> int:
+    """Workers for ``--workers 0`` (auto): the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)

@@ -1,0 +1,147 @@
+"""End-to-end runs (qbhw.experiments.run_experiment and ``qbhw run``): ideal, noiseless circuit, noisy prediction
+and tomography, on the embedded default device."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from qbhw.cli import main
+from qbhw.experiments import Experiment, run_experiment
+from qbhw.hardware import default_device, noiseless
+from qbhw.models.charger import ChargerParams
+from qbhw.models.micromaser import MicromaserParams
+
+DONE_MICROMASER = ["--g-tau", "1.1107207345", "--p-excited", "0.5", "--coherence", "1", "--collisions", "10",
+                   "--cutoff", "8"]
+CHARGER = ["--omega-b", "1", "--omega-c", "1", "--j1", "1", "--j2", "0.5", "--time", "0.3"]
+
+
+@pytest.fixture(scope="module")
+def device():
+    return default_device()
+
+
+def _run_json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _inside(ci, value, slack=0.0):
+    return ci[0] - slack <= value <= ci[1] + slack
+
+
+def test_charger_run_matches_the_model_and_its_interval_covers_the_prediction(capsys):
+    """ideal = the charger model's figures (physics.md 2.2 t = 0.3 row: C_b = 1.6506712298); the exact circuit is
+    the model to 1e-12; the 95 % interval of every measured figure contains the noisy prediction (fixed seed)."""
+    out = _run_json(capsys, ["run", "charger", *CHARGER, "--json"])
+    assert out["ideal"]["capacity"] == pytest.approx(1.6506712298, abs=1e-9)
+    assert out["circuit"]["capacity"] == pytest.approx(out["ideal"]["capacity"], abs=1e-12)
+    assert out["circuit"]["fidelity"] == pytest.approx(1.0, abs=1e-12)
+    assert 0.9 < out["noisy"]["fidelity"] < 1.0  # 3 CZ + readout-free relaxation on Torino: ~1e-2 infidelity
+    m = out["measured"]
+    for key in ("energy", "capacity", "purity", "fidelity"):
+        assert _inside(m[f"{key}_ci"], out["noisy"][key]), key
+    assert m["ergotropy_ci"][0] <= out["noisy"]["ergotropy"] + 1e-12 <= m["ergotropy_ci"][1] + 1e-12
+    assert m["estimator"] == "full-pauli" and m["readout_mitigated"] is True
+    assert out["shots"] == 9 * 8192 and out["device"] == "fake_torino"
+    assert set(("qiskit_version", "seed")) <= set(out)
+
+
+def test_same_seed_gives_identical_json(capsys):
+    a = _run_json(capsys, ["run", "charger", *CHARGER, "--shots", "900", "--seed", "5", "--json"])
+    b = _run_json(capsys, ["run", "charger", *CHARGER, "--shots", "900", "--seed", "5", "--json"])
+    c = _run_json(capsys, ["run", "charger", *CHARGER, "--shots", "900", "--seed", "6", "--json"])
+    assert a == b
+    assert a["measured"] != c["measured"]
+
+
+def test_micromaser_done_command(capsys):
+    """The issue's done command: gtau = pi/sqrt(8) traps at 7 photons, so 3 cavity qubits hold it exactly
+    (circuit = ideal to 1e-9) and the measured ergotropy's interval contains the noisy prediction."""
+    out = _run_json(capsys, ["run", "micromaser", *DONE_MICROMASER, "--json"])
+    assert out["circuit"]["ergotropy"] == pytest.approx(out["ideal"]["ergotropy"], abs=1e-9)
+    assert out["circuit"]["fidelity"] == pytest.approx(1.0, abs=1e-9)
+    m = out["measured"]
+    assert _inside(m["ergotropy_ci"], out["noisy"]["ergotropy"])
+    assert _inside(m["energy_ci"], out["noisy"]["energy"])
+    assert out["noisy"]["ergotropy"] < out["ideal"]["ergotropy"]  # ~300 CZ on a real device's noise
+
+
+def test_noiseless_device_measures_the_ideal_state(device):
+    """On a device without errors the noisy prediction is the circuit's exact state (1e-9) and the measured
+    interval contains the ideal ergotropy."""
+    exp = Experiment("micromaser", MicromaserParams(g_tau=1.1107207345, p_excited=0.5, coherence=1.0,
+                     collisions=4, cutoff=8), noiseless(device), seed=3)
+    r = run_experiment(exp)
+    assert r.noisy.ergotropy == pytest.approx(r.exact.ergotropy, abs=1e-9)
+    assert r.noisy.fidelity == pytest.approx(1.0, abs=1e-9)
+    assert _inside(r.measured.ergotropy.ci, r.ideal.ergotropy)
+    assert np.abs(r.noisy_state - r.mapped.ideal_state).max() < 1e-9
+
+
+def test_sweep_writes_result_counts_and_plot_and_refuses_to_overwrite(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    argv = ["run", "charger", "--time", "0:0.4:0.2", "--shots", "900", "--out", str(out)]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "measured W" in text and "0.4" in text
+    result = json.loads((out / "result.json").read_text())
+    assert result["sweep"] == {"parameter": "time", "values": [0.0, 0.2, 0.4]}
+    assert [p["options"]["time"] for p in result["points"]] == [0.0, 0.2, 0.4]
+    assert [p["seed"] for p in result["points"]] == [0, 1, 2]
+    counts = json.loads((out / "counts.json").read_text())["counts"]
+    assert len(counts) == 3 and sum(sum(s["counts"].values()) for s in counts[0]) == 900
+    assert (out / "ergotropy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(list((out / "points").glob("point_*.json"))) == 3
+    # an existing result is never overwritten silently
+    assert main(argv) == 2
+    assert "exists; pass --force" in capsys.readouterr().err
+    # an interrupted sweep resumes: remove the result and one point; the rerun redoes exactly that point
+    (out / "result.json").unlink()
+    (out / "points" / "point_0001.json").unlink()
+    assert main(argv + ["--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again == result
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["run", "charger", *CHARGER, "--shots", "5"], "--shots must be >= 9 (one per measurement setting)"),
+        (["run", "charger", "--time", "1:0:0.1"], "--time must be a non-empty range"),
+        (["run", "micromaser", "--collisions", "0:10:0"], "--collisions must be a range start:stop:step with step > 0"),
+        (["run", "charger", "--device", "no_such_device"], "no_such_device"),
+        (["run", "micromaser", "--cutoff", "64"], "--cutoff must be"),
+        (["run", "micromaser", "--cavity-loss", "0.1"], "--cavity-loss must be"),
+        (["run", "charger", "--seed", "-1"], "--seed must be an integer >= 0"),
+        (["run", "charger", "--workers", "0"], "--workers must be an integer >= 1"),
+    ],
+)
+def test_bad_run_input_is_one_line_and_exit_2(capsys, argv, needle):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("qbhw: error:") and "Traceback" not in err
+    assert needle in err, err
+
+
+def test_unwritable_out_is_a_clear_error(tmp_path, capsys):
+    """A file in the way, a path under a file, and a folder the kernel refuses (/proc: even root cannot mkdir)."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["run", "charger", "--shots", "9", "--out", str(blocker)]) == 2
+    assert "--out must be a directory (it is an existing file)" in capsys.readouterr().err
+    for bad in (blocker / "sub", "/proc/qbhw-out"):
+        assert main(["run", "charger", "--shots", "9", "--out", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert "--out must be a directory that can be written" in err and err.count("\n") == 1
+
+
+def test_dicke_estimator_is_refused_for_other_models(device):
+    from qbhw.errors import ParameterError
+
+    with pytest.raises(ParameterError) as err:
+        run_experiment(Experiment("charger", ChargerParams(), device, options=(("time", 0.3),), estimator="dicke-z"))
+    assert err.value.parameter == "estimator"
