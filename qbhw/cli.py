@@ -242,6 +242,7 @@ class RunModel:
     options: tuple[str, ...]  # dests passed to the circuit builder
     extra_flags: tuple[Flag, ...] = ()
     axis: str = ""  # plot axis label
+    unsupported: tuple[tuple[str, str], ...] = ()  # (dest, why) of ideal flags that have no circuit mapping yet
 
 
 RUN_MODELS: dict[str, RunModel] = {
@@ -250,6 +251,8 @@ RUN_MODELS: dict[str, RunModel] = {
         "time", False, ("time", "steps"),
         extra_flags=(Flag("--steps", int, "Trotter/collision steps of the circuit (default: the mapping's choice)"),),
         axis="charging time t",
+        unsupported=(("cycle_time", "omitted for qbhw run: the two-stroke limit cycle has no circuit mapping yet "
+                                    "(qbhw ideal thermal-gradient --cycle-time computes it)"),),
     ),
     "collective": RunModel(
         "time", False, ("time", "collisions", "theta", "exchange"),
@@ -270,11 +273,16 @@ RUN_MODELS: dict[str, RunModel] = {
 
 
 def _progress(done: int, total: int, index: int) -> None:
-    width = 30
-    filled = int(round(width * done / max(total, 1)))
-    sys.stderr.write(f"\rqbhw: [{'#' * filled}{'.' * (width - filled)}] {done}/{total} points")
-    if done == total:
-        sys.stderr.write("\n")
+    """A bar redrawn in place on a terminal; one line per point otherwise (logs, CI)."""
+    if sys.stderr.isatty():
+        width = 30
+        filled = int(round(width * done / max(total, 1)))
+        sys.stderr.write(f"\rqbhw: [{'#' * filled}{'.' * (width - filled)}] {done}/{total} points")
+        if done == total:
+            sys.stderr.write("\n")
+    else:
+        what = "loaded from --out" if index < 0 else f"point {index} done"
+        sys.stderr.write(f"qbhw: {done}/{total} points ({what})\n")
     sys.stderr.flush()
 
 
@@ -311,6 +319,9 @@ def _run_run(args: argparse.Namespace) -> Outcome:
     for flag in command.flags + spec.extra_flags:
         if flag.dest != spec.sweepable and isinstance(getattr(args, flag.dest), str) and flag.type is not str:
             setattr(args, flag.dest, flag.type(getattr(args, flag.dest)))
+    for dest, why in spec.unsupported:
+        if getattr(args, dest, None) is not None:
+            raise ParameterError(dest, why, getattr(args, dest))
     raw = getattr(args, spec.sweepable)
     values: tuple[Any, ...] = (None,) if raw is None else parse_range(raw, spec.sweepable, integer=spec.integer)
     device = default_device() if args.device is None else load_calibration(args.device)
@@ -406,7 +417,7 @@ def _add_run_parser(commands: Any) -> None:
         sub.add_argument("--seed", type=int, default=0, help="seed of sampling and bootstrap (default 0)")
         sub.add_argument("--bootstrap", type=int, default=200, help="bootstrap samples (default 200)")
         sub.add_argument("--estimator", default="auto", choices=("auto", "full-pauli", "dicke-z"),
-                         help="tomography estimator (default auto: full Pauli tomography up to 4 qubits)")
+                         help="tomography estimator (default auto: full Pauli tomography, up to 6 register qubits)")
         sub.add_argument("--no-readout-mitigation", action="store_true",
                          help="fit without the calibration's readout confusion")
         sub.add_argument("--workers", type=int, default=1, help="parallel processes for sweep points (default 1)")

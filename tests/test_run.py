@@ -118,6 +118,8 @@ def test_sweep_writes_result_counts_and_plot_and_refuses_to_overwrite(tmp_path, 
         (["run", "micromaser", "--cavity-loss", "0.1"], "--cavity-loss must be"),
         (["run", "charger", "--seed", "-1"], "--seed must be an integer >= 0"),
         (["run", "charger", "--workers", "0"], "--workers must be an integer >= 1"),
+        (["run", "thermal-gradient", "--cycle-time", "10"], "--cycle-time must be omitted for qbhw run"),
+        (["run", "collective", "--n", "7", "--temperature", "2"], "--n must be"),
     ],
 )
 def test_bad_run_input_is_one_line_and_exit_2(capsys, argv, needle):
@@ -145,3 +147,22 @@ def test_dicke_estimator_is_refused_for_other_models(device):
     with pytest.raises(ParameterError) as err:
         run_experiment(Experiment("charger", ChargerParams(), device, options=(("time", 0.3),), estimator="dicke-z"))
     assert err.value.parameter == "estimator"
+
+
+def test_thermal_gradient_and_collective_runs(capsys):
+    """Defaults of the other two models: the ideal column is the model (physics.md: W_NESS = 0.26585 at g = 0.05
+    with the global ME; collective N = 3, T = 2 closed form W = 0.3705), the noiseless circuit is within the
+    mapping's own reported trace distance (figures move by at most ~||H|| x distance), and the interval of the
+    measured ergotropy contains the noisy prediction (fixed seeds)."""
+    tg = _run_json(capsys, ["run", "thermal-gradient", "--json"])
+    assert tg["ideal"]["ergotropy"] == pytest.approx(0.26585, abs=5e-5)
+    assert tg["circuit"]["details"]["trace_distance_exact_ideal"] < 1e-2
+    # |W(rho) - W(sigma)| <= 2 D (spectral width of H), D the trace distance; width = omega_a + omega_s = 3
+    assert abs(tg["circuit"]["ergotropy"] - tg["ideal"]["ergotropy"]) <= 2.0 * 3.0 * tg["circuit"]["details"][
+        "trace_distance_exact_ideal"]
+    assert _inside(tg["measured"]["ergotropy_ci"], tg["noisy"]["ergotropy"])
+    co = _run_json(capsys, ["run", "collective", "--n", "3", "--temperature", "2", "--json"])
+    assert co["ideal"]["ergotropy"] == pytest.approx(0.3705, abs=5e-5)
+    assert co["circuit"]["details"]["trace_distance_exact_ideal"] <= 1e-2
+    assert _inside(co["measured"]["ergotropy_ci"], co["noisy"]["ergotropy"])
+    assert co["measured"]["estimator"] == "full-pauli"

@@ -32,7 +32,7 @@ from qbhw.physics.distance import fidelity
 TRANSPILER_SEED = 7
 SHOTS_PER_SETTING = 8192  # default: shots = 8192 x the number of measurement settings
 DEFAULT_BOOTSTRAP = 200
-FULL_TOMOGRAPHY_MAX_QUBITS = 4  # 81 Pauli settings; larger collective registers use the Dicke estimator
+FULL_TOMOGRAPHY_MAX_QUBITS = 6  # 729 Pauli settings; beyond, only the Dicke estimator (collective) is available
 
 #: model name -> (parameter class, circuit builder), as "module:name"
 MODELS: Mapping[str, tuple[str, str]] = {
@@ -67,7 +67,7 @@ class Experiment:
     mitigate_readout   put the calibration's readout confusion into the tomography measurement model
     bootstrap    bootstrap samples for the intervals
     estimator    "full-pauli" (3^n Pauli settings), "dicke-z" (Z basis only; collective battery, assumes each
-                 excitation sector is the symmetric Dicke state) or "auto" (full up to 4 register qubits)
+                 excitation sector is the symmetric Dicke state) or "auto" (full up to 6 register qubits)
     confidence   two-sided confidence level of the intervals
     """
 
