@@ -11,9 +11,17 @@ PYTEST_ARGS ?=
 # two workers: the machine has two cores
 WORKERS ?= 2
 
-.PHONY: demo test test-default test-pulse env env-pulse clean
+.PHONY: demo ideal test test-default test-pulse env env-pulse clean
 
+# the main job: a micromaser charged on the default device (FakeTorino snapshot), 0..10 collisions; prints the
+# ideal / noiseless-circuit / noisy-predicted / measured table and writes results/demo/{result.json,counts.json,
+# ergotropy.png}
 demo: $(VENV)/.installed
+	$(VENV)/bin/qbhw run micromaser --g-tau 1.1107207345 --p-excited 0.5 --coherence 1 --collisions 0:10:2 \
+		--cutoff 8 --out results/demo --force
+
+# the ideal physics of the four models and the device list
+ideal: $(VENV)/.installed
 	@$(VENV)/bin/qbhw ideal charger --omega-b 1 --omega-c 1 --j1 1 --j2 0.5 --time 0.3
 	@echo
 	@$(VENV)/bin/qbhw ideal thermal-gradient --omega-a 2 --omega-s 1 --t-a 2 --t-s 0.1 --gamma 0.01 --g 0.05

@@ -343,6 +343,8 @@ class CollisionPlan:
 def _plan_time(params: CollectiveParams, time: float, collisions: int | None, theta: float | None) -> CollisionPlan:
     rate = params.gamma * (2.0 * params.n_thermal + 1.0)
     total = rate * time  # sum of theta^2 over collisions
+    if time == 0.0:
+        return CollisionPlan(0.0, 0, 0.0, "time 0: no collision (the cells stay in |g...g>)")
     if collisions is not None and theta is not None:
         if abs(collisions * theta**2 - total) > 1e-9 * max(1.0, total):
             raise ParameterError(
@@ -467,7 +469,7 @@ def collective_circuit(
         ideal = dicke_density_matrix(model.state)
         plan, met = _plan_ness(params, ideal, collisions, theta, exchange, tolerance)
     else:
-        time = _validate.positive("time", time)
+        time = _validate.nonnegative("time", time)
         model = state_at(params, time)
         ideal = dicke_density_matrix(model.state)
         plan = _plan_time(params, time, collisions, theta)

@@ -140,6 +140,8 @@ def _dt_max(params: ThermalGradientParams) -> float:
 
 
 def _plan_time(params: ThermalGradientParams, time: float, steps: int | None, dt: float | None) -> StepPlan:
+    if time == 0.0:
+        return StepPlan(0.0, 0, 1.0, "time 0: no step (the qubits stay in the ground state)")
     if steps is not None and dt is not None and abs(steps * dt - time) > 1e-9 * max(1.0, time):
         raise ParameterError("steps", f"consistent with dt and time (steps * dt = {time:g})", steps)
     if steps is not None:
@@ -243,7 +245,7 @@ def thermal_gradient_circuit(
         rho0 = kron(rho_a, rho_s)
         plan, met = _plan_ness(params, rho0, local_ref, steps, dt, bath_speedup, tolerance)
     else:
-        time = _validate.positive("time", time)
+        time = _validate.nonnegative("time", time)
         if bath_speedup not in (None, 1.0):
             raise ParameterError("bath_speedup", "1 (the physical rates) when time is given", bath_speedup)
         ideal = state_at(params, time).rho
