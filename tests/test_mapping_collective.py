@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 
+from _aer import register_state
 from qbhw.errors import ParameterError
 from qbhw.mapping._common import qiskit_to_physics
 from qbhw.mapping.collective import (
@@ -29,22 +30,6 @@ from qbhw.physics.operators import SIGMA_MINUS, SIGMA_Z, embed
 NUMERIC_TOL = 1e-9
 # exact-channel states vs the Aer density-matrix simulation: both exact, hundreds of gates of rounding
 CIRCUIT_TOL = 1e-9
-
-
-def _trace_distance(a: np.ndarray, b: np.ndarray) -> float:
-    return 0.5 * float(np.abs(np.linalg.eigvalsh(a - b)).sum())
-
-
-def _simulate(mc) -> np.ndarray:
-    """Noiseless density-matrix simulation of the logical circuit, register state in physics order."""
-    from qiskit import transpile
-    from qiskit_aer import AerSimulator
-
-    qc = mc.circuit.copy()
-    qc.save_density_matrix(qubits=list(mc.register))
-    backend = AerSimulator(method="density_matrix")
-    result = backend.run(transpile(qc, backend)).result()
-    return qiskit_to_physics(np.asarray(result.data(0)["density_matrix"]), len(mc.register))
 
 
 def _full_liouvillian(p: co.CollectiveParams) -> np.ndarray:
@@ -154,7 +139,7 @@ def test_palindromic_unitary_is_second_order() -> None:
 def test_circuit_implements_exact_channel(kwargs: dict, build: dict) -> None:
     mc = collective_circuit(co.CollectiveParams(**kwargs), **build)
     assert mc.register == tuple(range(kwargs["n"])) and mc.battery == mc.register
-    assert np.abs(_simulate(mc) - mc.exact_state).max() < CIRCUIT_TOL
+    assert np.abs(register_state(mc) - mc.exact_state).max() < CIRCUIT_TOL
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ import qutip as qt
 from qiskit import transpile
 from qiskit.circuit import Gate
 from qiskit.quantum_info import Operator
-from qiskit_aer import AerSimulator
 
+from _aer import register_state
 from qbhw.errors import ParameterError
 from qbhw.mapping._common import qiskit_to_physics
 from qbhw.mapping.micromaser import (
@@ -36,14 +36,6 @@ from qbhw.physics import thermodynamics as thermo
 
 #: the issue's done command: --g-tau 1.1107207345 --p-excited 0.5 --coherence 1 --collisions 10 --cutoff 8
 DONE = dict(g_tau=1.1107207345, p_excited=0.5, coherence=1.0, collisions=10, cutoff=8)
-
-
-def _aer_register_state(mc) -> np.ndarray:
-    sim = AerSimulator(method="density_matrix")
-    qc = mc.circuit.copy()
-    qc.save_density_matrix(qubits=list(mc.register))
-    rho = sim.run(transpile(qc, sim)).result().data()["density_matrix"]
-    return qiskit_to_physics(np.asarray(rho), len(mc.register))
 
 
 def _gray_permutation(m: int) -> np.ndarray:
@@ -123,7 +115,7 @@ def test_one_collision_closed_form_and_gauge():
     assert mc.details["cavity_qubits"] == 1
     np.testing.assert_allclose(mc.ideal_state, rho1, atol=1e-12)
     np.testing.assert_allclose(mc.exact_state, rho1, atol=1e-12)
-    np.testing.assert_allclose(_aer_register_state(mc), rho1, atol=1e-9)
+    np.testing.assert_allclose(register_state(mc), rho1, atol=1e-9)
 
 
 # ------------------------------------------------------------------------------------------ whole circuit
@@ -138,7 +130,7 @@ def test_done_command_exact_and_matches_everything():
     assert mc.details["trapping_photon_number"] == 7 and mc.details["edge_phase_collisions"] == 3
     np.testing.assert_allclose(mc.hamiltonian, np.diag(np.arange(8.0)), atol=0)
     # circuit == exact channel
-    np.testing.assert_allclose(_aer_register_state(mc), mc.exact_state, atol=1e-9)
+    np.testing.assert_allclose(register_state(mc), mc.exact_state, atol=1e-9)
     # exact channel == ideal (the register holds the physical cavity exactly)
     assert distance.trace_distance(mc.exact_state, mc.ideal_state) < 1e-9
     assert mc.details["mapping_error_trace_distance"] < 1e-9
@@ -172,7 +164,7 @@ def test_mixed_atom_with_purifier_and_truncation_edge():
     mc = micromaser_circuit(params)
     assert mc.num_qubits == 4 and mc.details["purifier"]
     assert mc.details["edge_phase_collisions"] == 4
-    np.testing.assert_allclose(_aer_register_state(mc), mc.exact_state, atol=1e-9)
+    np.testing.assert_allclose(register_state(mc), mc.exact_state, atol=1e-9)
     assert abs(np.trace(mc.exact_state) - 1.0) < 1e-12
     assert mc.details["max_population_above_register"] > 1e-2
     assert mc.details["mapping_error_trace_distance"] > 1e-2
@@ -189,7 +181,7 @@ def test_exact_equals_ideal_whenever_register_holds_the_cavity(rng):
         mc = micromaser_circuit(params)
         assert mc.details["cavity_qubits"] == 2  # automatic cutoff K + 1 = 4
         np.testing.assert_allclose(mc.exact_state, mc.ideal_state, atol=1e-12)
-        np.testing.assert_allclose(_aer_register_state(mc), mc.exact_state, atol=1e-9)
+        np.testing.assert_allclose(register_state(mc), mc.exact_state, atol=1e-9)
     np.testing.assert_allclose(
         micromaser_circuit(mm.MicromaserParams(g_tau=0.8, p_excited=0.7, coherence=0.4, collisions=3)).exact_state,
         _qutip_micromaser(0.8, 0.7, 0.4, 3, 6)[:4, :4],

@@ -12,7 +12,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from _aer import register_state
 from qbhw.errors import ParameterError
+from qbhw.physics.distance import trace_distance
 from qbhw.mapping._common import qiskit_to_physics
 from qbhw.mapping.thermal_gradient import (
     _baths,
@@ -30,21 +32,6 @@ NUMERIC_TOL = 1e-12
 CIRCUIT_TOL = 1e-9
 
 
-def _trace_distance(a: np.ndarray, b: np.ndarray) -> float:
-    return 0.5 * float(np.abs(np.linalg.eigvalsh(a - b)).sum())
-
-
-def _simulate(mc) -> np.ndarray:
-    from qiskit import transpile
-    from qiskit_aer import AerSimulator
-
-    qc = mc.circuit.copy()
-    qc.save_density_matrix(qubits=list(mc.register))
-    backend = AerSimulator(method="density_matrix")
-    result = backend.run(transpile(qc, backend)).result()
-    return qiskit_to_physics(np.asarray(result.data(0)["density_matrix"]), len(mc.register))
-
-
 @pytest.mark.parametrize(
     ("params", "build"),
     [
@@ -57,7 +44,7 @@ def _simulate(mc) -> np.ndarray:
 )
 def test_circuit_implements_exact_channel(params: tg.ThermalGradientParams, build: dict) -> None:
     mc = thermal_gradient_circuit(params, **build)
-    assert np.abs(_simulate(mc) - mc.exact_state).max() < CIRCUIT_TOL
+    assert np.abs(register_state(mc) - mc.exact_state).max() < CIRCUIT_TOL
 
 
 @pytest.mark.parametrize("site", [0, 1])
@@ -76,7 +63,7 @@ def test_g_zero_ness_is_exact() -> None:
     # step keeps exactly; W_NESS = (omega_a - omega_s)(P_A - P_S) = 0.2688960235
     params = tg.ThermalGradientParams(g=0.0)
     mc = thermal_gradient_circuit(params)
-    assert _trace_distance(mc.exact_state, mc.ideal_state) < NUMERIC_TOL
+    assert trace_distance(mc.exact_state, mc.ideal_state) < NUMERIC_TOL
     assert abs(ergotropy(mc.exact_state, mc.hamiltonian) - 0.2688960235) < 1e-9  # 10 printed digits
 
 
@@ -85,7 +72,7 @@ def test_trotter_error_is_second_order() -> None:
     params = tg.ThermalGradientParams()
     local = replace(params, master_equation="local")
     ref = tg.state_at(local, 40.0).rho
-    errs = [_trace_distance(thermal_gradient_circuit(params, time=40.0, steps=k).exact_state, ref)
+    errs = [trace_distance(thermal_gradient_circuit(params, time=40.0, steps=k).exact_state, ref)
             for k in (40, 80, 160)]  # dt = 1, 0.5, 0.25: asymptotic regime (dt omega ~ 1)
     assert 3.5 < errs[0] / errs[1] < 4.5
     assert 3.7 < errs[1] / errs[2] < 4.3
@@ -104,7 +91,7 @@ def test_time_mode_against_qutip_local_me() -> None:
                         options={"atol": 1e-12, "rtol": 1e-10})
     mc = thermal_gradient_circuit(params, time=t, steps=200)
     # Trotter error at dt = 0.1 is O(g gamma omega dt^2 t) ~ 1e-6; mesolve's integrator ~1e-9
-    assert _trace_distance(mc.exact_state, res.states[-1].full()) < 1e-5
+    assert trace_distance(mc.exact_state, res.states[-1].full()) < 1e-5
     assert mc.details["trace_distance_exact_local_me"] < 1e-5
 
 

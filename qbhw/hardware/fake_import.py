@@ -215,7 +215,7 @@ def calibration_from_backend(
     )
     if missing_freq:
         notes.append(
-            f"freq_ghz unknown (the backend reports none) for "
+            "freq_ghz unknown (the backend reports none) for "
             + (f"all {n} qubits" if len(missing_freq) == n else f"qubits {_ids(missing_freq)}")
             + f"; excited_population is evaluated at {fallback_freq_ghz:g} GHz for them"
         )

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 from qbhw import _validate
 from qbhw.mapping._common import MappedCircuit
