@@ -301,6 +301,10 @@ def _out_dir(path: str, force: bool) -> Any:
         raise ParameterError("out", f"a directory that can be written ({exc.strerror})", path) from None
     if (out / "result.json").exists() and not force:
         raise QbhwError(f"{out / 'result.json'} exists; pass --force to replace it or choose another --out")
+    if force:  # start over: points stored by an earlier run are not reused
+        import shutil
+
+        shutil.rmtree(out / "points", ignore_errors=True)
     return out
 
 
@@ -423,7 +427,8 @@ def _add_run_parser(commands: Any) -> None:
         sub.add_argument("--workers", type=int, default=1, help="parallel processes for sweep points (default 1)")
         sub.add_argument("--out", help="folder for result.json, counts.json and ergotropy.png; an interrupted "
                                        "sweep resumes there")
-        sub.add_argument("--force", action="store_true", help="replace an existing result in --out")
+        sub.add_argument("--force", action="store_true",
+                         help="replace an existing result in --out and discard its stored points")
         sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
         sub.set_defaults(_run=_run_run)
 

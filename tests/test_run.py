@@ -105,6 +105,10 @@ def test_sweep_writes_result_counts_and_plot_and_refuses_to_overwrite(tmp_path, 
     assert main(argv + ["--json"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again == result
+    # --force starts over: stored points are discarded, not reused
+    (out / "points" / "point_0002.json").write_text('{"fingerprint": "stale", "point": {}}')
+    assert main(argv + ["--force", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == result
 
 
 @pytest.mark.parametrize(

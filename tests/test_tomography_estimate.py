@@ -56,7 +56,17 @@ def test_point_figures_exact_and_battery_subset(rand):
     np.testing.assert_allclose(est.state, rho, atol=1e-9)
     s = est.summary()
     assert s["ergotropy"] == est.ergotropy.value and s["ergotropy_ci"] == list(est.ergotropy.ci)
-    assert s["interval_method"] == "basic, linear-inversion pivot" and s["resampling"] == "nonparametric-multinomial" and s["seed"] == 1
+    assert s["interval_method"] == ("basic, linear-inversion pivot; ergotropy: basic upper, lower = min(basic, "
+                                    "split-unitary bound)")
+    assert s["resampling"] == "nonparametric-multinomial" and s["seed"] == 1
+    # split bound on exact data: U_A is the optimal unitary of the true state, so w = W; half B has 5e11 shots
+    # per setting, std ~ 1e-6 -> 1e-5 tolerance (~10 std)
+    w_true = ergotropy(rb, h)
+    assert est.extractable_work.value == pytest.approx(w_true, abs=1e-5) and est.extractable_work.std < 1e-5
+    assert w_true - 1e-4 < est.ergotropy_lower <= w_true + 1e-5
+    assert est.ergotropy.ci[0] <= est.ergotropy_lower
+    assert s["ergotropy_lower"] == est.ergotropy_lower and s["extractable_work"] == est.extractable_work.value
+    assert s["extractable_work_ci"] == list(est.extractable_work.ci)
 
 
 def test_reproducible_and_validated(rand):

@@ -37,6 +37,15 @@ def _estimate(measured: Any, mapped: MappedCircuit) -> dict[str, Any]:
         out[f"{key}_ci"] = [float(est.ci[0]), float(est.ci[1])]
         out[f"{key}_std"] = float(est.std)
         out[f"{key}_bias"] = float(est.bias)
+    # a one-sided lower confidence bound on W that holds whatever the spectrum: the work that the extraction
+    # unitary fitted on half of the counts extracts, estimated (linearly, unbiased) on the other half
+    if not math.isnan(measured.ergotropy_lower):
+        out["ergotropy_lower"] = float(measured.ergotropy_lower)
+    if measured.extractable_work is not None:
+        w = measured.extractable_work
+        out["extractable_work"] = float(w.value)
+        out["extractable_work_ci"] = [float(w.ci[0]), float(w.ci[1])]
+        out["extractable_work_std"] = float(w.std)
     if measured.state is not None and not math.isnan(outside_cutoff(mapped, measured.state)):
         out["outside_cutoff"] = outside_cutoff(mapped, measured.state)  # point value of the fitted state
     out["estimator"] = measured.estimator
