@@ -109,9 +109,9 @@ def main() -> None:
     print(f"ergotropy: true {ergotropy(rho, h):.4f}; qbhw {est.ergotropy.value:.4f} CI "
           f"[{est.ergotropy.ci[0]:.4f}, {est.ergotropy.ci[1]:.4f}] (std {est.ergotropy.std:.4f}, bias "
           f"{est.ergotropy.bias:+.4f}); qiskit-experiments {w_e_point:.4f} (bootstrap std {np.std(w_e, ddof=1):.4f})")
-    print("NOTE: the 95 % interval of this 4-qubit, 16-level ergotropy is NOT reliable: the state's near-degenerate\n"
-          "small eigenvalues make the convexity bias (~ +0.14 projected) larger than the spread and the bootstrap\n"
-          "under-estimates it (coverage ~0.3-0.5 measured); see qbhw/tomography/_estimate.py, 'Known limitation'.")
+    print("NOTE: for this near-degenerate 4-qubit state the plug-in estimate is biased up by more than its spread;\n"
+          "the interval's lower end is the sample-split extraction-unitary bound, which keeps the coverage >= 0.95\n"
+          "(tests/test_tomography_split.py); see the module docstring of qbhw/tomography/_estimate.py.")
     print("qbhw's bootstrap also scores energy, capacity and purity of every replicate; qiskit-experiments' "
           "column scores only the ergotropy.")
 
