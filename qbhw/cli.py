@@ -318,11 +318,7 @@ def _run_run(args: argparse.Namespace) -> Outcome:
 
     spec = RUN_MODELS[args.model]
     command = next(c for c in IDEAL_COMMANDS if c.name == args.model)
-    module, name = command.params_type.split(":")
-    params_type = getattr(importlib.import_module(module), name)
-    for flag in command.flags + spec.extra_flags:
-        if flag.dest != spec.sweepable and isinstance(getattr(args, flag.dest), str) and flag.type is not str:
-            setattr(args, flag.dest, flag.type(getattr(args, flag.dest)))
+    params_type = _params_class(command)
     for dest, why in spec.unsupported:
         if getattr(args, dest, None) is not None:
             raise ParameterError(dest, why, getattr(args, dest))
@@ -475,9 +471,14 @@ def _run_devices_import(args: argparse.Namespace) -> Outcome:
 # ----------------------------------------------------------------------------------------------- the parser
 
 
-def _defaults(command: IdealCommand) -> dict[str, Any]:
+def _params_class(command: IdealCommand) -> type:
+    """The parameter dataclass named by ``command.params_type`` ("module:Class")."""
     module, name = command.params_type.split(":")
-    params_type = getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(module), name)
+
+
+def _defaults(command: IdealCommand) -> dict[str, Any]:
+    params_type = _params_class(command)
     return {f.name: f.default for f in dataclasses.fields(params_type) if f.default is not dataclasses.MISSING}
 
 
