@@ -148,3 +148,19 @@ def test_sweep_resumes_without_losing_or_repeating_points(tmp_path, device, monk
     with pytest.raises(QbhwError, match="different experiment"):
         run_points([dataclasses.replace(exps[0], shots=7)], store=store)
     assert json.loads(store.path(3).read_text())["point"]["record"]["seed"] == 3
+
+
+def test_every_compilation_is_verified_against_the_exact_channel(device):
+    """The noiseless transpiled circuit reproduces the mapping's exact state to TRANSPILE_CHECK_TOL. This circuit
+    (mid-circuit resets next to 3-qubit unitaries) is one that qiskit 1.3.0 transpiles wrongly (max deviation 0.45,
+    or a malformed 2-qubit reset): there the two-stage route must take over; on 2.x the direct route passes."""
+    from qbhw.experiments.compile import TRANSPILE_CHECK_TOL
+    from qbhw.mapping import collective_circuit
+    from qbhw.models.collective import CollectiveParams
+
+    mapped = collective_circuit(CollectiveParams(2, 2.0), time=0.5)
+    compiled = compile_for_device(mapped, device)
+    assert compiled.check <= TRANSPILE_CHECK_TOL
+    assert compiled.route in ("direct", "two-stage")
+    rho = density_matrix(compiled.circuit, compiled.register, compiled.device, noisy=False)
+    assert np.abs(rho - mapped.exact_state).max() <= TRANSPILE_CHECK_TOL

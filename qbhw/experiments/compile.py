@@ -12,11 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from qbhw.errors import ParameterError
+import numpy as np
+
+from qbhw.errors import ParameterError, QbhwError
+from qbhw.experiments.execute import density_matrix
 from qbhw.hardware import DeviceCalibration, idle_relaxation_pass, restrict, select_qubits, transpile_target
 from qbhw.mapping import MappedCircuit
 
 TRANSPILER_OPTIMIZATION_LEVEL = 2
+#: largest |entry| difference allowed between the noiseless transpiled register state and the mapping's exact state
+TRANSPILE_CHECK_TOL = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +37,11 @@ class Compiled:
     register          sub-device qubits holding the mapped register at the end of the circuit, physics order
     depth, two_qubit_gates, duration_ns   transpiled depth, number of two-qubit gates, scheduled duration
     seed_transpiler   the transpiler seed used
+    check             max |entry| difference between the noiseless simulation of ``circuit`` (register, physics
+                      order) and the mapping's ``exact_state``: every compilation is verified (qiskit 1.3.0's
+                      transpiler corrupts some circuits with mid-circuit resets and 3-qubit unitaries)
+    route             "direct", or "two-stage" when the direct transpilation failed the check and multi-qubit
+                      unitaries were first decomposed to cx/u on the logical circuit
     """
 
     circuit: Any
@@ -43,6 +53,8 @@ class Compiled:
     two_qubit_gates: int
     duration_ns: float
     seed_transpiler: int
+    check: float = 0.0
+    route: str = "direct"
 
     @property
     def register_physical(self) -> tuple[int, ...]:
@@ -79,9 +91,10 @@ def _duration_ns(circuit: Any, device: DeviceCalibration) -> float:
 
 
 def compile_for_device(mapped: MappedCircuit, device: DeviceCalibration, *, seed_transpiler: int = 7) -> Compiled:
-    """Choose qubits, transpile (optimization level 2, seeded), schedule ALAP and attach idle relaxation."""
+    """Choose qubits, transpile (optimization level 2, seeded), schedule ALAP, verify the result against the
+    mapping's exact state (noiseless Aer run; see ``Compiled.check``), and attach idle relaxation."""
     from qiskit import transpile
-    from qiskit.transpiler import PassManager
+    from qiskit.transpiler import PassManager, TranspilerError
 
     k = mapped.num_qubits
     if k > device.num_qubits:
@@ -90,18 +103,33 @@ def compile_for_device(mapped: MappedCircuit, device: DeviceCalibration, *, seed
         )
     physical = select_qubits(device, k)
     sub = restrict(device, physical)
-    isa = transpile(
-        mapped.circuit,
-        target=transpile_target(sub),
-        optimization_level=TRANSPILER_OPTIMIZATION_LEVEL,
-        seed_transpiler=seed_transpiler,
-        scheduling_method="alap",
-    )
-    final = isa.layout.final_index_layout() if isa.layout is not None else list(range(k))
-    register = tuple(int(final[v]) for v in mapped.register)
+    target = transpile_target(sub)
+
+    def attempt(circuit: Any) -> tuple[Any, tuple[int, ...], float]:
+        try:
+            isa = transpile(circuit, target=target, optimization_level=TRANSPILER_OPTIMIZATION_LEVEL,
+                            seed_transpiler=seed_transpiler, scheduling_method="alap")
+        except TranspilerError:  # qiskit 1.3.0: the malformed reset below fails ALAP scheduling
+            return None, (), float("inf")
+        final = isa.layout.final_index_layout() if isa.layout is not None else list(range(k))
+        register = tuple(int(final[v]) for v in mapped.register)
+        if any(len(inst.qubits) != inst.operation.num_qubits for inst in isa.data):
+            return isa, register, float("inf")  # malformed instruction (qiskit 1.3.0 with resets)
+        rho = density_matrix(isa, register, None, noisy=False)
+        return isa, register, float(np.abs(rho - mapped.exact_state).max())
+
+    route = "direct"
+    isa, register, check = attempt(mapped.circuit)
+    if not check <= TRANSPILE_CHECK_TOL:
+        route = "two-stage"
+        logical = transpile(mapped.circuit, basis_gates=["cx", "u", "reset"], optimization_level=0)
+        isa, register, check = attempt(logical)
+    if not check <= TRANSPILE_CHECK_TOL:
+        raise QbhwError(
+            f"transpiling the {mapped.model} circuit onto {device.name} changed its channel (max deviation "
+            f"{check:.2e} > {TRANSPILE_CHECK_TOL:g}); this is a transpiler bug — try another qiskit version"
+        )
     two_q = sum(1 for inst in isa.data if inst.operation.num_qubits == 2 and inst.operation.name != "barrier")
-    depth = isa.depth()
-    duration = _duration_ns(isa, sub)
     noisy_idle = PassManager([idle_relaxation_pass(sub)]).run(isa)
     return Compiled(
         circuit=isa,
@@ -109,8 +137,10 @@ def compile_for_device(mapped: MappedCircuit, device: DeviceCalibration, *, seed
         device=sub,
         physical_qubits=tuple(physical),
         register=register,
-        depth=int(depth),
+        depth=int(isa.depth()),
         two_qubit_gates=int(two_q),
-        duration_ns=float(duration),
+        duration_ns=float(_duration_ns(isa, sub)),
         seed_transpiler=int(seed_transpiler),
+        check=check,
+        route=route,
     )

@@ -28,6 +28,8 @@ def density_matrix(circuit: Any, qubits: Sequence[int], device: DeviceCalibratio
                    noisy: bool = True) -> np.ndarray:
     """The exact final density matrix of ``qubits`` (physics order) of ``circuit`` under ``device``'s noise model
     (``noisy=False``: noiseless). The save instruction is appended here, after transpilation."""
+    import qiskit_aer  # noqa: F401  (registers QuantumCircuit.save_density_matrix)
+
     qc = circuit.copy()
     # Aer lists the first qubit as the least significant: hand it the register reversed to get physics order
     qc.save_density_matrix(qubits=list(reversed(list(qubits))), label="rho")
@@ -40,6 +42,8 @@ def density_matrix(circuit: Any, qubits: Sequence[int], device: DeviceCalibratio
 def final_state(circuit: Any, device: DeviceCalibration | None, *, noisy: bool = True) -> Any:
     """The exact final density matrix of all qubits of ``circuit`` (an Aer/qiskit ``DensityMatrix``, Qiskit's own
     little-endian order) under the device noise."""
+    import qiskit_aer  # noqa: F401  (registers QuantumCircuit.save_density_matrix)
+
     qc = circuit.copy()
     qc.save_density_matrix(label="rho")
     result = _simulator(device, noisy=noisy).run(qc).result()

@@ -92,6 +92,8 @@ def point_record(result: ExperimentResult) -> dict[str, Any]:
             "two_qubit_gates": c.two_qubit_gates,
             "duration_ns": c.duration_ns,
             "seed_transpiler": c.seed_transpiler,
+            "transpile_check": c.check,
+            "transpile_route": c.route,
         },
         "noisy": _figures(result.noisy),
         "measured": None if result.measured is None else _estimate(result.measured, result.mapped),
