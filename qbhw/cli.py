@@ -396,18 +396,8 @@ def _add_run_parser(commands: Any) -> None:
     models.required = True
     for command in IDEAL_COMMANDS:
         spec = RUN_MODELS[command.name]
-        defaults = _defaults(command)
         sub = models.add_parser(command.name, help=command.help, description=command.help)
-        for flag in command.flags + spec.extra_flags:
-            shown = defaults.get(flag.dest, flag.default)
-            help_text = flag.help + (f" (default {shown})" if shown is not None else "")
-            sweep = flag.dest == spec.sweepable
-            if sweep:
-                help_text += "; a range start:stop:step (inclusive) runs a sweep"
-            sub.add_argument(flag.name, dest=flag.dest, type=str if sweep or flag.type is str else flag.type,
-                             default=None if sweep and flag.default is None else flag.default,
-                             choices=flag.choices, help=help_text,
-                             metavar=None if flag.choices else flag.dest.upper(), required=flag.required)
+        _add_flags(sub, command.flags + spec.extra_flags, _defaults(command), sweepable=spec.sweepable)
         sub.add_argument("--device", help="device name in calibrations/ or a calibration JSON path "
                                           "(default: the embedded default device)")
         sub.add_argument("--noiseless", action="store_true",
@@ -471,6 +461,21 @@ def _run_devices_import(args: argparse.Namespace) -> Outcome:
 # ----------------------------------------------------------------------------------------------- the parser
 
 
+def _add_flags(sub: argparse.ArgumentParser, flags: Sequence[Flag], defaults: dict[str, Any],
+               sweepable: str | None = None) -> None:
+    """Add model flags to a subcommand; ``defaults`` (the parameter dataclass's) are shown in the help. The
+    ``sweepable`` flag is read as text, so that it can hold a range start:stop:step."""
+    for flag in flags:
+        shown = defaults.get(flag.dest, flag.default)
+        help_text = flag.help + (f" (default {shown})" if shown is not None else "")
+        sweep = flag.dest == sweepable
+        if sweep:
+            help_text += "; a range start:stop:step (inclusive) runs a sweep"
+        sub.add_argument(flag.name, dest=flag.dest, type=str if sweep else flag.type, default=flag.default,
+                         choices=flag.choices, help=help_text, metavar=None if flag.choices else flag.dest.upper(),
+                         required=flag.required)
+
+
 def _params_class(command: IdealCommand) -> type:
     """The parameter dataclass named by ``command.params_type`` ("module:Class")."""
     module, name = command.params_type.split(":")
@@ -491,15 +496,8 @@ def build_parser() -> argparse.ArgumentParser:
     models = ideal.add_subparsers(dest="model", metavar="MODEL", parser_class=_Parser)
     models.required = True
     for command in IDEAL_COMMANDS:
-        defaults = _defaults(command)
         sub = models.add_parser(command.name, help=command.help, description=command.help)
-        for flag in command.flags:
-            default = flag.default
-            shown = defaults.get(flag.dest, default)
-            help_text = flag.help + (f" (default {shown})" if shown is not None else "")
-            sub.add_argument(flag.name, dest=flag.dest, type=flag.type, default=default, choices=flag.choices,
-                             help=help_text, metavar=None if flag.choices else flag.dest.upper(),
-                             required=flag.required)
+        _add_flags(sub, command.flags, _defaults(command))
         sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
         sub.set_defaults(_run=command.run)
 
