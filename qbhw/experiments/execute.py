@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from qbhw.hardware import DeviceCalibration, noise_model
+from qbhw.mapping import qiskit_to_physics
 
 
 def _simulator(device: DeviceCalibration | None, *, noisy: bool) -> Any:
@@ -27,21 +28,28 @@ def _simulator(device: DeviceCalibration | None, *, noisy: bool) -> Any:
 def density_matrix(circuit: Any, qubits: Sequence[int], device: DeviceCalibration | None, *,
                    noisy: bool = True) -> np.ndarray:
     """The exact final density matrix of ``qubits`` (physics order) of ``circuit`` under ``device``'s noise model
-    (``noisy=False``: noiseless). The save instruction is appended here, after transpilation."""
-    import qiskit_aer  # noqa: F401  (registers QuantumCircuit.save_density_matrix)
+    (``noisy=False``: noiseless)."""
+    return reduced_state(final_state(circuit, device, noisy=noisy), qubits)
 
-    qc = circuit.copy()
-    # Aer lists the first qubit as the least significant: hand it the register reversed to get physics order
-    qc.save_density_matrix(qubits=list(reversed(list(qubits))), label="rho")
-    result = _simulator(device, noisy=noisy).run(qc).result()
-    if not result.success:  # pragma: no cover - Aer failure is reported, not hidden
-        raise RuntimeError(f"Aer simulation failed: {result.status}")
-    return np.asarray(result.data(0)["rho"], dtype=complex)
+
+def reduced_state(full: Any, qubits: Sequence[int]) -> np.ndarray:
+    """Reduced density matrix of ``qubits`` (physics order: qubits[0] the leftmost factor) from a qiskit/Aer
+    DensityMatrix of all qubits (little-endian)."""
+    from qiskit.quantum_info import partial_trace
+
+    qubits = list(qubits)
+    traced = [q for q in range(full.num_qubits) if q not in qubits]
+    reduced = partial_trace(full, traced) if traced else full
+    kept = sorted(qubits)  # reduced is little-endian over the kept qubits in increasing index order
+    k = len(kept)
+    rho = qiskit_to_physics(np.asarray(reduced.data, dtype=complex), k)  # physics order over ``kept``
+    perm = [kept.index(q) for q in qubits]
+    return rho.reshape((2,) * (2 * k)).transpose(perm + [k + p for p in perm]).reshape(2**k, 2**k)
 
 
 def final_state(circuit: Any, device: DeviceCalibration | None, *, noisy: bool = True) -> Any:
     """The exact final density matrix of all qubits of ``circuit`` (an Aer/qiskit ``DensityMatrix``, Qiskit's own
-    little-endian order) under the device noise."""
+    little-endian order) under the device noise. The save instruction is appended here, after transpilation."""
     import qiskit_aer  # noqa: F401  (registers QuantumCircuit.save_density_matrix)
 
     qc = circuit.copy()

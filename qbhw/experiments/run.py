@@ -20,12 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from qbhw import _validate
 from qbhw.errors import ParameterError
 from qbhw.experiments.compile import Compiled, compile_for_device
 from qbhw.experiments.execute import counts as aer_counts
-from qbhw.experiments.execute import final_state, from_state
+from qbhw.experiments.execute import final_state, from_state, reduced_state
 from qbhw.hardware import DeviceCalibration
-from qbhw.mapping import MappedCircuit, qiskit_to_physics
+from qbhw.mapping import MappedCircuit
 from qbhw.physics import capacity, ergotropy, partial_trace, purity, stored_energy
 from qbhw.physics.distance import fidelity
 
@@ -85,16 +86,11 @@ class Experiment:
     def __post_init__(self) -> None:
         if self.model not in MODELS:
             raise ParameterError("model", "one of " + ", ".join(MODELS), self.model)
-        if self.shots is not None and (
-            isinstance(self.shots, bool) or not isinstance(self.shots, int | np.integer) or self.shots < 0
-        ):
-            raise ParameterError("shots", "an integer >= 0", self.shots)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or self.seed < 0:
-            raise ParameterError("seed", "an integer >= 0", self.seed)
-        if isinstance(self.bootstrap, bool) or not isinstance(self.bootstrap, int | np.integer) or self.bootstrap < 2:
-            raise ParameterError("bootstrap", "an integer >= 2", self.bootstrap)
-        if self.estimator not in ESTIMATORS:
-            raise ParameterError("estimator", "one of " + ", ".join(ESTIMATORS), self.estimator)
+        if self.shots is not None:
+            object.__setattr__(self, "shots", _validate.integer_at_least("shots", self.shots, 0))
+        object.__setattr__(self, "seed", _validate.integer_at_least("seed", self.seed, 0))
+        object.__setattr__(self, "bootstrap", _validate.integer_at_least("bootstrap", self.bootstrap, 2))
+        _validate.one_of("estimator", self.estimator, ESTIMATORS)
         if not 0.0 < self.confidence < 1.0:
             raise ParameterError("confidence", "in (0, 1)", self.confidence)
         object.__setattr__(self, "options", tuple(sorted(self.options)))
@@ -144,20 +140,6 @@ def build_circuit(model: str, params: Any, options: tuple[tuple[str, Any], ...] 
     if model not in MODELS:
         raise ParameterError("model", "one of " + ", ".join(MODELS), model)
     return resolve(MODELS[model][1])(params, **dict(options))
-
-
-def register_state(full: Any, register: tuple[int, ...]) -> np.ndarray:
-    """Reduced density matrix of ``register`` (physics order) from an Aer DensityMatrix of all qubits."""
-    from qiskit.quantum_info import partial_trace as qiskit_partial_trace
-
-    n = full.num_qubits
-    traced = [q for q in range(n) if q not in register]
-    reduced = qiskit_partial_trace(full, traced) if traced else full
-    kept = sorted(register)  # reduced is little-endian over the kept qubits in increasing index order
-    rho = qiskit_to_physics(np.asarray(reduced.data, dtype=complex), len(kept))  # physics order over ``kept``
-    perm = [kept.index(q) for q in register]
-    k = len(kept)
-    return rho.reshape((2,) * (2 * k)).transpose(perm + [k + p for p in perm]).reshape(2**k, 2**k)
 
 
 def battery_state(mapped: MappedCircuit, register_state: np.ndarray) -> np.ndarray:
@@ -215,7 +197,7 @@ def run_experiment(exp: Experiment) -> ExperimentResult:
     compiled = compile_for_device(mapped, exp.device, seed_transpiler=TRANSPILER_SEED)
     sampling_seed, bootstrap_seed = exp.seeds()
     full = final_state(compiled.idle_noisy, compiled.device, noisy=True)  # all qubits, Qiskit order
-    rho_noisy = register_state(full, compiled.register)
+    rho_noisy = reduced_state(full, compiled.register)
     ideal = figures(mapped, mapped.ideal_state)
     exact = figures(mapped, mapped.exact_state)
     noisy = figures(mapped, rho_noisy)
