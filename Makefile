@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # two workers: the machine has two cores
 WORKERS ?= 2
 
-.PHONY: demo ideal test test-default test-pulse env env-pulse clean
+.PHONY: demo ideal check lint test test-default test-pulse env env-pulse clean
 
 # the main job: a micromaser charged on the default device (FakeTorino snapshot), 0..10 collisions; prints the
 # ideal / noiseless-circuit / noisy-predicted / measured table and writes results/demo/{result.json,counts.json,
@@ -24,9 +24,9 @@ demo: $(VENV)/.installed
 ideal: $(VENV)/.installed
 	@$(VENV)/bin/qbhw ideal charger --omega-b 1 --omega-c 1 --j1 1 --j2 0.5 --time 0.3
 	@echo
-	@$(VENV)/bin/qbhw ideal thermal-gradient --omega-a 2 --omega-s 1 --t-a 2 --t-s 0.1 --gamma 0.01 --g 0.05
+	@$(VENV)/bin/qbhw ideal thermal-gradient --omega-a 2 --omega-s 1 --temperature-a 2 --temperature-s 0.1 --gamma 0.01 --g 0.05
 	@echo
-	@$(VENV)/bin/qbhw ideal thermal-gradient --omega-a 2 --omega-s 1 --t-a 2 --t-s 0.1 --gamma 0.01 --g 0.05 --cycle-time 10
+	@$(VENV)/bin/qbhw ideal thermal-gradient --omega-a 2 --omega-s 1 --temperature-a 2 --temperature-s 0.1 --gamma 0.01 --g 0.05 --cycle-time 10
 	@echo
 	@$(VENV)/bin/qbhw ideal collective --n 8 --temperature 2
 	@echo
@@ -34,8 +34,17 @@ ideal: $(VENV)/.installed
 	@echo
 	@$(VENV)/bin/qbhw devices
 
-# both environments run even when the first fails; the exit status is non-zero if either failed
-test:
+# what a developer runs before every commit (under 2 minutes on 2 cores): lint, format check, types, fast tests
+check: lint
+	QBHW_ENV=default $(VENV)/bin/python -m pytest -n $(WORKERS) -q -m "not slow" $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check qbhw tests benchmarks
+	$(VENV)/bin/ruff format --check qbhw tests benchmarks
+	$(VENV)/bin/mypy
+
+# make check first; then both environments run even when the first fails; non-zero exit if anything failed
+test: check
 	@status=0; \
 	$(MAKE) --no-print-directory test-default || status=1; \
 	$(MAKE) --no-print-directory test-pulse || status=1; \

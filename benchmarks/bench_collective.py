@@ -1,4 +1,4 @@
-"""Collective-dissipation battery: qbhw's j-block rate equation against QuTiP (physics.md section 3).
+"""Collective-dissipation battery: qbhw's j-block rate equation against QuTiP (docs/physics.md section 3).
 
 1. Collective + local channels, N = 10, 20, 30: qbhw vs qutip.piqs (Dicke-basis Liouvillian, qutip.steadystate /
    qutip.mesolve), steady state and evolution from |g...g> to gamma t = 5. The table shows qbhw's ergotropy, the
@@ -23,13 +23,13 @@ import scipy.sparse.linalg as spla
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import qutip  # noqa: E402
-from qutip import piqs  # noqa: E402
-from _timing import best_of, print_table  # noqa: E402
+import qutip
+from _timing import best_of, print_table
+from qutip import piqs
 
-from qbhw.models import collective as co  # noqa: E402
-from qbhw.physics import ergotropy  # noqa: E402
-from qbhw.physics.operators import SIGMA_MINUS, SIGMA_Z  # noqa: E402
+from qbhw.models import collective as co
+from qbhw.physics import ergotropy
+from qbhw.physics.operators import SIGMA_MINUS, SIGMA_Z
 
 T_EVOLVE = 5.0
 #: qutip.steadystate(method="eigen") on the PIQS Liouvillian: ~3 s at N = 10, did not finish in 4 min at N = 20
@@ -128,12 +128,16 @@ def bench_local_channels() -> None:
         rows_ev.append([n, t_q, t_p, t_p / t_q, traj.energy[-1], e_p, traj.ergotropy[-1], w_p, naive])
     header = ["N", "qbhw s", "PIQS s", "ratio", "E qbhw", "E PIQS", "W qbhw", "W PIQS(d_j)", "W PIQS naive"]
     header_ss = header[:4] + ["qutip.steadystate eigen s", "ratio", "W eigen(d_j)"] + header[4:]
-    print_table("collective + local channels (T = 2, gamma = gamma_local = 0.5, T_L = 0, dephasing = 0.05): "
-                "steady state. PIQS s = sparse LU of the PIQS Liouvillian on its j-diagonal blocks (best case); "
-                "qutip.steadystate(L_piqs) itself fails ('Matrix is singular') except with method='eigen'",
-                header_ss, rows_ss)
-    print_table(f"same, evolution from |g...g> to gamma t = {T_EVOLVE:g} (PIQS: qutip.mesolve, rtol 1e-8)",
-                header, rows_ev)
+    print_table(
+        "collective + local channels (T = 2, gamma = gamma_local = 0.5, T_L = 0, dephasing = 0.05): "
+        "steady state. PIQS s = sparse LU of the PIQS Liouvillian on its j-diagonal blocks (best case); "
+        "qutip.steadystate(L_piqs) itself fails ('Matrix is singular') except with method='eigen'",
+        header_ss,
+        rows_ss,
+    )
+    print_table(
+        f"same, evolution from |g...g> to gamma t = {T_EVOLVE:g} (PIQS: qutip.mesolve, rtol 1e-8)", header, rows_ev
+    )
     print("W PIQS naive = ergotropy of the PIQS Dicke-basis matrix as if it were an ordinary density matrix: it")
     print("ignores the multiplicities d_j of the j blocks and is WRONG; W PIQS(d_j) scores the same PIQS state")
     print("with the multiplicities and agrees with qbhw.\n")
@@ -145,8 +149,9 @@ def bench_full_n8() -> None:
     dims = [2] * n
     ops = []
     for op in (SIGMA_MINUS, SIGMA_Z):
-        ops.append([qutip.tensor([qutip.qeye(2)] * i + [qutip.Qobj(op)] + [qutip.qeye(2)] * (n - i - 1))
-                    for i in range(n)])
+        ops.append(
+            [qutip.tensor([qutip.qeye(2)] * i + [qutip.Qobj(op)] + [qutip.qeye(2)] * (n - i - 1)) for i in range(n)]
+        )
     sm, sz = ops
     jm = sum(sm[1:], sm[0])
     h = 0.5 * sum(sz[1:], sz[0])
@@ -169,9 +174,11 @@ def bench_full_n8() -> None:
         ["N", "qbhw s", "QuTiP full s", "ratio", "E qbhw", "E full", "W qbhw", "W full", "W_ss closed form"],
         [[n, t_q, t_p, t_p / t_q, traj.energy[-1], e_full, traj.ergotropy[-1], w_full, s.ergotropy]],
     )
-    print(f"qbhw steady state (closed form, conserved sector weights): {t_s * 1e3:.3g} ms; physics.md 3.2 "
-          "W_ss(N=8, T=2) = 0.8382794415. qutip.steadystate is not applicable (the stationary space has "
-          f"dimension sum_j d_j^2 = 1430 for N = 8).\n")
+    print(
+        f"qbhw steady state (closed form, conserved sector weights): {t_s * 1e3:.3g} ms; docs/physics.md 3.2 "
+        "W_ss(N=8, T=2) = 0.8382794415. qutip.steadystate is not applicable (the stationary space has "
+        f"dimension sum_j d_j^2 = 1430 for N = 8).\n"
+    )
 
 
 if __name__ == "__main__":

@@ -19,13 +19,13 @@ if "--threads" not in sys.argv[1:]:  # must precede the numpy import
         os.environ.setdefault(_var, "1")
 from pathlib import Path
 
-import numpy as np  # noqa: E402
-import qutip as qt  # noqa: E402
+import numpy as np
+import qutip as qt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import best_of, print_table  # noqa: E402
+from _timing import best_of, print_table
 
-from qbhw.models import micromaser as mm  # noqa: E402
+from qbhw.models import micromaser as mm
 
 
 def qutip_energy(g_tau: float, p_excited: float, coherence: float, cutoff: int, collisions: int) -> float:
@@ -48,8 +48,17 @@ def main(quick: bool = False) -> None:
         params = mm.MicromaserParams(g_tau=g_tau, p_excited=p_excited, coherence=coherence, collisions=k, cutoff=d)
         t_qbhw, r = best_of(lambda: mm.evolve(params), repeat=3)
         t_qutip, e_qutip = best_of(lambda: qutip_energy(g_tau, p_excited, coherence, d, k), repeat=1)
-        rows.append([f"{k:.0e} collisions, D = {d}", t_qbhw, t_qutip, t_qutip / t_qbhw, r.energy, e_qutip,
-                     abs(r.energy - e_qutip)])
+        rows.append(
+            [
+                f"{k:.0e} collisions, D = {d}",
+                t_qbhw,
+                t_qutip,
+                t_qutip / t_qbhw,
+                r.energy,
+                e_qutip,
+                abs(r.energy - e_qutip),
+            ]
+        )
     print_table(
         "micromaser: qbhw evolve vs QuTiP stepping (C = 1, P = 0.5, g tau = 1)",
         ["case", "qbhw s", "qutip s", "ratio", "E qbhw", "E qutip", "|dE|"],
@@ -58,16 +67,23 @@ def main(quick: bool = False) -> None:
 
     big = mm.MicromaserParams(g_tau=g_tau, p_excited=p_excited, coherence=coherence, collisions=10**6, cutoff=60)
     t_big, rb = best_of(lambda: mm.evolve(big), repeat=1)
-    traj_params = mm.MicromaserParams(g_tau=g_tau, p_excited=p_excited, coherence=coherence, collisions=10**6,
-                                      cutoff=60)
+    traj_params = mm.MicromaserParams(
+        g_tau=g_tau, p_excited=p_excited, coherence=coherence, collisions=10**6, cutoff=60
+    )
     t_traj, tr = best_of(lambda: mm.trajectory(traj_params), repeat=1)
     print_table(
         "micromaser: qbhw alone at 10^6 collisions, D = 60 (C = 1, P = 0.5, g tau = 1)",
         ["run", "seconds", "energy", "ergotropy", "purity", "max top-level population"],
         [
             ["evolve (final state)", t_big, rb.energy, rb.ergotropy, rb.purity, rb.top_level_population],
-            [f"trajectory ({tr.collisions.size} log-spaced points)", t_traj, float(tr.energy[-1]),
-             float(tr.ergotropy[-1]), float(tr.purity[-1]), tr.max_top_level_population],
+            [
+                f"trajectory ({tr.collisions.size} log-spaced points)",
+                t_traj,
+                float(tr.energy[-1]),
+                float(tr.ergotropy[-1]),
+                float(tr.purity[-1]),
+                tr.max_top_level_population,
+            ],
         ],
     )
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import best_of, print_table  # noqa: E402
+from _timing import best_of, print_table
 
-from qbhw.hardware import load_calibration, noise_model, relaxation_error  # noqa: E402
+from qbhw.hardware import load_calibration, noise_model, relaxation_error
 
 
 def _fixed_point_excited_population(superop: np.ndarray) -> float:

@@ -28,11 +28,11 @@ except ImportError:
     print("bench_tomography: skipped, qiskit-experiments is not installed (pip install qiskit-experiments)")
     sys.exit(0)
 
-from _timing import best_of, print_table  # noqa: E402
+from _timing import best_of, print_table
 
-from qbhw.physics import ergotropy  # noqa: E402
-from qbhw.physics.distance import trace_distance  # noqa: E402
-from qbhw.tomography import estimate_battery, fit_linear, fit_projected, pauli_settings, sample_counts  # noqa: E402
+from qbhw.physics import ergotropy
+from qbhw.physics.distance import trace_distance
+from qbhw.tomography import estimate_battery, fit_linear, fit_projected, pauli_settings, sample_counts
 
 N = 4
 SHOTS = 1000  # per setting
@@ -79,22 +79,28 @@ def main() -> None:
     lin_q = fit_linear(data)
     lin_e = to_physics_order(qe_fit(arrays, positive=False), N)
     pos_e = to_physics_order(qe_fit(arrays, positive=True), N)
-    print(f"qiskit-experiments {qiskit_experiments.__version__}; {N} qubits, {len(settings)} settings x {SHOTS} "
-          "shots\n")
-    print_table("same counts, same state", ["comparison", "trace distance"], [
-        ["qbhw fit_linear vs qiskit-experiments linear_inversion", trace_distance(lin_q, lin_e)],
-        ["qbhw fit_projected vs true state", trace_distance(fit_projected(data), rho)],
-        ["qiskit-experiments (make_positive) vs true state", trace_distance(pos_e, rho)],
-        ["qbhw fit_projected vs qiskit-experiments (make_positive)", trace_distance(fit_projected(data), pos_e)],
-    ])
+    print(
+        f"qiskit-experiments {qiskit_experiments.__version__}; {N} qubits, {len(settings)} settings x {SHOTS} shots\n"
+    )
+    print_table(
+        "same counts, same state",
+        ["comparison", "trace distance"],
+        [
+            ["qbhw fit_linear vs qiskit-experiments linear_inversion", trace_distance(lin_q, lin_e)],
+            ["qbhw fit_projected vs true state", trace_distance(fit_projected(data), rho)],
+            ["qiskit-experiments (make_positive) vs true state", trace_distance(pos_e, rho)],
+            ["qbhw fit_projected vs qiskit-experiments (make_positive)", trace_distance(fit_projected(data), pos_e)],
+        ],
+    )
 
     t_fit_q, _ = best_of(lambda: fit_projected(data), repeat=5)
     t_boot_q, est = best_of(lambda: estimate_battery(data, h, bootstrap=BOOTSTRAP, seed=1), repeat=3)
     t_fit_e, _ = best_of(lambda: qe_fit(arrays, positive=True), repeat=5)
     boot_rng = np.random.default_rng(1)
     counts = np.asarray(data.array)
-    resampled = boot_rng.multinomial(counts.sum(axis=1), counts / counts.sum(axis=1)[:, None],
-                                     size=(BOOTSTRAP, len(settings)))
+    resampled = boot_rng.multinomial(
+        counts.sum(axis=1), counts / counts.sum(axis=1)[:, None], size=(BOOTSTRAP, len(settings))
+    )
     resampled_arrays = [qe_arrays(settings, c) for c in resampled]  # data conversion not timed
 
     def qe_bootstrap() -> np.ndarray:
@@ -102,18 +108,28 @@ def main() -> None:
 
     t_boot_e, w_e = best_of(qe_bootstrap, repeat=1)
     w_e_point = ergotropy(pos_e, h)
-    print_table("timing (best of repeats, seconds)", ["task", "qbhw", "qiskit-experiments", "ratio"], [
-        ["one fit (physical state)", t_fit_q, t_fit_e, t_fit_e / t_fit_q],
-        [f"fit + {BOOTSTRAP}-replicate bootstrap of W", t_boot_q, t_boot_e, t_boot_e / t_boot_q],
-    ])
-    print(f"ergotropy: true {ergotropy(rho, h):.4f}; qbhw {est.ergotropy.value:.4f} CI "
-          f"[{est.ergotropy.ci[0]:.4f}, {est.ergotropy.ci[1]:.4f}] (std {est.ergotropy.std:.4f}, bias "
-          f"{est.ergotropy.bias:+.4f}); qiskit-experiments {w_e_point:.4f} (bootstrap std {np.std(w_e, ddof=1):.4f})")
-    print("NOTE: for this near-degenerate 4-qubit state the plug-in estimate is biased up by more than its spread;\n"
-          "the interval's lower end is the sample-split extraction-unitary bound, which keeps the coverage >= 0.95\n"
-          "(tests/test_tomography_split.py); see the module docstring of qbhw/tomography/_estimate.py.")
-    print("qbhw's bootstrap also scores energy, capacity and purity of every replicate; qiskit-experiments' "
-          "column scores only the ergotropy.")
+    print_table(
+        "timing (best of repeats, seconds)",
+        ["task", "qbhw", "qiskit-experiments", "ratio"],
+        [
+            ["one fit (physical state)", t_fit_q, t_fit_e, t_fit_e / t_fit_q],
+            [f"fit + {BOOTSTRAP}-replicate bootstrap of W", t_boot_q, t_boot_e, t_boot_e / t_boot_q],
+        ],
+    )
+    print(
+        f"ergotropy: true {ergotropy(rho, h):.4f}; qbhw {est.ergotropy.value:.4f} CI "
+        f"[{est.ergotropy.ci[0]:.4f}, {est.ergotropy.ci[1]:.4f}] (std {est.ergotropy.std:.4f}, bias "
+        f"{est.ergotropy.bias:+.4f}); qiskit-experiments {w_e_point:.4f} (bootstrap std {np.std(w_e, ddof=1):.4f})"
+    )
+    print(
+        "NOTE: for this near-degenerate 4-qubit state the plug-in estimate is biased up by more than its spread;\n"
+        "the interval's lower end is the sample-split extraction-unitary bound, which keeps the coverage >= 0.95\n"
+        "(tests/test_tomography_split.py); see the module docstring of qbhw/tomography/_estimate.py."
+    )
+    print(
+        "qbhw's bootstrap also scores energy, capacity and purity of every replicate; qiskit-experiments' "
+        "column scores only the ergotropy."
+    )
 
 
 if __name__ == "__main__":

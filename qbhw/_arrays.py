@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
-def readonly(a: np.ndarray) -> np.ndarray:
+def readonly(a: Any) -> np.ndarray:
     """A read-only copy of ``a``, so that a frozen result cannot be changed through its arrays."""
-    a = np.array(a)
-    a.setflags(write=False)
-    return a
+    out = np.array(a)
+    out.setflags(write=False)
+    return out

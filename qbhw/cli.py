@@ -1,4 +1,4 @@
-"""The ``qbhw`` command line (design.md section 3).
+"""The ``qbhw`` command line (docs/design.md section 3).
 
 Physics flags are in units of the model's reference frequency (hbar = k_B = 1). ``--json`` prints one JSON object
 to stdout; warnings go to stderr. Bad input gives one line ``qbhw: error: ...`` naming the flag and what is allowed,
@@ -41,6 +41,7 @@ class Flag:
     default: Any = None
     choices: tuple[str, ...] | None = None
     required: bool = False
+    aliases: tuple[str, ...] = ()  # older spellings, still accepted
 
     @property
     def dest(self) -> str:
@@ -81,8 +82,19 @@ def _scalars(result: Any, keys: Sequence[str]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------- charger
 
 _CHARGER_KEYS = (
-    "energy", "ergotropy", "capacity", "purity", "concurrence", "steering", "chsh", "coherence_l1",
-    "imaginarity", "texture_battery", "texture_global", "residual_capacity", "battery_excitation",
+    "energy",
+    "ergotropy",
+    "capacity",
+    "purity",
+    "concurrence",
+    "steering",
+    "chsh",
+    "coherence_l1",
+    "imaginarity",
+    "texture_battery",
+    "texture_global",
+    "residual_capacity",
+    "battery_excitation",
 )
 
 
@@ -108,19 +120,19 @@ def _run_thermal_gradient(args: argparse.Namespace) -> Outcome:
     values: dict[str, Any] = {"model": "thermal-gradient", "parameters": dataclasses.asdict(params)}
     warnings: tuple[str, ...] = ()
     if args.cycle_time is not None:
-        result = tg.limit_cycle(params, args.cycle_time)
-        values["cycle_time"] = result.cycle_time
-        values |= _scalars(result, ("work", "heat", "power", "efficiency", "ergotropy", "energy", "purity"))
-        warnings = tuple(result.warnings)
-        title = f"two-stroke limit cycle, charging time {result.cycle_time:g}"
+        cycle = tg.limit_cycle(params, args.cycle_time)
+        values["cycle_time"] = cycle.cycle_time
+        values |= _scalars(cycle, ("work", "heat", "power", "efficiency", "ergotropy", "energy", "purity"))
+        warnings = tuple(cycle.warnings)
+        title = f"two-stroke limit cycle, charging time {cycle.cycle_time:g}"
     elif args.time is not None:
-        result = tg.state_at(params, args.time)
-        values["time"] = result.time
-        values |= _scalars(result, ("energy", "ergotropy", "capacity", "purity"))
-        title = f"charging from the ground state of H, t = {result.time:g}"
+        state = tg.state_at(params, args.time)
+        values["time"] = state.time
+        values |= _scalars(state, ("energy", "ergotropy", "capacity", "purity"))
+        title = f"charging from the ground state of H, t = {state.time:g}"
     else:
-        result = tg.ness(params)
-        values |= _scalars(result, ("energy", "ergotropy", "capacity", "purity"))
+        ness = tg.ness(params)
+        values |= _scalars(ness, ("energy", "ergotropy", "capacity", "purity"))
         title = "non-equilibrium steady state"
     values["master_equation"] = params.master_equation
     values["warnings"] = list(warnings)
@@ -156,15 +168,17 @@ def _run_micromaser(args: argparse.Namespace) -> Outcome:
     params = _params(micromaser.MicromaserParams, args)
     result = micromaser.evolve(params)
     values: dict[str, Any] = {"model": "micromaser", "parameters": dataclasses.asdict(params)}
-    values |= _scalars(result, ("collisions", "cutoff", "energy", "ergotropy", "capacity", "purity",
-                                "mean_photons", "top_level_population"))
+    values |= _scalars(
+        result,
+        ("collisions", "cutoff", "energy", "ergotropy", "capacity", "purity", "mean_photons", "top_level_population"),
+    )
     return Outcome(f"micromaser battery after {result.collisions} collisions (cavity from vacuum)", values)
 
 
 IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
     IdealCommand(
         name="charger",
-        help="charger-battery spins: battery capacity against quantum resources (physics.md section 2)",
+        help="charger-battery spins: battery capacity against quantum resources (docs/physics.md section 2)",
         flags=(
             Flag("--omega-b", float, "battery frequency, > 0"),
             Flag("--omega-c", float, "charger frequency, > 0"),
@@ -177,16 +191,17 @@ IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
     ),
     IdealCommand(
         name="thermal-gradient",
-        help="two qubits between a hot and a cold bath: NESS, charging, two-stroke cycle (physics.md section 1)",
+        help="two qubits between a hot and a cold bath: NESS, charging, two-stroke cycle (docs/physics.md section 1)",
         flags=(
             Flag("--omega-a", float, "hot-side qubit frequency, > 0"),
             Flag("--omega-s", float, "cold-side qubit frequency, > 0"),
-            Flag("--t-a", float, "hot-bath temperature, >= 0"),
-            Flag("--t-s", float, "cold-bath temperature, >= 0"),
+            Flag("--temperature-a", float, "hot-bath temperature, >= 0", aliases=("--t-a",)),
+            Flag("--temperature-s", float, "cold-bath temperature, >= 0", aliases=("--t-s",)),
             Flag("--gamma", float, "system-bath rate (flat spectral density), > 0"),
             Flag("--g", float, "qubit-qubit exchange coupling, >= 0"),
-            Flag("--master-equation", str, "global (thermodynamically consistent) or local",
-                 choices=("global", "local")),
+            Flag(
+                "--master-equation", str, "global (thermodynamically consistent) or local", choices=("global", "local")
+            ),
             Flag("--time", float, "charging time from the ground state of H, >= 0 (default: the NESS)"),
             Flag("--cycle-time", float, "charging time of the two-stroke limit cycle, > 0"),
         ),
@@ -195,7 +210,7 @@ IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
     ),
     IdealCommand(
         name="collective",
-        help="N cells collectively coupled to a thermal bath, optional local channels (physics.md section 3)",
+        help="N cells collectively coupled to a thermal bath, optional local channels (docs/physics.md section 3)",
         flags=(
             Flag("--n", int, "number of cells N, integer >= 1", required=True),
             Flag("--temperature", float, "temperature of the collective bath, >= 0", required=True),
@@ -210,7 +225,7 @@ IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
     ),
     IdealCommand(
         name="micromaser",
-        help="a cavity charged by a stream of atoms through Jaynes-Cummings collisions (physics.md section 4)",
+        help="a cavity charged by a stream of atoms through Jaynes-Cummings collisions (docs/physics.md section 4)",
         flags=(
             Flag("--g-tau", float, "coupling times interaction time per collision, > 0"),
             Flag("--p-excited", float, "excited population P of each atom, in [0, 1]"),
@@ -219,8 +234,12 @@ IDEAL_COMMANDS: tuple[IdealCommand, ...] = (
             Flag("--cutoff", int, "Fock cutoff D (default: automatic; the run fails if the top level fills)"),
             Flag("--cavity-loss", float, "cavity damping kappa*dt between collisions, >= 0"),
             Flag("--thermal-photons", float, "mean thermal photon number of the cavity's bath, >= 0"),
-            Flag("--coupling", str, "jaynes-cummings (sqrt(n) ladder) or ladder (Geneva quantum walk)",
-                 choices=("jaynes-cummings", "ladder")),
+            Flag(
+                "--coupling",
+                str,
+                "jaynes-cummings (sqrt(n) ladder) or ladder (Geneva quantum walk)",
+                choices=("jaynes-cummings", "ladder"),
+            ),
             Flag("--cutoff-tolerance", float, "largest population allowed in the top Fock level, in (0, 1)"),
         ),
         run=_run_micromaser,
@@ -248,24 +267,39 @@ class RunModel:
 RUN_MODELS: dict[str, RunModel] = {
     "charger": RunModel("time", False, ("time",), axis="charging time t"),
     "thermal-gradient": RunModel(
-        "time", False, ("time", "steps"),
+        "time",
+        False,
+        ("time", "steps"),
         extra_flags=(Flag("--steps", int, "Trotter/collision steps of the circuit (default: the mapping's choice)"),),
         axis="charging time t",
-        unsupported=(("cycle_time", "omitted for qbhw run: the two-stroke limit cycle has no circuit mapping yet "
-                                    "(qbhw ideal thermal-gradient --cycle-time computes it)"),),
+        unsupported=(
+            (
+                "cycle_time",
+                "omitted for qbhw run: the two-stroke limit cycle has no circuit mapping yet "
+                "(qbhw ideal thermal-gradient --cycle-time computes it)",
+            ),
+        ),
     ),
     "collective": RunModel(
-        "time", False, ("time", "collisions", "theta", "exchange"),
+        "time",
+        False,
+        ("time", "collisions", "theta", "exchange"),
         extra_flags=(
             Flag("--collisions", int, "ancilla collisions in the circuit (default: the mapping's choice)"),
             Flag("--theta", float, "collision angle of the ancilla exchange (default: the mapping's choice)"),
-            Flag("--exchange", str, "exact multi-qubit exchange or its palindromic two-qubit product",
-                 choices=("exact", "palindromic")),
+            Flag(
+                "--exchange",
+                str,
+                "exact multi-qubit exchange or its palindromic two-qubit product",
+                choices=("exact", "palindromic"),
+            ),
         ),
         axis="time gamma t",
     ),
     "micromaser": RunModel(
-        "collisions", True, ("encoding",),
+        "collisions",
+        True,
+        ("encoding",),
         extra_flags=(Flag("--encoding", str, "cavity encoding on qubits", choices=("binary", "unary")),),
         axis="collisions K",
     ),
@@ -336,10 +370,19 @@ def _run_run(args: argparse.Namespace) -> Outcome:
         setattr(point, spec.sweepable, v)
         params = _params(params_type, point)
         options = tuple((o, getattr(point, o)) for o in spec.options if getattr(point, o, None) is not None)
-        experiments.append(Experiment(
-            model=args.model, params=params, device=device, options=options, shots=args.shots, seed=args.seed + k,
-            mitigate_readout=not args.no_readout_mitigation, bootstrap=args.bootstrap, estimator=args.estimator,
-        ))
+        experiments.append(
+            Experiment(
+                model=args.model,
+                params=params,
+                device=device,
+                options=options,
+                shots=args.shots,
+                seed=args.seed + k,
+                mitigate_readout=not args.no_readout_mitigation,
+                bootstrap=args.bootstrap,
+                estimator=args.estimator,
+            )
+        )
     store = PointStore(out) if out is not None else None
     progress = _progress if len(experiments) > 1 or args.workers > 1 else None
     if args.workers > 1 and len(experiments) > 1:
@@ -354,24 +397,41 @@ def _run_run(args: argparse.Namespace) -> Outcome:
         header, rows = three_way_rows(first)
         text = grid(header, rows)
         c = first["circuit"]
-        title = (f"{args.model} on {first['device']} (qubits {c['physical_qubits']}, register "
-                 f"{c['register_physical_qubits']}; {c['two_qubit_gates']} two-qubit gates, depth {c['depth']}, {c['duration_ns'] / 1000:.1f} us), shots {first['shots']}, "
-                 f"seed {first['seed']}")
+        title = (
+            f"{args.model} on {first['device']} (qubits {c['physical_qubits']}, register "
+            f"{c['register_physical_qubits']}; {c['two_qubit_gates']} two-qubit gates, depth {c['depth']}, "
+            f"{c['duration_ns'] / 1000:.1f} us), shots {first['shots']}, "
+            f"seed {first['seed']}"
+        )
     else:
         values_out = {
-            "model": args.model, "device": first["device"], "shots": first["shots"], "seed": args.seed,
+            "model": args.model,
+            "device": first["device"],
+            "shots": first["shots"],
+            "seed": args.seed,
             "qiskit_version": first["qiskit_version"],
-            "sweep": {"parameter": spec.sweepable, "values": list(values)}, "points": records,
+            "sweep": {"parameter": spec.sweepable, "values": list(values)},
+            "points": records,
         }
         header = [spec.sweepable, "ideal W", "circuit W", "noisy W", "measured W [CI]"]
         rows = []
         for v, r in zip(values, records, strict=True):
             m = r["measured"]
             meas = "-" if not m else f"{m['ergotropy']:.4f} [{m['ergotropy_ci'][0]:.4f}, {m['ergotropy_ci'][1]:.4f}]"
-            rows.append([f"{v:g}", f"{r['ideal']['ergotropy']:.4f}", f"{r['circuit']['ergotropy']:.4f}",
-                         f"{r['noisy']['ergotropy']:.4f}", meas])
+            rows.append(
+                [
+                    f"{v:g}",
+                    f"{r['ideal']['ergotropy']:.4f}",
+                    f"{r['circuit']['ergotropy']:.4f}",
+                    f"{r['noisy']['ergotropy']:.4f}",
+                    meas,
+                ]
+            )
         text = grid(header, rows)
-        title = f"{args.model} on {first['device']}: ergotropy vs {spec.sweepable}, shots {first['shots']} per point, seed {args.seed}"
+        title = (
+            f"{args.model} on {first['device']}: ergotropy vs {spec.sweepable}, shots {first['shots']} per point, "
+            f"seed {args.seed}"
+        )
     estimator = first["measured"]["estimator"] if first["measured"] else "none (shots 0)"
     text = f"{title}\n{'-' * len(title)}\n{text}\n(measured: estimator {estimator}; circuit = the noiseless circuit)"
     if out is not None:
@@ -388,9 +448,10 @@ def _run_run(args: argparse.Namespace) -> Outcome:
 
 def _add_run_parser(commands: Any) -> None:
     run = commands.add_parser(
-        "run", help="run a battery on a (simulated) device: ideal, noisy prediction and measured with CI",
+        "run",
+        help="run a battery on a (simulated) device: ideal, noisy prediction and measured with CI",
         description="Map a battery model to a circuit, run it on Qiskit Aer with a device's noise, and compare "
-                    "ideal, noisy-predicted and tomographically measured ergotropy.",
+        "ideal, noisy-predicted and tomographically measured ergotropy.",
     )
     models = run.add_subparsers(dest="model", metavar="MODEL", parser_class=_Parser)
     models.required = True
@@ -398,23 +459,39 @@ def _add_run_parser(commands: Any) -> None:
         spec = RUN_MODELS[command.name]
         sub = models.add_parser(command.name, help=command.help, description=command.help)
         _add_flags(sub, command.flags + spec.extra_flags, _defaults(command), sweepable=spec.sweepable)
-        sub.add_argument("--device", help="device name in calibrations/ or a calibration JSON path "
-                                          "(default: the embedded default device)")
-        sub.add_argument("--noiseless", action="store_true",
-                         help="remove every error from the device (checks mapping, transpilation and tomography)")
-        sub.add_argument("--shots", type=int, default=None, help="total shots, split over the tomography settings; "
-                                                                 "0 skips the measurement (default 8192 per setting)")
+        sub.add_argument(
+            "--device",
+            help="device name in calibrations/ or a calibration JSON path (default: the embedded default device)",
+        )
+        sub.add_argument(
+            "--noiseless",
+            action="store_true",
+            help="remove every error from the device (checks mapping, transpilation and tomography)",
+        )
+        sub.add_argument(
+            "--shots",
+            type=int,
+            default=None,
+            help="total shots, split over the tomography settings; 0 skips the measurement (default 8192 per setting)",
+        )
         sub.add_argument("--seed", type=int, default=0, help="seed of sampling and bootstrap (default 0)")
         sub.add_argument("--bootstrap", type=int, default=200, help="bootstrap samples (default 200)")
-        sub.add_argument("--estimator", default="auto", choices=("auto", "full-pauli", "dicke-z"),
-                         help="tomography estimator (default auto: full Pauli tomography, up to 6 register qubits)")
-        sub.add_argument("--no-readout-mitigation", action="store_true",
-                         help="fit without the calibration's readout confusion")
+        sub.add_argument(
+            "--estimator",
+            default="auto",
+            choices=("auto", "full-pauli", "dicke-z"),
+            help="tomography estimator (default auto: full Pauli tomography, up to 6 register qubits)",
+        )
+        sub.add_argument(
+            "--no-readout-mitigation", action="store_true", help="fit without the calibration's readout confusion"
+        )
         sub.add_argument("--workers", type=int, default=1, help="parallel processes for sweep points (default 1)")
-        sub.add_argument("--out", help="folder for result.json, counts.json and ergotropy.png; an interrupted "
-                                       "sweep resumes there")
-        sub.add_argument("--force", action="store_true",
-                         help="replace an existing result in --out and discard its stored points")
+        sub.add_argument(
+            "--out", help="folder for result.json, counts.json and ergotropy.png; an interrupted sweep resumes there"
+        )
+        sub.add_argument(
+            "--force", action="store_true", help="replace an existing result in --out and discard its stored points"
+        )
         sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
         sub.set_defaults(_run=_run_run)
 
@@ -434,12 +511,14 @@ def _device_rows(summaries: Sequence[Any]) -> list[tuple[str, Any]]:
     rows = []
     for s in summaries:
         two_q = "n/a" if s.median_2q_error is None else f"{s.median_2q_error:.2e}"
-        rows.append((
-            s.name + (" (default)" if s.default else ""),
-            f"{s.num_qubits} qubits, {s.num_resonators} resonators; median T1 {s.median_t1_us:.0f} us, "
-            f"T2 {s.median_t2_us:.0f} us, readout error {s.median_readout_error:.2e}, "
-            f"p_excited {s.median_excited_population:.2e}, 2q error {two_q}; {s.source}, {s.date}",
-        ))
+        rows.append(
+            (
+                s.name + (" (default)" if s.default else ""),
+                f"{s.num_qubits} qubits, {s.num_resonators} resonators; median T1 {s.median_t1_us:.0f} us, "
+                f"T2 {s.median_t2_us:.0f} us, readout error {s.median_readout_error:.2e}, "
+                f"p_excited {s.median_excited_population:.2e}, 2q error {two_q}; {s.source}, {s.date}",
+            )
+        )
     return rows
 
 
@@ -453,16 +532,22 @@ def _run_devices_import(args: argparse.Namespace) -> Outcome:
     if out.exists() and not args.force:
         raise QbhwError(f"{out} exists; pass --force to replace it or --out to write elsewhere")
     path = save_calibration(cal, out)
-    values = {"device": cal.name, "path": str(path), "num_qubits": cal.num_qubits, "source": cal.source,
-              "date": cal.date}
+    values = {
+        "device": cal.name,
+        "path": str(path),
+        "num_qubits": cal.num_qubits,
+        "source": cal.source,
+        "date": cal.date,
+    }
     return Outcome(f"imported {cal.name}", values)
 
 
 # ----------------------------------------------------------------------------------------------- the parser
 
 
-def _add_flags(sub: argparse.ArgumentParser, flags: Sequence[Flag], defaults: dict[str, Any],
-               sweepable: str | None = None) -> None:
+def _add_flags(
+    sub: argparse.ArgumentParser, flags: Sequence[Flag], defaults: dict[str, Any], sweepable: str | None = None
+) -> None:
     """Add model flags to a subcommand; ``defaults`` (the parameter dataclass's) are shown in the help. The
     ``sweepable`` flag is read as text, so that it can hold a range start:stop:step."""
     for flag in flags:
@@ -471,9 +556,17 @@ def _add_flags(sub: argparse.ArgumentParser, flags: Sequence[Flag], defaults: di
         sweep = flag.dest == sweepable
         if sweep:
             help_text += "; a range start:stop:step (inclusive) runs a sweep"
-        sub.add_argument(flag.name, dest=flag.dest, type=str if sweep else flag.type, default=flag.default,
-                         choices=flag.choices, help=help_text, metavar=None if flag.choices else flag.dest.upper(),
-                         required=flag.required)
+        sub.add_argument(
+            flag.name,
+            *flag.aliases,
+            dest=flag.dest,
+            type=str if sweep else flag.type,
+            default=flag.default,
+            choices=flag.choices,
+            help=help_text,
+            metavar=None if flag.choices else flag.dest.upper(),
+            required=flag.required,
+        )
 
 
 def _params_class(command: IdealCommand) -> type:
@@ -503,8 +596,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_run_parser(commands)
 
-    devices = commands.add_parser("devices", help="list the embedded device snapshots, or import one",
-                                  description="List the device calibration snapshots in calibrations/.")
+    devices = commands.add_parser(
+        "devices",
+        help="list the embedded device snapshots, or import one",
+        description="List the device calibration snapshots in calibrations/.",
+    )
     devices.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     devices.set_defaults(_run=_run_devices)
     device_commands = devices.add_subparsers(dest="devices_command", metavar="SUBCOMMAND", parser_class=_Parser)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 class QbhwError(Exception):
     """Base class of every error qbhw raises on purpose."""
@@ -29,4 +31,53 @@ class NonUniqueSteadyStateError(QbhwError, ArithmeticError):
         super().__init__(
             f"the steady state is not unique: the stationary space has dimension {dimension}; "
             "evolve from an initial state or project onto the conserved quantities instead"
+        )
+
+
+class CalibrationError(QbhwError, ValueError):
+    """A calibration is malformed or unphysical, or a device is unknown.
+
+    ``field`` is the path inside the calibration (``qubits[3].t2_us``, empty for the whole file), ``file`` the
+    file it came from (None when built in Python), ``reason`` the rule that failed.
+    """
+
+    def __init__(self, reason: str, *, field: str = "", file: str | None = None) -> None:
+        self.reason = reason
+        self.field = field
+        self.file = file
+        text = f"{field} {reason}" if field else reason
+        super().__init__(f"{file}: {text}" if file else text)
+
+    def within(self, prefix: str) -> CalibrationError:
+        """The same error with ``prefix`` prepended to its field path (``qubits[3]`` + ``t1_us``)."""
+        return CalibrationError(self.reason, field=_join_field(prefix, self.field), file=self.file)
+
+    def in_file(self, file: str | os.PathLike[str]) -> CalibrationError:
+        return CalibrationError(self.reason, field=self.field, file=str(file))
+
+
+def _join_field(prefix: str, name: str) -> str:
+    """``qubits[3]`` + ``t1_us`` -> ``qubits[3].t1_us``; an index joins without a dot."""
+    if not prefix:
+        return name
+    if not name:
+        return prefix
+    return f"{prefix}{name}" if name.startswith("[") else f"{prefix}.{name}"
+
+
+class MissingDependencyError(QbhwError, ImportError):
+    """An optional dependency is not installed; the message gives the install command."""
+
+
+class CutoffError(ParameterError):
+    """The top Fock level D-1 held more than ``cutoff_tolerance``: the truncated result would be wrong."""
+
+    def __init__(self, cutoff: int, tolerance: float, population: float, collision: int) -> None:
+        self.top_level_population = population
+        self.collision = collision
+        super().__init__(
+            "cutoff",
+            f"large enough that the top Fock level {cutoff - 1} holds at most {tolerance:.3g} of the population "
+            f"(it held {population:.3g} after collision {collision}); raise --cutoff",
+            cutoff,
         )

@@ -1,4 +1,4 @@
-"""Charger-battery spins against physics.md section 2.2: closed forms, identities and QuTiP.
+"""Charger-battery spins against docs/physics.md section 2.2: closed forms, identities and QuTiP.
 
 Tolerances: 1e-9 for the 10-digit reference table (it is printed to 10 digits); 1e-12 where two exact
 computations of the same number meet (closed form vs matrix exponential); 1e-8 against qutip.sesolve run with
@@ -15,18 +15,54 @@ from qbhw.models import charger as ch
 
 REF = ch.ChargerParams(omega_b=1.0, omega_c=1.0, j1=1.0, j2=0.5)
 
-# physics.md 2.2, omega_b = omega_c = 1, J1 = 1, J2 = 0.5
+# docs/physics.md 2.2, omega_b = omega_c = 1, J1 = 1, J2 = 0.5
 TABLE = [
     # t, P_b, C_b, E, F3, B_max, I, T_b, dC
-    (0.3, 0.0873321925, 1.6506712298, 0.5646424734, 1.2797039679, 2.2967987485, 0.5646424734, 0.6483014108,
-     0.6986575404),
-    (np.pi / 8, 0.1464466094, 1.4142135624, 0.7071067812, 1.4142135624, 2.4494897428, 0.7071067812,
-     0.6123724357, 1.1715728753),
-    (0.6, 0.3188211228, 0.7247155090, 0.9320390860, 1.6545070914, 2.7340057482, 0.9320390860, 0.5318136756,
-     2.5505689821),
+    (
+        0.3,
+        0.0873321925,
+        1.6506712298,
+        0.5646424734,
+        1.2797039679,
+        2.2967987485,
+        0.5646424734,
+        0.6483014108,
+        0.6986575404,
+    ),
+    (
+        np.pi / 8,
+        0.1464466094,
+        1.4142135624,
+        0.7071067812,
+        1.4142135624,
+        2.4494897428,
+        0.7071067812,
+        0.6123724357,
+        1.1715728753,
+    ),
+    (
+        0.6,
+        0.3188211228,
+        0.7247155090,
+        0.9320390860,
+        1.6545070914,
+        2.7340057482,
+        0.9320390860,
+        0.5318136756,
+        2.5505689821,
+    ),
     (np.pi / 4, 0.5, 0.0, 1.0, 1.7320508076, 2.8284271247, 1.0, 0.5, 4.0),
-    (1.0, 0.7080734183, 0.8322936731, 0.9092974268, 1.6290008044, 2.7031994454, 0.9092974268, 0.5415667525,
-     2.3354126538),
+    (
+        1.0,
+        0.7080734183,
+        0.8322936731,
+        0.9092974268,
+        1.6290008044,
+        2.7031994454,
+        0.9092974268,
+        0.5415667525,
+        2.3354126538,
+    ),
 ]
 
 
@@ -34,8 +70,16 @@ TABLE = [
 def test_reference_table(row):
     t, pb, cb, e, f3, bmax, imag, tb, dc = row
     r = ch.evolve(REF, t)
-    got = [r.battery_excitation, r.capacity, r.concurrence, r.steering, r.chsh, r.imaginarity,
-           r.texture_battery, r.residual_capacity]
+    got = [
+        r.battery_excitation,
+        r.capacity,
+        r.concurrence,
+        r.steering,
+        r.chsh,
+        r.imaginarity,
+        r.texture_battery,
+        r.residual_capacity,
+    ]
     np.testing.assert_allclose(got, [pb, cb, e, f3, bmax, imag, tb, dc], atol=1e-9)
     assert r.texture_global == pytest.approx(0.8660254038, abs=1e-9)
 
@@ -108,12 +152,16 @@ def test_against_qutip_sesolve():
     rng = np.random.default_rng(13)
     p = _random_params(rng)
     sz, sp, sm, i2 = qutip.sigmaz(), qutip.sigmap(), qutip.sigmam(), qutip.qeye(2)
-    h = (-p.omega_b * qutip.tensor(sz, i2) - p.omega_c * qutip.tensor(i2, sz)
-         + p.j1 * (qutip.tensor(sp, sm) + qutip.tensor(sm, sp)) + p.j2 * qutip.tensor(sz, sz))
+    h = (
+        -p.omega_b * qutip.tensor(sz, i2)
+        - p.omega_c * qutip.tensor(i2, sz)
+        + p.j1 * (qutip.tensor(sp, sm) + qutip.tensor(sm, sp))
+        + p.j2 * qutip.tensor(sz, sz)
+    )
     psi0 = qutip.tensor(qutip.basis(2, 0), qutip.basis(2, 1))
     times = np.linspace(0, 4, 9)
     out = qutip.sesolve(h, psi0, times, options={"atol": 1e-12, "rtol": 1e-12})
-    for t, psi in zip(times, out.states):
+    for t, psi in zip(times, out.states, strict=True):
         r = ch.evolve(p, t)
         np.testing.assert_allclose(r.state, psi.full().ravel(), atol=1e-8)
         rho = qutip.ket2dm(psi)

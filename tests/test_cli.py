@@ -1,4 +1,4 @@
-"""The command line: design.md section 3 keys and values, and one-line errors with exit status 2."""
+"""The command line: docs/design.md section 3 keys and values, and one-line errors with exit status 2."""
 
 import json
 import shutil
@@ -11,8 +11,17 @@ import pytest
 from qbhw.cli import main
 
 CHARGER_KEYS = {
-    "energy", "ergotropy", "capacity", "purity", "concurrence", "steering", "chsh", "coherence_l1",
-    "imaginarity", "texture_battery", "texture_global",
+    "energy",
+    "ergotropy",
+    "capacity",
+    "purity",
+    "concurrence",
+    "steering",
+    "chsh",
+    "coherence_l1",
+    "imaginarity",
+    "texture_battery",
+    "texture_global",
 }
 
 
@@ -43,10 +52,11 @@ def assert_usage_error(status, out, err, *needles):
 
 
 def test_charger_json_matches_physics_md(capsys):
-    data = run_json(capsys, "ideal", "charger", "--omega-b", "1", "--omega-c", "1", "--j1", "1", "--j2", "0.5",
-                    "--time", "0.3")
-    assert CHARGER_KEYS <= set(data)
-    # physics.md 2.2 reference row t = 0.3 (printed to 10 digits)
+    data = run_json(
+        capsys, "ideal", "charger", "--omega-b", "1", "--omega-c", "1", "--j1", "1", "--j2", "0.5", "--time", "0.3"
+    )
+    assert set(data) >= CHARGER_KEYS
+    # docs/physics.md 2.2 reference row t = 0.3 (printed to 10 digits)
     assert data["capacity"] == pytest.approx(1.6506712298, abs=1e-9)
     assert data["concurrence"] == pytest.approx(0.5646424734, abs=1e-9)
     assert data["steering"] == pytest.approx(1.2797039679, abs=1e-9)
@@ -90,14 +100,26 @@ def test_console_script_is_installed():
     assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
 
 
-TG = ["ideal", "thermal-gradient", "--omega-a", "2", "--omega-s", "1", "--t-a", "2", "--t-s", "0.1",
-      "--gamma", "0.01"]
+TG = [
+    "ideal",
+    "thermal-gradient",
+    "--omega-a",
+    "2",
+    "--omega-s",
+    "1",
+    "--temperature-a",
+    "2",
+    "--temperature-s",
+    "0.1",
+    "--gamma",
+    "0.01",
+]
 
 
 def test_thermal_gradient_ness_json(capsys):
     data = run_json(capsys, *TG, "--g", "0")
     assert {"energy", "ergotropy", "capacity", "purity", "master_equation"} <= set(data)
-    # physics.md 1.2: W_NESS(g -> 0) = (omega_a - omega_s)(P_A - P_S) = 0.2688960235
+    # docs/physics.md 1.2: W_NESS(g -> 0) = (omega_a - omega_s)(P_A - P_S) = 0.2688960235
     assert data["ergotropy"] == pytest.approx(0.2688960235, abs=1e-9)
     assert data["master_equation"] == "global" and data["warnings"] == []
 
@@ -105,7 +127,7 @@ def test_thermal_gradient_ness_json(capsys):
 def test_thermal_gradient_cycle_json_matches_closed_form(capsys):
     data = run_json(capsys, *TG, "--g", "0", "--cycle-time", "1000")
     assert {"work", "heat", "power", "efficiency"} <= set(data)
-    # physics.md 1.2 limit-cycle table, tau = 1000 (Q_A = 2 W: the table's 5.3776765483e-1 is a typo)
+    # docs/physics.md 1.2 limit-cycle table, tau = 1000 (Q_A = 2 W: the table's 5.3776765483e-1 is a typo)
     assert data["work"] == pytest.approx(2.6888382661e-1, rel=1e-9)
     assert data["heat"] == pytest.approx(2 * 2.6888382661e-1, rel=1e-9)
     assert data["efficiency"] == pytest.approx(0.5, abs=1e-12)
@@ -133,7 +155,7 @@ def test_local_master_equation_efficiency_carries_the_warning(capsys):
     "extra, needles",
     [
         (["--gamma", "0"], ["--gamma", "> 0"]),
-        (["--t-a", "-1"], ["--t-a", ">= 0"]),
+        (["--temperature-a", "-1"], ["--temperature-a", ">= 0"]),
         (["--omega-s", "inf"], ["--omega-s", "finite"]),
         (["--g", "-0.1"], ["--g", ">= 0"]),
         (["--g", "3"], ["--g", "global master equation"]),
@@ -200,16 +222,16 @@ MM = ["ideal", "micromaser", "--g-tau", "0.993458826580", "--p-excited", "0.5", 
 def test_micromaser_json_matches_physics_md(capsys):
     data = run_json(capsys, *MM, "--collisions", "30", "--cutoff", "12")
     assert {"energy", "ergotropy", "purity", "mean_photons", "top_level_population"} <= set(data)
-    # physics.md 4.3, set M1, (q, c) = (0.5, 1), n = 30 (printed to 10 digits)
+    # docs/physics.md 4.3, set M1, (q, c) = (0.5, 1), n = 30 (printed to 10 digits)
     assert data["energy"] == pytest.approx(2.1674396402, abs=1e-9)
     assert data["ergotropy"] == pytest.approx(2.1670200482, abs=1e-9)
     assert data["purity"] == pytest.approx(0.9993216395, abs=1e-9)
     assert data["mean_photons"] == data["energy"]  # omega = 1
-    assert data["top_level_population"] < 1e-20  # physics.md: the top levels stay empty to ~1e-31
+    assert data["top_level_population"] < 1e-20  # docs/physics.md: the top levels stay empty to ~1e-31
 
 
 def test_micromaser_incoherent_half_excited_is_passive(capsys):
-    # negative control (physics.md 4.2): q = 1/2, c = 0 under exact trapping tends to the maximally mixed state on
+    # negative control (docs/physics.md 4.2): q = 1/2, c = 0 under exact trapping tends to the maximally mixed state on
     # {0..N_tr}; after 2000 collisions the ergotropy is already ~0
     data = run_json(capsys, *MM[:-1], "0", "--collisions", "2000", "--cutoff", "12")
     assert data["ergotropy"] == pytest.approx(0.0, abs=1e-6)
@@ -227,8 +249,10 @@ def test_micromaser_incoherent_half_excited_is_passive(capsys):
         (["--thermal-photons", "nan"], ["--thermal-photons"]),
         (["--coupling", "rabi"], ["--coupling", "invalid choice"]),
         # fully excited incoherent atoms at a non-trapping g*tau climb the ladder: a cutoff of 10 overflows
-        (["--g-tau", "1.0", "--p-excited", "1", "--coherence", "0", "--collisions", "1000", "--cutoff", "10"],
-         ["--cutoff", "raise --cutoff"]),
+        (
+            ["--g-tau", "1.0", "--p-excited", "1", "--coherence", "0", "--collisions", "1000", "--cutoff", "10"],
+            ["--cutoff", "raise --cutoff"],
+        ),
     ],
 )
 def test_micromaser_bad_input(capsys, extra, needles):
@@ -238,7 +262,7 @@ def test_micromaser_bad_input(capsys, extra, needles):
 
 def test_collective_json_matches_physics_md(capsys):
     data = run_json(capsys, "ideal", "collective", "--n", "8", "--temperature", "2")
-    # physics.md 3.2 closed forms, N = 8, T = 2 (printed to 10 digits)
+    # docs/physics.md 3.2 closed forms, N = 8, T = 2 (printed to 10 digits)
     assert data["ergotropy"] == pytest.approx(0.8382794415, abs=1e-9)
     assert data["energy"] == pytest.approx(1.4403899482, abs=1e-9)
     x = np.exp(-1 / 2)  # C = N - 2 + 2 p_0, p_0 = (1 - x)/(1 - x^(N+1))
@@ -246,9 +270,20 @@ def test_collective_json_matches_physics_md(capsys):
 
 
 def test_collective_same_temperature_local_channel_is_passive(capsys):
-    # physics.md 3.3 no-go: local bath at the same temperature -> Gibbs steady state, W = 0
-    data = run_json(capsys, "ideal", "collective", "--n", "4", "--temperature", "2", "--gamma-local", "0.5",
-                    "--local-temperature", "2")
+    # docs/physics.md 3.3 no-go: local bath at the same temperature -> Gibbs steady state, W = 0
+    data = run_json(
+        capsys,
+        "ideal",
+        "collective",
+        "--n",
+        "4",
+        "--temperature",
+        "2",
+        "--gamma-local",
+        "0.5",
+        "--local-temperature",
+        "2",
+    )
     assert data["ergotropy"] == pytest.approx(0.0, abs=1e-12)
 
 

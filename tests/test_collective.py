@@ -1,6 +1,6 @@
-"""Collective-dissipation battery (qbhw.models.collective; physics.md section 3).
+"""Collective-dissipation battery (qbhw.models.collective; docs/physics.md section 3).
 
-References: the closed forms and tables of physics.md 3.2-3.3, and the full 2^N Lindbladian built here
+References: the closed forms and tables of docs/physics.md 3.2-3.3, and the full 2^N Lindbladian built here
 independently from qubit operators (qbhw.physics.lindblad, big-endian, index 0 = |g>, sz = diag(-1, +1)) or with
 QuTiP, whose states are scored with the dense qbhw.physics figures of merit (the PIQS-pitfall check).
 """
@@ -33,7 +33,7 @@ TABLE_TOL = 6e-11
 # full 2^N Lindbladian (dense expm / SVD) vs the rate equation: both exact, rounding of O(1e-13) at dim 4^N
 FULL_TOL = 1e-9
 
-# physics.md 3.2 reference table W_ss/omega0 for N = 2..8
+# docs/physics.md 3.2 reference table W_ss/omega0 for N = 2..8
 W_TABLE = {
     0.5: [0.0158762400, 0.0201302187, 0.0209946071, 0.0211508067, 0.0211772578, 0.0211815565, 0.0211822356],
     1.0: [0.0900305732, 0.1512615253, 0.1844670789, 0.2007585595, 0.2082852114, 0.2116247881, 0.2130644599],
@@ -96,12 +96,12 @@ def block_figures(s) -> tuple[float, float, float, float]:
     return s.energy, s.ergotropy, s.capacity, s.purity
 
 
-# ----------------------------------------------------------------------------------- physics.md 3.2 closed forms
+# ----------------------------------------------------------------------------------- docs/physics.md 3.2 closed forms
 
 
 @pytest.mark.parametrize("temperature", list(W_TABLE))
 def test_steady_state_ergotropy_table(temperature):
-    for n, w_ref in zip(range(2, 9), W_TABLE[temperature]):
+    for n, w_ref in zip(range(2, 9), W_TABLE[temperature], strict=True):
         if math.isinf(temperature):
             w = co.ladder_closed_form(n, math.inf).ergotropy
         else:
@@ -110,10 +110,10 @@ def test_steady_state_ergotropy_table(temperature):
 
 
 def test_energy_and_capacity_at_t2():
-    for n, e_ref in zip(range(2, 9), ENERGY_T2):
+    for n, e_ref in zip(range(2, 9), ENERGY_T2, strict=True):
         s = co.steady_state(co.CollectiveParams(n, 2.0))
         assert s.energy == pytest.approx(e_ref, abs=TABLE_TOL)
-    for n, c_ref in zip(range(2, 6), CAPACITY_T2):
+    for n, c_ref in zip(range(2, 6), CAPACITY_T2, strict=True):
         assert co.steady_state(co.CollectiveParams(n, 2.0)).capacity == pytest.approx(c_ref, abs=TABLE_TOL)
 
 
@@ -136,8 +136,7 @@ def test_special_cases():
     for t in (0.4, 1.0, 3.0):
         x = math.exp(-1 / t)
         assert co.steady_state(co.CollectiveParams(1, t)).ergotropy == pytest.approx(0.0, abs=1e-15)
-        assert co.steady_state(co.CollectiveParams(2, t)).ergotropy == pytest.approx(x**2 / (1 + x + x**2),
-                                                                                     abs=1e-14)
+        assert co.steady_state(co.CollectiveParams(2, t)).ergotropy == pytest.approx(x**2 / (1 + x + x**2), abs=1e-14)
     for n in (2, 5, 30):
         inf = co.ladder_closed_form(n, math.inf)
         assert inf.ergotropy == pytest.approx(n * (n - 1) / (2 * (n + 1)), abs=1e-12)
@@ -201,7 +200,7 @@ def test_pure_collective_steady_state_follows_the_initial_state():
     # long-time limit of the full Lindbladian (slowest rate ~ gamma; e^{-400} is far below rounding)
     rho_inf = evolve(lv, rho0, [400.0])[0]
     s = co.steady_state(params, co.thermal_product_state(n, 0.8))
-    for got, ref in zip(block_figures(s), dense_figures(rho_inf, h)):
+    for got, ref in zip(block_figures(s), dense_figures(rho_inf, h), strict=True):
         assert got == pytest.approx(ref, abs=FULL_TOL)
     # the sector weights are the conserved ones of the initial state
     np.testing.assert_allclose(s.sector_weights, co.thermal_product_state(n, 0.8).sector_weights, atol=1e-14)
@@ -220,7 +219,7 @@ def test_steady_state_with_all_channels_vs_full(n):
     h, lv = full_model(params)
     rho = full_steady_state(lv)
     assert np.abs(lv @ rho.reshape(-1, order="F")).max() < 1e-12
-    for got, ref in zip(block_figures(s), dense_figures(rho, h)):
+    for got, ref in zip(block_figures(s), dense_figures(rho, h), strict=True):
         assert got == pytest.approx(ref, abs=FULL_TOL)
 
 
@@ -228,10 +227,10 @@ def test_steady_state_n6_vs_qutip_and_the_piqs_pitfall():
     qutip = pytest.importorskip("qutip")
     n = 6
     params = co.CollectiveParams(n, **ALL_CHANNELS)
-    sm = [qutip.tensor([qutip.qeye(2)] * i + [qutip.Qobj(SIGMA_MINUS)] + [qutip.qeye(2)] * (n - i - 1))
-          for i in range(n)]
-    sz = [qutip.tensor([qutip.qeye(2)] * i + [qutip.Qobj(SIGMA_Z)] + [qutip.qeye(2)] * (n - i - 1))
-          for i in range(n)]
+    sm = [
+        qutip.tensor([qutip.qeye(2)] * i + [qutip.Qobj(SIGMA_MINUS)] + [qutip.qeye(2)] * (n - i - 1)) for i in range(n)
+    ]
+    sz = [qutip.tensor([qutip.qeye(2)] * i + [qutip.Qobj(SIGMA_Z)] + [qutip.qeye(2)] * (n - i - 1)) for i in range(n)]
     jm = sum(sm[1:], sm[0])
     h = 0.5 * sum(sz[1:], sz[0])
     nb, nl = params.n_thermal, params.local_n_thermal
@@ -243,7 +242,7 @@ def test_steady_state_n6_vs_qutip_and_the_piqs_pitfall():
     hd = h.full()
     s = co.steady_state(params)
     ref = dense_figures(rho, hd)
-    for got, r in zip(block_figures(s), ref):
+    for got, r in zip(block_figures(s), ref, strict=True):
         assert got == pytest.approx(r, abs=1e-8)  # qutip's sparse steady-state solve: ~1e-12 residual
     # the naive ergotropy of the Dicke-basis matrix (each (j, m) counted once) is a different, wrong number
     dicke_rho = np.diag(s.populations[s.populations > 0])
@@ -282,7 +281,7 @@ def test_evolution_vs_full(n, kw, initial):
     for k in range(times.size):
         ref = dense_figures(rhos[k], h)
         got = (traj.energy[k], traj.ergotropy[k], traj.capacity[k], traj.purity[k])
-        for g, r in zip(got, ref):
+        for g, r in zip(got, ref, strict=True):
             assert g == pytest.approx(r, abs=FULL_TOL), (k, got, ref)
     # state_at agrees with evolve (same exact propagators)
     s = co.state_at(params, 2.5, init)
@@ -305,7 +304,7 @@ def test_ladder_spectral_path_vs_expm_on_large_ladder():
         np.testing.assert_allclose(traj.populations[k, 0], ref, atol=1e-11)
 
 
-# ---------------------------------------------------------------------------- physics.md 3.3 mixed dissipation
+# ---------------------------------------------------------------------------- docs/physics.md 3.3 mixed dissipation
 
 
 @pytest.mark.parametrize("n", [2, 3, 4])
@@ -320,10 +319,10 @@ def test_same_temperature_local_bath_gives_gibbs(n, p):
 
 
 def test_variant_finite_temperature_optimum():
-    # physics.md 3.3: gamma = 1-p, local T = 0 decay at rate p; N = 4, p = 0.5: optimum near T = 2.4, W = 0.107
+    # docs/physics.md 3.3: gamma = 1-p, local T = 0 decay at rate p; N = 4, p = 0.5: optimum near T = 2.4, W = 0.107
     opt = co.optimal_temperature(co.CollectiveParams(4, 1.0, gamma=0.5, gamma_local=0.5))
     assert opt.interior
-    assert opt.temperature == pytest.approx(2.4, abs=0.1)  # "near 2.4" (physics.md prints one digit)
+    assert opt.temperature == pytest.approx(2.4, abs=0.1)  # "near 2.4" (docs/physics.md prints one digit)
     assert opt.ergotropy == pytest.approx(0.107, abs=5e-4)  # printed to three digits
     for dt in (-0.05, 0.05):  # it is a maximum
         w = co.steady_state(co.CollectiveParams(4, opt.temperature + dt, gamma=0.5, gamma_local=0.5)).ergotropy

@@ -1,4 +1,4 @@
-"""The two environments of design.md section 1 are what the README says they are.
+"""The two environments of docs/design.md section 1 are what the README says they are.
 
 The Makefile sets QBHW_ENV for each run; outside it (a developer's own pytest) these checks are skipped.
 """

@@ -46,8 +46,9 @@ def _toy() -> MappedCircuit:
     qc.rz(0.3, 2)
     ref = qc.copy()
     ref.save_density_matrix(qubits=[0, 2])  # little-endian over (0, 2) -> physics order (2, 0) after reversal
-    rho = qiskit_to_physics(np.asarray(AerSimulator(method="density_matrix").run(ref).result().data()[
-        "density_matrix"]), 2)
+    rho = qiskit_to_physics(
+        np.asarray(AerSimulator(method="density_matrix").run(ref).result().data()["density_matrix"]), 2
+    )
     rho = rho.reshape(2, 2, 2, 2).transpose(1, 0, 3, 2).reshape(4, 4)  # physics order (2, 0)
     h = np.diag([0.0, 1.0, 1.0, 2.0])
     return MappedCircuit("toy", qc, (2, 0), (0, 1), h, rho, rho)
@@ -114,8 +115,14 @@ def test_fingerprint_tracks_everything_that_changes_a_point(device):
 
     base = Experiment("charger", ChargerParams(), device, options=(("time", 0.3),))
     assert fingerprint(base) == fingerprint(dataclasses.replace(base))
-    for change in ({"seed": 1}, {"shots": 999}, {"options": (("time", 0.4),)}, {"params": ChargerParams(j2=0.1)},
-                   {"device": noiseless(device)}, {"mitigate_readout": False}):
+    for change in (
+        {"seed": 1},
+        {"shots": 999},
+        {"options": (("time", 0.4),)},
+        {"params": ChargerParams(j2=0.1)},
+        {"device": noiseless(device)},
+        {"mitigate_readout": False},
+    ):
         assert fingerprint(dataclasses.replace(base, **change)) != fingerprint(base)
 
 
@@ -135,8 +142,10 @@ def test_sweep_resumes_without_losing_or_repeating_points(tmp_path, device, monk
         return _fake_point(exp)
 
     monkeypatch.setattr(sweep, "run_point", fake)
-    exps = [Experiment("charger", ChargerParams(), device, options=(("time", t),), seed=k)
-            for k, t in enumerate((0.1, 0.2, 0.3, 0.4))]
+    exps = [
+        Experiment("charger", ChargerParams(), device, options=(("time", t),), seed=k)
+        for k, t in enumerate((0.1, 0.2, 0.3, 0.4))
+    ]
     store = PointStore(tmp_path)
     first = run_points(exps[:2], store=store)  # an "interrupted" sweep: two points done
     assert calls == [0, 1] and [p["record"]["seed"] for p in first] == [0, 1]

@@ -46,7 +46,6 @@ from qbhw.hardware.units import (
 EMBEDDED = ("fake_brisbane", "fake_torino", "synthetic_cqed")
 
 
-
 def _write(tmp_path: Path, data: Any, name: str = "bad.json") -> Path:
     p = tmp_path / name
     p.write_text(json.dumps(data) if not isinstance(data, str) else data, encoding="utf-8")
@@ -223,8 +222,9 @@ BAD_FIELDS = [
 
 
 @pytest.mark.parametrize(("path", "value", "field", "words"), BAD_FIELDS, ids=[b[2] + ":" + b[3] for b in BAD_FIELDS])
-def test_each_rule_rejects_a_crafted_file(path: tuple[Any, ...], value: Any, field: str, words: str,
-                                          tmp_path: Path) -> None:
+def test_each_rule_rejects_a_crafted_file(
+    path: tuple[Any, ...], value: Any, field: str, words: str, tmp_path: Path
+) -> None:
     d = _base()
     if value is _DELETE:
         _delete(d, path)
@@ -332,8 +332,8 @@ _CTX = decimal.Context(prec=40)
 
 def test_units_constants_and_thermal_population() -> None:
     # k_B/h = 1.380649e-23 / 6.62607015e-34 Hz/K (exact SI) = 20.836619123... GHz/K
-    exact = _CTX.divide(decimal.Decimal("1.380649e-23"), decimal.Decimal("6.62607015e-34")) / decimal.Decimal(1e12)
-    assert GHZ_PER_MK == pytest.approx(float(exact), rel=1e-15)
+    exact = _CTX.divide(decimal.Decimal("1.380649e-23"), decimal.Decimal("6.62607015e-34")) / decimal.Decimal(10) ** 12
+    assert pytest.approx(float(exact), rel=1e-15) == GHZ_PER_MK
     # p_e = 1/(exp(h f/k_B T) + 1) at 5 GHz, 50 mK, evaluated independently at 40 digits
     x = _CTX.divide(decimal.Decimal(5), decimal.Decimal(50) * exact)
     pe = float(_CTX.divide(1, _CTX.exp(x) + 1))

@@ -6,7 +6,7 @@ Qiskit is little-endian: its 4x4 matrices are kron(op on qubit 1, op on qubit 0)
 with subsystem 0 = Qiskit qubit 1 and subsystem 1 = Qiskit qubit 0. A gate's error acts on its arguments in order:
 argument j is Qiskit qubit j of the error.
 
-Thermal Lindbladian (physics.md section 0) for T1, T2, p_e: nbar = p_e/(1 - 2 p_e), gamma = (1/T1)/(2 nbar + 1),
+Thermal Lindbladian (docs/physics.md section 0) for T1, T2, p_e: nbar = p_e/(1 - 2 p_e), gamma = (1/T1)/(2 nbar + 1),
 L = gamma (nbar + 1) D[sigma-] + gamma nbar D[sigma+] + gamma_phi D[sigma_z], gamma_phi = (1/T2 - 1/(2 T1))/2.
 """
 
@@ -35,7 +35,6 @@ from qbhw.hardware import (
 )
 from qbhw.physics.lindblad import liouvillian, propagator
 from qbhw.physics.operators import SIGMA_MINUS, SIGMA_PLUS, SIGMA_Z, embed
-
 
 # closed forms vs matrix exponentials of 4x4 / 16x16 matrices: agreement to ~1e-15, 1e-12 leaves room for the
 # exponential's rounding at long times
@@ -194,8 +193,11 @@ def test_noise_model_covers_only_the_listed_qubits(syn: DeviceCalibration) -> No
 def test_readout_error_matrix_equals_calibration(torino: DeviceCalibration) -> None:
     qubits = [0, 5, 86]
     nm = noise_model(torino, qubits)
-    ro = {tuple(e["gate_qubits"][0]): np.array(e["probabilities"]) for e in nm.to_dict()["errors"]
-          if e["type"] == "roerror"}
+    ro = {
+        tuple(e["gate_qubits"][0]): np.array(e["probabilities"])
+        for e in nm.to_dict()["errors"]
+        if e["type"] == "roerror"
+    }
     assert sorted(ro) == [(q,) for q in qubits]
     for q in qubits:
         c = torino.qubits[q]

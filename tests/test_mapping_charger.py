@@ -1,11 +1,11 @@
-"""qbhw.mapping.charger: the exact exp(-iHt) circuit of the charger model (physics.md section 2.3).
+"""qbhw.mapping.charger: the exact exp(-iHt) circuit of the charger model (docs/physics.md section 2.3).
 
 Conventions: register (b, c) = virtual qubits (0, 1), physics (big-endian) order with b first; the model basis
 {|0>, |1>} with Z = diag(+1, -1) is Qiskit's. Qiskit operators are little-endian and are reordered with
 qiskit_to_physics (the same index permutation applies to unitaries).
 Tolerances: 1e-10 for the compiled unitary against scipy.linalg.expm (the brief's bound; the observed error is
 ~1e-15, double-precision rounding of a handful of 4x4 products); 1e-9 for Aer's noiseless density matrix
-against the closed form (rounding of ~10 gates in Aer); 1e-9 for the ten-digit reference values of physics.md.
+against the closed form (rounding of ~10 gates in Aer); 1e-9 for the ten-digit reference values of docs/physics.md.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ import math
 import numpy as np
 import pytest
 import scipy.linalg as sla
+from _aer import register_state
 from qiskit import transpile
 from qiskit.quantum_info import Operator
 
-from _aer import register_state
 from qbhw.errors import ParameterError
-from qbhw.mapping._common import qiskit_to_physics
 from qbhw.mapping.charger import charger_circuit, evolution_circuit
 from qbhw.models import charger as model
 from qbhw.physics import operators as ops
 from qbhw.physics import thermodynamics as thermo
+from qbhw.physics.operators import qiskit_to_physics
 
 
 def _physics_unitary(qc) -> np.ndarray:
@@ -73,7 +73,8 @@ def test_circuit_state_matches_model_in_aer(rng):
     [(0.3, 0.0873321925, 1.6506712298), (math.pi / 8, 0.1464466094, 1.4142135624), (1.0, 0.7080734183, 0.8322936731)],
 )
 def test_reference_values(t, p_b, c_b):
-    """physics.md 2.2 table (omega_b = omega_c = 1, J1 = 1, J2 = 0.5): P_b and C_b of the circuit's battery state."""
+    """docs/physics.md 2.2 table (omega_b = omega_c = 1, J1 = 1, J2 = 0.5): P_b and C_b of the circuit's battery
+    state."""
     mc = charger_circuit(model.ChargerParams(), t)
     rho_b = ops.partial_trace(mc.exact_state, (2, 2), keep=(0,))
     assert float(np.real(rho_b[1, 1])) == pytest.approx(p_b, abs=1e-9)

@@ -1,4 +1,4 @@
-"""Collective-dissipation collision circuit (qbhw.mapping.collective; physics.md 3.2-3.4).
+"""Collective-dissipation collision circuit (qbhw.mapping.collective; docs/physics.md 3.2-3.4).
 
 References: the model's exact solvers (qbhw.models.collective), a direct 2^N Lindblad solve from qubit operators
 (qbhw.physics.lindblad), QuTiP's mesolve, and a noiseless Aer density-matrix simulation of the logical circuit.
@@ -11,20 +11,18 @@ import math
 
 import numpy as np
 import pytest
-
 from _aer import register_state
+
 from qbhw.errors import ParameterError
-from qbhw.mapping._common import qiskit_to_physics
 from qbhw.mapping.collective import (
     collective_circuit,
-    collective_hamiltonian,
-    dicke_density_matrix,
     exchange_unitary,
     kraus_from_unitary,
 )
 from qbhw.models import collective as co
+from qbhw.models.collective import collective_hamiltonian, dicke_density_matrix
 from qbhw.physics import ergotropy, evolve, liouvillian, stored_energy
-from qbhw.physics.operators import SIGMA_MINUS, SIGMA_Z, embed
+from qbhw.physics.operators import SIGMA_MINUS, SIGMA_Z, embed, qiskit_to_physics
 
 # dense linear algebra on <= 2^5-dimensional matrices, exact maps: agreement to rounding, O(1e-14)
 NUMERIC_TOL = 1e-9
@@ -41,8 +39,11 @@ def _full_liouvillian(p: co.CollectiveParams) -> np.ndarray:
     jumps = [(p.gamma * (nb + 1), jm), (p.gamma * nb, jm.conj().T)]
     for i in range(n):
         sm = embed(SIGMA_MINUS, i, dims)
-        jumps += [(p.gamma_local * (nl + 1), sm), (p.gamma_local * nl, sm.conj().T),
-                  (p.dephasing, embed(SIGMA_Z, i, dims))]
+        jumps += [
+            (p.gamma_local * (nl + 1), sm),
+            (p.gamma_local * nl, sm.conj().T),
+            (p.dephasing, embed(SIGMA_Z, i, dims)),
+        ]
     return liouvillian(collective_hamiltonian(n), jumps)
 
 
@@ -87,8 +88,13 @@ def test_dicke_density_matrix_against_qutip_mesolve() -> None:
     nb = p.n_thermal
     c_ops = [math.sqrt(nb + 1) * jm, math.sqrt(nb) * jm.conj().T]
     c_ops += [math.sqrt(p.gamma_local) * embed(SIGMA_MINUS, i, dims) for i in range(n)]
-    res = qutip.mesolve(qutip.Qobj(collective_hamiltonian(n)), qutip.Qobj(_ground(n)), [0.0, t],
-                        c_ops=[qutip.Qobj(c) for c in c_ops], options={"atol": 1e-12, "rtol": 1e-10})
+    res = qutip.mesolve(
+        qutip.Qobj(collective_hamiltonian(n)),
+        qutip.Qobj(_ground(n)),
+        [0.0, t],
+        c_ops=[qutip.Qobj(c) for c in c_ops],
+        options={"atol": 1e-12, "rtol": 1e-10},
+    )
     # mesolve's adaptive integrator at atol 1e-12 / rtol 1e-10: agreement to ~1e-9
     assert np.abs(res.states[-1].full() - dicke_density_matrix(co.state_at(p, t).state)).max() < 1e-7
 
@@ -131,8 +137,10 @@ def test_palindromic_unitary_is_second_order() -> None:
         ({"n": 3, "temperature": 1.0}, {"exchange": "exact", "time": 0.2}),
         ({"n": 3, "temperature": 2.0}, {"exchange": "palindromic", "time": 0.2}),
         ({"n": 3, "temperature": 2.0}, {"exchange": "sequential", "time": 0.2}),
-        ({"n": 2, "temperature": 2.0, "gamma_local": 0.3, "local_temperature": 0.5, "dephasing": 0.2},
-         {"exchange": "palindromic", "time": 0.3}),
+        (
+            {"n": 2, "temperature": 2.0, "gamma_local": 0.3, "local_temperature": 0.5, "dephasing": 0.2},
+            {"exchange": "palindromic", "time": 0.3},
+        ),
         ({"n": 2, "temperature": 0.0}, {"exchange": "exact", "time": 0.5}),
     ],
 )
@@ -152,7 +160,9 @@ def test_default_steady_state_is_within_tolerance_and_shallow() -> None:
     assert d["tolerance_met"] and d["trace_distance_exact_ideal"] <= d["tolerance"] == 1e-2
     assert d["collisions"] <= 10
     w = ergotropy(mc.exact_state, mc.hamiltonian)
-    assert abs(w - co.ladder_closed_form(2, 2.0).ergotropy) < 2 * d["trace_distance_exact_ideal"] * 2  # |dW| <= 2||H|| D
+    assert (
+        abs(w - co.ladder_closed_form(2, 2.0).ergotropy) < 2 * d["trace_distance_exact_ideal"] * 2
+    )  # |dW| <= 2||H|| D
 
 
 @pytest.mark.parametrize("exchange", ["exact", "palindromic"])
@@ -160,14 +170,17 @@ def test_time_mapping_error_is_first_order_in_dt(exchange: str) -> None:
     # per collision E = exp(L dt) + O(theta^4) = O(dt^2): the global error is O(dt) = O(theta^2), so doubling the
     # number of collisions halves it (ratio 2 up to O(dt) corrections)
     p = co.CollectiveParams(n=2, temperature=2.0)
-    errs = [collective_circuit(p, time=0.5, collisions=k, exchange=exchange).details["trace_distance_exact_ideal"]
-            for k in (20, 40, 80)]
+    errs = [
+        collective_circuit(p, time=0.5, collisions=k, exchange=exchange).details["trace_distance_exact_ideal"]
+        for k in (20, 40, 80)
+    ]
     assert 1.7 < errs[0] / errs[1] < 2.3
     assert 1.8 < errs[1] / errs[2] < 2.2
 
 
 def test_local_channels_converge_to_unique_steady_state() -> None:
-    # physics.md 3.3 variant (T = 0 local decay): unique steady state; the collision fixed point error is O(theta^2)
+    # docs/physics.md 3.3 variant (T = 0 local decay): unique steady state; the collision fixed point error is
+    # O(theta^2)
     p = co.CollectiveParams(n=2, temperature=2.0, gamma=0.5, gamma_local=0.5, local_temperature=0.0)
     mc = collective_circuit(p, exchange="exact")
     assert mc.details["tolerance_met"] and mc.details["trace_distance_exact_ideal"] <= 1e-2
@@ -177,7 +190,7 @@ def test_local_channels_converge_to_unique_steady_state() -> None:
 
 
 def test_palindromic_recovers_collective_ergotropy_and_sequential_does_not() -> None:
-    # physics.md 3.4 trap (N = 3, T = 2): exact W = 0.3705; the sequential order gives ~0.04-0.08 at any theta
+    # docs/physics.md 3.4 trap (N = 3, T = 2): exact W = 0.3705; the sequential order gives ~0.04-0.08 at any theta
     p = co.CollectiveParams(n=3, temperature=2.0)
     w_ref = co.ladder_closed_form(3, 2.0).ergotropy
     h = collective_hamiltonian(3)
@@ -199,8 +212,10 @@ def test_extraction_unitary_makes_ideal_state_passive() -> None:
     w = ergotropy(mc.ideal_state, mc.hamiltonian)
     assert w > 0.1
     assert abs(stored_energy(mc.ideal_state, mc.hamiltonian) - stored_energy(after, mc.hamiltonian) - w) < NUMERIC_TOL
-    assert collective_circuit(co.CollectiveParams(n=4, temperature=2.0), exchange="palindromic",
-                              time=0.05).extraction is None
+    assert (
+        collective_circuit(co.CollectiveParams(n=4, temperature=2.0), exchange="palindromic", time=0.05).extraction
+        is None
+    )
 
 
 def test_circuit_has_only_hardware_instructions() -> None:

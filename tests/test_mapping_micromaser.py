@@ -1,4 +1,4 @@
-"""qbhw.mapping.micromaser: the binary (Gray-coded) Jaynes-Cummings collision circuit (physics.md section 4.4).
+"""qbhw.mapping.micromaser: the binary (Gray-coded) Jaynes-Cummings collision circuit (docs/physics.md section 4.4).
 
 Conventions: the register is the cavity, photon number n = register index (register[0] most significant bit),
 physics (big-endian) order; the atom is |g> = |0>, |e> = |1>. Aer's density matrices and Qiskit operators are
@@ -15,13 +15,12 @@ import math
 import numpy as np
 import pytest
 import qutip as qt
+from _aer import register_state
 from qiskit import transpile
 from qiskit.circuit import Gate
 from qiskit.quantum_info import Operator
 
-from _aer import register_state
 from qbhw.errors import ParameterError
-from qbhw.mapping._common import qiskit_to_physics
 from qbhw.mapping.micromaser import (
     MAX_COLLISIONS,
     CollisionPlan,
@@ -33,6 +32,7 @@ from qbhw.mapping.micromaser import (
 from qbhw.models import micromaser as mm
 from qbhw.physics import distance
 from qbhw.physics import thermodynamics as thermo
+from qbhw.physics.operators import qiskit_to_physics
 
 #: the issue's done command: --g-tau 1.1107207345 --p-excited 0.5 --coherence 1 --collisions 10 --cutoff 8
 DONE = dict(g_tau=1.1107207345, p_excited=0.5, coherence=1.0, collisions=10, cutoff=8)
@@ -106,7 +106,7 @@ def test_full_collision_equals_model_unitary(coupling, rng):
 
 
 def test_one_collision_closed_form_and_gauge():
-    """rho_1 = [[q + P cos^2, i x], [-i x, P sin^2]], x = C sqrt(qP) sin(theta) (physics.md 4.1): the circuit,
+    """rho_1 = [[q + P cos^2, i x], [-i x, P sin^2]], x = C sqrt(qP) sin(theta) (docs/physics.md 4.1): the circuit,
     its exact channel and ideal_state all carry the physical +i (not the model's real gauge)."""
     p, c, theta = 0.3, 0.8, 0.9
     mc = micromaser_circuit(mm.MicromaserParams(g_tau=theta, p_excited=p, coherence=c, collisions=1))
@@ -146,12 +146,16 @@ def test_done_command_exact_and_matches_everything():
     plans = collision_plans(params, 3)
     wrong = np.zeros((8, 8), complex)
     wrong[0, 0] = 1.0
-    for plan in plans:
+    for _plan in plans:
         u = mm.collision_unitary(params.g_tau, 8)
         rq = mm.atom_state(0.5, 1.0)
         blocks = u.reshape(8, 2, 8, 2)
-        wrong = sum(rq[k, l] * blocks[:, i, :, k] @ wrong @ blocks[:, i, :, l].conj().T
-                    for i in range(2) for k in range(2) for l in range(2))
+        wrong = sum(
+            rq[k, l] * blocks[:, i, :, k] @ wrong @ blocks[:, i, :, l].conj().T
+            for i in range(2)
+            for k in range(2)
+            for l in range(2)
+        )
     assert distance.trace_distance(wrong, mc.ideal_state) > 1e-4
 
 
@@ -195,8 +199,9 @@ def test_extraction_unitary_leaves_the_passive_state():
     after = u @ mc.ideal_state @ u.conj().T
     w = thermo.ergotropy(mc.ideal_state, mc.hamiltonian)
     assert w > 1.0  # nearly pure, highly excited
-    assert thermo.energy(after, mc.hamiltonian) == pytest.approx(thermo.energy(mc.ideal_state, mc.hamiltonian) - w,
-                                                                  abs=1e-10)
+    assert thermo.energy(after, mc.hamiltonian) == pytest.approx(
+        thermo.energy(mc.ideal_state, mc.hamiltonian) - w, abs=1e-10
+    )
 
 
 def test_done_command_two_qubit_gate_budget():

@@ -1,6 +1,6 @@
-"""Thermal-gradient collision circuit (qbhw.mapping.thermal_gradient; physics.md 1.1-1.4).
+"""Thermal-gradient collision circuit (qbhw.mapping.thermal_gradient; docs/physics.md 1.1-1.4).
 
-References: the model (qbhw.models.thermal_gradient, local and global ME), the g -> 0 closed form (physics.md 1.2),
+References: the model (qbhw.models.thermal_gradient, local and global ME), the g -> 0 closed form (docs/physics.md 1.2),
 QuTiP's mesolve of the local ME, and a noiseless Aer density-matrix simulation of the logical circuit.
 Order (A, S), big-endian, index 0 = |g> = Qiskit |0>.
 """
@@ -11,11 +11,9 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
 from _aer import register_state
+
 from qbhw.errors import ParameterError
-from qbhw.physics.distance import trace_distance
-from qbhw.mapping._common import qiskit_to_physics
 from qbhw.mapping.thermal_gradient import (
     _baths,
     _collision_superop,
@@ -24,7 +22,9 @@ from qbhw.mapping.thermal_gradient import (
 )
 from qbhw.models import thermal_gradient as tg
 from qbhw.physics import ergotropy, stored_energy
+from qbhw.physics.distance import trace_distance
 from qbhw.physics.lindblad import propagator
+from qbhw.physics.operators import qiskit_to_physics
 
 # exact channels (dense 16x16 superoperators, matrix exponentials): agreement to rounding
 NUMERIC_TOL = 1e-12
@@ -37,9 +37,11 @@ CIRCUIT_TOL = 1e-9
     [
         (tg.ThermalGradientParams(), {}),
         (tg.ThermalGradientParams(), {"time": 30.0}),
-        (tg.ThermalGradientParams(t_s=0.0, g=0.2, gamma=0.05), {"time": 10.0, "steps": 4}),
-        (tg.ThermalGradientParams(omega_a=1.5, omega_s=0.5, gamma_s=0.02), {"steps": 3, "dt": 2.0,
-                                                                             "bath_speedup": 10.0}),
+        (tg.ThermalGradientParams(temperature_s=0.0, g=0.2, gamma=0.05), {"time": 10.0, "steps": 4}),
+        (
+            tg.ThermalGradientParams(omega_a=1.5, omega_s=0.5, gamma_s=0.02),
+            {"steps": 3, "dt": 2.0, "bath_speedup": 10.0},
+        ),
     ],
 )
 def test_circuit_implements_exact_channel(params: tg.ThermalGradientParams, build: dict) -> None:
@@ -59,7 +61,7 @@ def test_thermal_collision_is_the_exact_local_bath(site: int, t: float) -> None:
 
 
 def test_g_zero_ness_is_exact() -> None:
-    # g = 0: the NESS is the product of local Gibbs states (physics.md 1.2), which the circuit prepares and every
+    # g = 0: the NESS is the product of local Gibbs states (docs/physics.md 1.2), which the circuit prepares and every
     # step keeps exactly; W_NESS = (omega_a - omega_s)(P_A - P_S) = 0.2688960235
     params = tg.ThermalGradientParams(g=0.0)
     mc = thermal_gradient_circuit(params)
@@ -72,8 +74,9 @@ def test_trotter_error_is_second_order() -> None:
     params = tg.ThermalGradientParams()
     local = replace(params, master_equation="local")
     ref = tg.state_at(local, 40.0).rho
-    errs = [trace_distance(thermal_gradient_circuit(params, time=40.0, steps=k).exact_state, ref)
-            for k in (40, 80, 160)]  # dt = 1, 0.5, 0.25: asymptotic regime (dt omega ~ 1)
+    errs = [
+        trace_distance(thermal_gradient_circuit(params, time=40.0, steps=k).exact_state, ref) for k in (40, 80, 160)
+    ]  # dt = 1, 0.5, 0.25: asymptotic regime (dt omega ~ 1)
     assert 3.5 < errs[0] / errs[1] < 4.5
     assert 3.7 < errs[1] / errs[2] < 4.3
 
@@ -87,8 +90,7 @@ def test_time_mode_against_qutip_local_me() -> None:
     c_ops = [qutip.Qobj(np.sqrt(r) * a) for r, a in jumps_a + jumps_s if r > 0]
     rho0 = np.zeros((4, 4), dtype=complex)
     rho0[0, 0] = 1
-    res = qutip.mesolve(qutip.Qobj(h), qutip.Qobj(rho0), [0.0, t], c_ops=c_ops,
-                        options={"atol": 1e-12, "rtol": 1e-10})
+    res = qutip.mesolve(qutip.Qobj(h), qutip.Qobj(rho0), [0.0, t], c_ops=c_ops, options={"atol": 1e-12, "rtol": 1e-10})
     mc = thermal_gradient_circuit(params, time=t, steps=200)
     # Trotter error at dt = 0.1 is O(g gamma omega dt^2 t) ~ 1e-6; mesolve's integrator ~1e-9
     assert trace_distance(mc.exact_state, res.states[-1].full()) < 1e-5

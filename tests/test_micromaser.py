@@ -1,9 +1,9 @@
-"""Micromaser battery (qbhw.models.micromaser) against physics.md section 4 and an independent QuTiP stepping.
+"""Micromaser battery (qbhw.models.micromaser) against docs/physics.md section 4 and an independent QuTiP stepping.
 
 Conventions: cavity first, atom second (big-endian); atom basis index 0 = |g>, 1 = |e>; P = p_excited = 1 - q.
 QuTiP's sigmap() is |0><1| (QuTiP treats basis 0 as "up"), so in qbhw's basis s+ = |e><g| is qutip.sigmam().
 Tolerances: 1e-12 for closed forms evaluated on a handful of D x D matrices (rounding of O(1) numbers); 1e-9 for
-the ten-digit reference values of physics.md (their printed precision); 1e-10 against QuTiP over ~20 collisions
+the ten-digit reference values of docs/physics.md (their printed precision); 1e-10 against QuTiP over ~20 collisions
 (the brief's bound; the observed differences are ~1e-15).
 """
 
@@ -19,7 +19,7 @@ from qbhw.errors import ParameterError
 from qbhw.models import micromaser as mm
 from qbhw.physics import thermodynamics as thermo
 
-G_TAU_M1 = 0.993458826580  # pi / sqrt(10) to 12 digits: N_tr = 9 (physics.md set M1)
+G_TAU_M1 = 0.993458826580  # pi / sqrt(10) to 12 digits: N_tr = 9 (docs/physics.md set M1)
 W_COTANGENT_M1 = 2.1653461294  # E = W of the cotangent state, q = 1/2
 
 
@@ -33,7 +33,8 @@ def params(**kw) -> mm.MicromaserParams:
 
 
 def test_one_collision_closed_forms(rng):
-    """rho_1, E_1 = P sin^2(g tau), W_1 = (1/2)[sqrt(z^2 + 4 C^2 q P sin^2) - z], z = 1 - 2 P sin^2 (physics.md 4.1)."""
+    """rho_1, E_1 = P sin^2(g tau), W_1 = (1/2)[sqrt(z^2 + 4 C^2 q P sin^2) - z], z = 1 - 2 P sin^2
+    (docs/physics.md 4.1)."""
     for _ in range(6):
         p, c, th = rng.random(), rng.random(), 0.1 + 3.0 * rng.random()
         q, s2 = 1.0 - p, math.sin(th) ** 2
@@ -49,7 +50,7 @@ def test_one_collision_closed_forms(rng):
         assert r.purity == pytest.approx(float(np.real(np.trace(rho1 @ rho1))), abs=1e-12)
 
 
-M1_TABLE = {  # physics.md 4.3, (q, c) = (0.5, 1): n -> (E, W, purity)
+M1_TABLE = {  # docs/physics.md 4.3, (q, c) = (0.5, 1): n -> (E, W, purity)
     1: (0.3510539552, 0.2957020204, 0.8954238037),
     10: (2.1003528176, 2.0889490440, 0.9868883917),
     30: (2.1674396402, 2.1670200482, 0.9993216395),
@@ -140,8 +141,7 @@ def test_geometric_fixed_point(p):
     rho = mm.geometric_state(g_tau, p, cutoff=n_tr + 2)
     expected = (p / (1 - p)) ** np.arange(n_tr + 1)
     np.testing.assert_allclose(np.diag(rho)[: n_tr + 1].real, expected / expected.sum(), atol=1e-15)
-    one = mm.evolve(params(g_tau=g_tau, p_excited=p, coherence=0.0, collisions=1, cutoff=n_tr + 2),
-                    initial_state=rho)
+    one = mm.evolve(params(g_tau=g_tau, p_excited=p, coherence=0.0, collisions=1, cutoff=n_tr + 2), initial_state=rho)
     np.testing.assert_allclose(one.state, rho, atol=1e-15)
     far = mm.evolve(params(g_tau=g_tau, p_excited=p, coherence=0.0, collisions=20000, cutoff=n_tr + 2))
     np.testing.assert_allclose(far.state, rho, atol=1e-10)
@@ -159,8 +159,11 @@ def test_support_never_exceeds_trapping_number():
 
 
 def test_trace_and_hermiticity_are_conserved_with_loss():
-    tr = mm.trajectory(params(g_tau=1.3, p_excited=0.7, coherence=0.8, cutoff=30, cavity_loss=0.05,
-                              thermal_photons=0.4, collisions=2000))
+    tr = mm.trajectory(
+        params(
+            g_tau=1.3, p_excited=0.7, coherence=0.8, cutoff=30, cavity_loss=0.05, thermal_photons=0.4, collisions=2000
+        )
+    )
     np.testing.assert_allclose(tr.photon_distribution.sum(axis=1), 1.0, atol=1e-12)
     np.testing.assert_allclose(tr.final_state, tr.final_state.conj().T, atol=1e-15)
     assert np.linalg.eigvalsh(tr.final_state)[0] > -1e-12
@@ -201,11 +204,11 @@ QUTIP_CASES = {
     "jc-lossless": dict(g_tau=1.3, p_excited=0.3, coherence=0.7, cutoff=10),
     "jc-coherent-trapping": dict(g_tau=G_TAU_M1, p_excited=0.5, coherence=1.0, cutoff=12),
     "jc-loss": dict(g_tau=0.8, p_excited=0.6, coherence=1.0, cutoff=10, cavity_loss=0.2),
-    "jc-loss-thermal": dict(g_tau=0.8, p_excited=0.6, coherence=0.4, cutoff=10, cavity_loss=0.3,
-                            thermal_photons=0.2),
+    "jc-loss-thermal": dict(g_tau=0.8, p_excited=0.6, coherence=0.4, cutoff=10, cavity_loss=0.3, thermal_photons=0.2),
     "ladder": dict(g_tau=0.7, p_excited=0.5, coherence=0.5, cutoff=10, coupling="ladder"),
-    "ladder-loss-thermal": dict(g_tau=0.7, p_excited=0.5, coherence=0.9, cutoff=10, coupling="ladder",
-                                cavity_loss=0.1, thermal_photons=0.1),
+    "ladder-loss-thermal": dict(
+        g_tau=0.7, p_excited=0.5, coherence=0.9, cutoff=10, coupling="ladder", cavity_loss=0.1, thermal_photons=0.1
+    ),
 }
 
 
@@ -228,8 +231,16 @@ def test_complex_initial_state_agrees_with_qutip(rand):
     """A random full-rank mixed state with complex coherences (both real gauge blocks are exercised)."""
     rho0 = np.zeros((8, 8), dtype=complex)
     rho0[:5, :5] = rand.density_matrix(5)
-    p = params(g_tau=1.1, p_excited=0.4, coherence=0.8, cutoff=8, collisions=12, cavity_loss=0.1,
-               thermal_photons=0.3, cutoff_tolerance=1.0)
+    p = params(
+        g_tau=1.1,
+        p_excited=0.4,
+        coherence=0.8,
+        cutoff=8,
+        collisions=12,
+        cavity_loss=0.1,
+        thermal_photons=0.3,
+        cutoff_tolerance=1.0,
+    )
     ref = _qutip_steps(p, 12, rho0)
     np.testing.assert_allclose(mm.evolve(p, initial_state=rho0[:5, :5]).state, ref[-1], atol=1e-10)
     psi = rand.pure_state(8)
@@ -286,8 +297,10 @@ def _spread(coherence: float, k: int, th: float = 0.7) -> float:
     d = 2 * k + 3
     start = np.zeros(d)
     start[k + 1] = 1.0  # away from the bottom rung: an unbounded walk for K collisions
-    r = mm.evolve(params(g_tau=th, p_excited=0.5, coherence=coherence, collisions=k, cutoff=d, coupling="ladder"),
-                  initial_state=start)
+    r = mm.evolve(
+        params(g_tau=th, p_excited=0.5, coherence=coherence, collisions=k, cutoff=d, coupling="ladder"),
+        initial_state=start,
+    )
     n = np.arange(d)
     mean = float(n @ r.photon_distribution)
     return math.sqrt(float(((n - mean) ** 2) @ r.photon_distribution))
@@ -354,11 +367,23 @@ def test_cutoff_tolerance_is_honoured():
 @pytest.mark.parametrize(
     "field, value",
     [
-        ("g_tau", 0.0), ("g_tau", -1.0), ("g_tau", math.inf), ("g_tau", math.nan),
-        ("p_excited", -0.1), ("p_excited", 1.5), ("coherence", -0.01), ("coherence", 1.01),
-        ("collisions", -1), ("collisions", 2.5), ("cutoff", 1), ("cutoff", 3.5),
-        ("cavity_loss", -0.1), ("thermal_photons", -1.0), ("coupling", "rabi"),
-        ("cutoff_tolerance", 0.0), ("cutoff_tolerance", 2.0),
+        ("g_tau", 0.0),
+        ("g_tau", -1.0),
+        ("g_tau", math.inf),
+        ("g_tau", math.nan),
+        ("p_excited", -0.1),
+        ("p_excited", 1.5),
+        ("coherence", -0.01),
+        ("coherence", 1.01),
+        ("collisions", -1),
+        ("collisions", 2.5),
+        ("cutoff", 1),
+        ("cutoff", 3.5),
+        ("cavity_loss", -0.1),
+        ("thermal_photons", -1.0),
+        ("coupling", "rabi"),
+        ("cutoff_tolerance", 0.0),
+        ("cutoff_tolerance", 2.0),
     ],
 )
 def test_bad_input_names_the_field(field, value):

@@ -1,4 +1,4 @@
-"""Lindblad tools (physics.md section 0) against QuTiP, closed forms, quadrature and the Qiskit/Aer primitives.
+"""Lindblad tools (docs/physics.md section 0) against QuTiP, closed forms, quadrature and the Qiskit/Aer primitives.
 
 Conventions checked here rather than assumed:
 * qbhw vectorises by column stacking, vec(X) = X.reshape(-1, order="F"), so vec(A X B) = (B^T kron A) vec(X).
@@ -68,8 +68,10 @@ def _collective(n_qubits: int, gamma: float, nbar: float, gamma_local: float = 0
     h = 0.5 * sum(embed(SIGMA_Z, i, dims) for i in range(n_qubits))
     jumps = [(gamma * (nbar + 1), jm), (gamma * nbar, jm.conj().T)]
     for i in range(n_qubits):
-        jumps += [(gamma_local * (nbar + 1), embed(SIGMA_MINUS, i, dims)),
-                  (gamma_local * nbar, embed(SIGMA_PLUS, i, dims))]
+        jumps += [
+            (gamma_local * (nbar + 1), embed(SIGMA_MINUS, i, dims)),
+            (gamma_local * nbar, embed(SIGMA_PLUS, i, dims)),
+        ]
     return liouvillian(h, jumps), h
 
 
@@ -126,8 +128,13 @@ def test_evolve_vs_qutip_mesolve(rand) -> None:
     rho0 = rand.density_matrix(3)
     times = np.linspace(0.0, 3.0, 31)
     ours = evolve(liouvillian(h, jumps), rho0, times)
-    result = qutip.mesolve(qutip.Qobj(h), qutip.Qobj(rho0), times, _qutip_c_ops(jumps),
-                           options={"atol": 1e-12, "rtol": 1e-10, "nsteps": 100_000})
+    result = qutip.mesolve(
+        qutip.Qobj(h),
+        qutip.Qobj(rho0),
+        times,
+        _qutip_c_ops(jumps),
+        options={"atol": 1e-12, "rtol": 1e-10, "nsteps": 100_000},
+    )
     for k, state in enumerate(result.states):
         np.testing.assert_allclose(ours[k], state.full(), rtol=0, atol=1e-8)  # ODE tolerance of mesolve
 
@@ -262,7 +269,7 @@ def test_fixed_point_of_channels(rand) -> None:
 
 
 # --------------------------------------------------------------------------------------------------------
-# hardware primitives (physics.md section 0)
+# hardware primitives (docs/physics.md section 0)
 
 
 def test_qiskit_superop_is_column_stacking(rand) -> None:
@@ -275,7 +282,7 @@ def test_qiskit_superop_is_column_stacking(rand) -> None:
 @pytest.mark.parametrize(
     ("gamma", "omega", "temperature", "t", "atol"),
     [
-        (0.3, 1.0, 2.0, 1.7, 1e-12),  # physics.md's case; rounding only
+        (0.3, 1.0, 2.0, 1.7, 1e-12),  # docs/physics.md's case; rounding only
         (1.0, 1.0, 0.5, 0.4, 1e-12),
         (0.05, 0.5, 3.0, 9.0, 1e-12),
         # Cold and short: p_e (1 - e^{-Gamma1 t}) = 6.8e-10. Aer builds this channel as Kraus(Choi), and

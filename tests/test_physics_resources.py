@@ -1,4 +1,4 @@
-"""Quantum resources (physics.md section 2.1): Wootters concurrence, linear steering F3, CHSH maximum,
+"""Quantum resources (docs/physics.md section 2.1): Wootters concurrence, linear steering F3, CHSH maximum,
 l1 coherence, l1 imaginarity, state texture.
 
 Two-qubit arrays are big-endian (qubit 0 = leftmost Kronecker factor); Paulis X, Y, Z with Z = diag(+1, -1) on
@@ -6,7 +6,7 @@ the computational basis; T_ij = Tr[rho sigma_i x sigma_j]. The flat state is |f>
 
 Tolerances: closed forms and pure-state formulas 1e-10 (rounding); Wootters concurrence of mixed states 1e-7
 (an independent implementation takes square roots of near-zero eigenvalues of rho rho~, losing half the digits,
-physics.md 2.2); brute-force optimisations 1e-6 (optimiser stopping accuracy).
+docs/physics.md 2.2); brute-force optimisations 1e-6 (optimiser stopping accuracy).
 """
 
 from __future__ import annotations
@@ -182,8 +182,9 @@ def test_chsh_vs_brute_force_over_directions(rand) -> None:
         # BFGS from a few random starts reaches it
         best = 0.0
         for _ in range(4):
-            res = so.minimize(lambda x: -_chsh_value(x, t), rand.rng.uniform(0, 2 * np.pi, 8), method="BFGS",
-                              options={"gtol": 1e-9})
+            res = so.minimize(
+                lambda x: -_chsh_value(x, t), rand.rng.uniform(0, 2 * np.pi, 8), method="BFGS", options={"gtol": 1e-9}
+            )
             best = max(best, -res.fun)
         assert best <= b_max + CLOSED
         assert best == pytest.approx(b_max, abs=1e-6)
@@ -202,8 +203,15 @@ def test_steering_vs_brute_force_over_orthonormal_settings(rand) -> None:
 
         for _ in range(1000):
             assert value(rand.rng.normal(size=3)) <= f3 + CLOSED
-        best = max(-so.minimize(lambda x: -value(x), rand.rng.normal(size=3), method="Nelder-Mead",
-                                options={"xatol": 1e-10, "fatol": 1e-13}).fun for _ in range(4))
+        best = max(
+            -so.minimize(
+                lambda x: -value(x),
+                rand.rng.normal(size=3),
+                method="Nelder-Mead",
+                options={"xatol": 1e-10, "fatol": 1e-13},
+            ).fun
+            for _ in range(4)
+        )
         assert best <= f3 + CLOSED
         assert best == pytest.approx(f3, abs=1e-6)
 
@@ -258,7 +266,7 @@ def test_texture_qubit_is_half_bloch_distance(rand) -> None:
 
 
 # --------------------------------------------------------------------------------------------------------
-# the reference table of physics.md 2.2 (charger state psi = a|01> + b|10>, order b, c)
+# the reference table of docs/physics.md 2.2 (charger state psi = a|01> + b|10>, order b, c)
 
 
 CHARGER_TABLE = [  # t, E, F3, B_max, I, T_tr(rho_b)

@@ -1,4 +1,4 @@
-"""Thermal factors and Gibbs states (physics.md section 0, all [EXACT]).
+"""Thermal factors and Gibbs states (docs/physics.md section 0, all [EXACT]).
 
 n(omega, T) = 1/(e^{omega/T} - 1), p_e = 1/(e^{omega/T} + 1) = n/(2n+1), x = e^{-omega/T} = n/(n+1);
 all three vanish at T = 0. Gibbs state exp(-H/T)/Z, at T = 0 the uniform mixture over the ground space.
@@ -43,7 +43,7 @@ def pe_exact(omega: float, temperature: float) -> float:
     return float(_CTX.divide(1, _exp_ratio(omega, temperature) + 1))
 
 
-# (omega, T, printed value from physics.md section 0, half a unit of its last printed digit)
+# (omega, T, printed value from docs/physics.md section 0, half a unit of its last printed digit)
 N_TABLE = [
     (1.0, 2.0, 1.5414940825, 0.5e-10),
     (2.0, 2.0, 0.5819767069, 0.5e-10),
@@ -62,14 +62,12 @@ def test_bose_einstein_listed_values(omega: float, temperature: float, printed: 
     value = bose_einstein(omega, temperature)
     # against the 40-digit closed form: only float64 rounding of expm1 and the division (a few ulp) remains
     assert value == pytest.approx(n_exact(omega, temperature), rel=1e-12, abs=0)
-    # against physics.md's printed digits: rounding of the printed number (10 digits => 1e-9 relative or better)
+    # against docs/physics.md's printed digits: rounding of the printed number (10 digits => 1e-9 relative or better)
     assert abs(value - printed) <= half_digit
 
 
 @pytest.mark.parametrize(("omega", "temperature", "printed", "half_digit"), PE_TABLE)
-def test_excited_population_listed_values(
-    omega: float, temperature: float, printed: float, half_digit: float
-) -> None:
+def test_excited_population_listed_values(omega: float, temperature: float, printed: float, half_digit: float) -> None:
     value = excited_population(omega, temperature)
     assert value == pytest.approx(pe_exact(omega, temperature), rel=1e-12, abs=0)  # float rounding only
     assert abs(value - printed) <= half_digit  # rounding of the printed number
@@ -174,9 +172,7 @@ def test_gibbs_state_zero_temperature_degenerate_ground_space(rand) -> None:
     np.testing.assert_allclose(gibbs_state(h, 0.2 / 40), expected, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize(
-    "multiplicities", [(1, 1, 1, 1), (2, 1), (1, 3), (2, 2, 2), (1, 2, 3, 1), (4,)]
-)
+@pytest.mark.parametrize("multiplicities", [(1, 1, 1, 1), (2, 1), (1, 3), (2, 2, 2), (1, 2, 3, 1), (4,)])
 @pytest.mark.parametrize("temperature", [0.0, 0.3, 1.0, 10.0])
 def test_gibbs_state_is_passive(rand, multiplicities: tuple[int, ...], temperature: float) -> None:
     h, _ = rand.degenerate_hamiltonian(multiplicities)

@@ -1,4 +1,4 @@
-"""Ergotropy, passive state, extraction unitary, capacity, coherent/incoherent ergotropy (physics.md section 0).
+"""Ergotropy, passive state, extraction unitary, capacity, coherent/incoherent ergotropy (docs/physics.md section 0).
 
 W(rho, H) = Tr[rho H] - sum_k r_k(desc) e_k(asc);  passive state sum_k r_k(desc)|e_k(asc)><e_k(asc)|;
 U* = sum_k |e_k(asc)><r_k(desc)|;  C = sum_i e_i (l_i - l_{d-1-i}) with e, l ascending (= active - passive);
@@ -228,7 +228,7 @@ def test_capacity_depends_only_on_spectrum(rand, d: int) -> None:
     for _ in range(10):
         u = rand.unitary(d)
         assert capacity(u @ rho @ u.conj().T, h) == pytest.approx(c, abs=EXACT)
-    # the physics.md formula with both spectra ascending
+    # the docs/physics.md formula with both spectra ascending
     e = np.sort(np.linalg.eigvalsh(h))
     lam = np.sort(spectrum)
     assert c == pytest.approx(float(np.sum(e * (lam - lam[::-1]))), abs=EXACT)

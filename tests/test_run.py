@@ -14,8 +14,18 @@ from qbhw.hardware import default_device, noiseless
 from qbhw.models.charger import ChargerParams
 from qbhw.models.micromaser import MicromaserParams
 
-DONE_MICROMASER = ["--g-tau", "1.1107207345", "--p-excited", "0.5", "--coherence", "1", "--collisions", "10",
-                   "--cutoff", "8"]
+DONE_MICROMASER = [
+    "--g-tau",
+    "1.1107207345",
+    "--p-excited",
+    "0.5",
+    "--coherence",
+    "1",
+    "--collisions",
+    "10",
+    "--cutoff",
+    "8",
+]
 CHARGER = ["--omega-b", "1", "--omega-c", "1", "--j1", "1", "--j2", "0.5", "--time", "0.3"]
 
 
@@ -34,7 +44,7 @@ def _inside(ci, value, slack=0.0):
 
 
 def test_charger_run_matches_the_model_and_its_interval_covers_the_prediction(capsys):
-    """ideal = the charger model's figures (physics.md 2.2 t = 0.3 row: C_b = 1.6506712298); the exact circuit is
+    """ideal = the charger model's figures (docs/physics.md 2.2 t = 0.3 row: C_b = 1.6506712298); the exact circuit is
     the model to 1e-12; the 95 % interval of every measured figure contains the noisy prediction (fixed seed)."""
     out = _run_json(capsys, ["run", "charger", *CHARGER, "--json"])
     assert out["ideal"]["capacity"] == pytest.approx(1.6506712298, abs=1e-9)
@@ -73,8 +83,12 @@ def test_micromaser_done_command(capsys):
 def test_noiseless_device_measures_the_ideal_state(device):
     """On a device without errors the noisy prediction is the circuit's exact state (1e-9) and the measured
     interval contains the ideal ergotropy."""
-    exp = Experiment("micromaser", MicromaserParams(g_tau=1.1107207345, p_excited=0.5, coherence=1.0,
-                     collisions=4, cutoff=8), noiseless(device), seed=3)
+    exp = Experiment(
+        "micromaser",
+        MicromaserParams(g_tau=1.1107207345, p_excited=0.5, coherence=1.0, collisions=4, cutoff=8),
+        noiseless(device),
+        seed=3,
+    )
     r = run_experiment(exp)
     assert r.noisy.ergotropy == pytest.approx(r.exact.ergotropy, abs=1e-9)
     assert r.noisy.fidelity == pytest.approx(1.0, abs=1e-9)
@@ -154,7 +168,7 @@ def test_dicke_estimator_is_refused_for_other_models(device):
 
 
 def test_thermal_gradient_and_collective_runs(capsys):
-    """Defaults of the other two models: the ideal column is the model (physics.md: W_NESS = 0.26585 at g = 0.05
+    """Defaults of the other two models: the ideal column is the model (docs/physics.md: W_NESS = 0.26585 at g = 0.05
     with the global ME; collective N = 3, T = 2 closed form W = 0.3705), the noiseless circuit is within the
     mapping's own reported trace distance (figures move by at most ~||H|| x distance), and the interval of the
     measured ergotropy contains the noisy prediction (fixed seeds)."""
@@ -162,8 +176,10 @@ def test_thermal_gradient_and_collective_runs(capsys):
     assert tg["ideal"]["ergotropy"] == pytest.approx(0.26585, abs=5e-5)
     assert tg["circuit"]["details"]["trace_distance_exact_ideal"] < 1e-2
     # |W(rho) - W(sigma)| <= 2 D (spectral width of H), D the trace distance; width = omega_a + omega_s = 3
-    assert abs(tg["circuit"]["ergotropy"] - tg["ideal"]["ergotropy"]) <= 2.0 * 3.0 * tg["circuit"]["details"][
-        "trace_distance_exact_ideal"]
+    assert (
+        abs(tg["circuit"]["ergotropy"] - tg["ideal"]["ergotropy"])
+        <= 2.0 * 3.0 * tg["circuit"]["details"]["trace_distance_exact_ideal"]
+    )
     assert _inside(tg["measured"]["ergotropy_ci"], tg["noisy"]["ergotropy"])
     co = _run_json(capsys, ["run", "collective", "--n", "3", "--temperature", "2", "--json"])
     assert co["ideal"]["ergotropy"] == pytest.approx(0.3705, abs=5e-5)
@@ -173,7 +189,7 @@ def test_thermal_gradient_and_collective_runs(capsys):
 
 
 def test_negative_control_resonant_thermal_ness_on_the_noiseless_device(capsys):
-    """physics.md section 5: the resonant thermal NESS (global ME) is passive, W = 0 exactly. Measured on the
+    """docs/physics.md section 5: the resonant thermal NESS (global ME) is passive, W = 0 exactly. Measured on the
     noiseless device, the 95 % interval includes 0 (its lower end is the sample-split bound, which does not
     inherit the convexity bias)."""
     out = _run_json(capsys, ["run", "thermal-gradient", "--omega-a", "1", "--omega-s", "1", "--noiseless", "--json"])

@@ -1,4 +1,4 @@
-"""Tests of qbhw.models.thermal_gradient (physics.md section 1) and qbhw.physics.bohr.
+"""Tests of qbhw.models.thermal_gradient (docs/physics.md section 1) and qbhw.physics.bohr.
 
 Convention fixed here: qubits ordered (A, S) big-endian, basis |g_A g_S>, |g_A e_S>, |e_A g_S>, |e_A e_S>, index
 0 = |g>. In QuTiP the same basis is built from qutip.destroy(2) (which lowers index 1 -> 0, so index 0 = |g>) and
@@ -24,11 +24,11 @@ CLOSED = 1e-9  # closed forms vs exact dense linear algebra (expm / SVD null vec
 MACHINE = 1e-12  # identities that hold to rounding in 4x4 / 16x16 arithmetic
 MESOLVE = 1e-8  # qutip.mesolve with atol 1e-12, rtol 1e-10 over <= 4 relaxation times: error ~1e-10
 
-REF = tg.ThermalGradientParams()  # omega_a=2, omega_s=1, t_a=2, t_s=0.1, gamma=0.01, g=0.05, global
+REF = tg.ThermalGradientParams()  # omega_a=2, omega_s=1, temperature_a=2, temperature_s=0.1, gamma=0.01, g=0.05, global
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# closed forms of physics.md 1.2, written independently of qbhw.physics.thermal
+# closed forms of docs/physics.md 1.2, written independently of qbhw.physics.thermal
 
 
 def p_exc(omega: float, t: float) -> float:
@@ -42,9 +42,9 @@ def n_bose(omega: float, t: float) -> float:
 def swap_engine(p: tg.ThermalGradientParams, tau: float) -> dict[str, float]:
     """g -> 0 limit cycle with SWAP extraction: a, s, W, Q_A and the short-cycle power P0."""
     ga, gs = p.rates
-    pa, ps = p_exc(p.omega_a, p.t_a), p_exc(p.omega_s, p.t_s)
-    big_a = ga * (2 * n_bose(p.omega_a, p.t_a) + 1)
-    big_s = gs * (2 * n_bose(p.omega_s, p.t_s) + 1)
+    pa, ps = p_exc(p.omega_a, p.temperature_a), p_exc(p.omega_s, p.temperature_s)
+    big_a = ga * (2 * n_bose(p.omega_a, p.temperature_a) + 1)
+    big_s = gs * (2 * n_bose(p.omega_s, p.temperature_s) + 1)
     xa, xs = math.exp(-big_a * tau), math.exp(-big_s * tau)
     a = (pa * (1 - xa) + xa * ps * (1 - xs)) / (1 - xa * xs)
     s = ps * (1 - xs) + xs * a
@@ -63,7 +63,7 @@ def swap_engine(p: tg.ThermalGradientParams, tau: float) -> dict[str, float]:
 
 def test_defaults_are_the_reference_set() -> None:
     p = tg.ThermalGradientParams()
-    assert (p.omega_a, p.omega_s, p.t_a, p.t_s, p.gamma, p.g) == (2.0, 1.0, 2.0, 0.1, 0.01, 0.05)
+    assert (p.omega_a, p.omega_s, p.temperature_a, p.temperature_s, p.gamma, p.g) == (2.0, 1.0, 2.0, 0.1, 0.01, 0.05)
     assert p.master_equation == "global" and p.gamma_s is None and p.rates == (0.01, 0.01)
     assert tg.ThermalGradientParams(gamma_s=0.03).rates == (0.01, 0.03)
     with pytest.raises(AttributeError):
@@ -73,13 +73,27 @@ def test_defaults_are_the_reference_set() -> None:
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("omega_a", 0.0), ("omega_a", -1.0), ("omega_a", math.nan), ("omega_a", "two"),
-        ("omega_s", 0.0), ("omega_s", math.inf),
-        ("t_a", -0.1), ("t_a", math.nan), ("t_s", -1.0), ("t_s", math.inf),
-        ("gamma", 0.0), ("gamma", -0.01), ("gamma", math.inf),
-        ("g", -0.1), ("g", math.inf), ("g", math.nan),
-        ("master_equation", "lindblad"), ("master_equation", None),
-        ("gamma_s", 0.0), ("gamma_s", -1.0), ("gamma_s", math.nan),
+        ("omega_a", 0.0),
+        ("omega_a", -1.0),
+        ("omega_a", math.nan),
+        ("omega_a", "two"),
+        ("omega_s", 0.0),
+        ("omega_s", math.inf),
+        ("temperature_a", -0.1),
+        ("temperature_a", math.nan),
+        ("temperature_s", -1.0),
+        ("temperature_s", math.inf),
+        ("gamma", 0.0),
+        ("gamma", -0.01),
+        ("gamma", math.inf),
+        ("g", -0.1),
+        ("g", math.inf),
+        ("g", math.nan),
+        ("master_equation", "lindblad"),
+        ("master_equation", None),
+        ("gamma_s", 0.0),
+        ("gamma_s", -1.0),
+        ("gamma_s", math.nan),
     ],
 )
 def test_invalid_field_raises_parameter_error_naming_it(field: str, value: object) -> None:
@@ -194,7 +208,7 @@ def test_generator_pieces_add_up_and_are_trace_preserving() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# physics.md 1.2: exact g -> 0 results
+# docs/physics.md 1.2: exact g -> 0 results
 
 
 @pytest.mark.parametrize(
@@ -217,7 +231,7 @@ def test_ness_ergotropy_table_at_zero_coupling(wa: float, ws: float, w_ness: flo
 
 def test_ness_without_inversion_is_passive_at_zero_coupling() -> None:
     # omega_a/T_a > omega_s/T_s: no population inversion, W_NESS = 0
-    p = tg.ThermalGradientParams(omega_a=2.0, omega_s=1.0, t_a=0.2, t_s=0.5, g=0.0)
+    p = tg.ThermalGradientParams(omega_a=2.0, omega_s=1.0, temperature_a=0.2, temperature_s=0.5, g=0.0)
     assert abs(tg.ness(p).ergotropy) < MACHINE
     assert tg.ness(p).capacity > 0.1  # mixed, but not empty: the check above is not trivial
 
@@ -239,7 +253,7 @@ def test_extraction_unitary_is_the_swap_at_zero_coupling() -> None:
         (1.0, 1.8391677556e-3, 3.6783355111e-3),
         (10.0, 1.8358919093e-2, 3.6717838186e-2),
         (100.0, 1.5709564400e-1, 3.1419128801e-1),
-        # physics.md prints Q_A = 5.3776765483e-1 here, which contradicts its own W and eta = 0.5 (Q_A = 2 W =
+        # docs/physics.md prints Q_A = 5.3776765483e-1 here, which contradicts its own W and eta = 0.5 (Q_A = 2 W =
         # 5.3776765322e-1, also the closed form): a transcription slip in the table, reported.
         (1000.0, 2.6888382661e-1, 5.3776765322e-1),
     ],
@@ -266,7 +280,13 @@ def test_swap_engine_closed_forms_random() -> None:
         if _ == 0:
             t_s = 0.0  # P_S = 0: the NESS spectrum is degenerate (|ge>, |ee> both empty); U* must still be SWAP
         p = tg.ThermalGradientParams(
-            omega_a=wa, omega_s=ws, t_a=t_a, t_s=t_s, gamma=gamma, gamma_s=gamma_s, g=0.0,
+            omega_a=wa,
+            omega_s=ws,
+            temperature_a=t_a,
+            temperature_s=t_s,
+            gamma=gamma,
+            gamma_s=gamma_s,
+            g=0.0,
             master_equation=str(rng.choice(["global", "local"])),
         )
         c = tg.limit_cycle(p, tau)
@@ -283,7 +303,7 @@ def test_swap_engine_closed_forms_random() -> None:
 def test_short_cycle_power() -> None:
     p = tg.ThermalGradientParams(g=0.0)
     p0 = swap_engine(p, 1.0)["p0"]
-    assert p0 == pytest.approx(1.8392009240e-3, abs=1e-13)  # physics.md, 11 significant digits
+    assert p0 == pytest.approx(1.8392009240e-3, abs=1e-13)  # docs/physics.md, 11 significant digits
     tau = 1e-4
     c = tg.limit_cycle(p, tau)
     assert c.power == pytest.approx(swap_engine(p, tau)["work"] / tau, rel=1e-7)  # W ~ 2e-7, rounding ~1e-16
@@ -293,7 +313,7 @@ def test_short_cycle_power() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# physics.md 1.3: qualitative behaviour for g > 0 (global ME)
+# docs/physics.md 1.3: qualitative behaviour for g > 0 (global ME)
 
 
 def test_ness_ergotropy_decreases_smoothly_with_g() -> None:
@@ -376,7 +396,7 @@ def test_resonant_qubits(g: float) -> None:
     assert glob.capacity > 0.1  # a mixed, non-trivial state, so W = 0 means passive
     loc_p = tg.ThermalGradientParams(omega_a=1.0, omega_s=1.0, g=g, master_equation="local")
     loc = tg.ness(loc_p)
-    # physics.md: W ~ 0.0030 from coherence only (0.0030062 at g = 0.05, 0.0030309 at g = 0.2)
+    # docs/physics.md: W ~ 0.0030 from coherence only (0.0030062 at g = 0.05, 0.0030309 at g = 0.2)
     assert loc.ergotropy == pytest.approx(0.0030, abs=1e-4)
     assert abs(incoherent_ergotropy(loc.rho, tg.hamiltonian(loc_p))) < MACHINE
 
@@ -399,7 +419,10 @@ def _qutip_ops(p: tg.ThermalGradientParams) -> tuple[qt.Qobj, qt.Qobj, qt.Qobj]:
 def _qutip_local(p: tg.ThermalGradientParams) -> qt.Qobj:
     h, a_a, a_s = _qutip_ops(p)
     c_ops = []
-    for op, w, t, rate in ((a_a, p.omega_a, p.t_a, p.rates[0]), (a_s, p.omega_s, p.t_s, p.rates[1])):
+    for op, w, t, rate in (
+        (a_a, p.omega_a, p.temperature_a, p.rates[0]),
+        (a_s, p.omega_s, p.temperature_s, p.rates[1]),
+    ):
         n = n_bose(w, t)
         c_ops += [math.sqrt(rate * (n + 1)) * op, math.sqrt(rate * n) * op.dag()]
     return qt.liouvillian(h, c_ops)
@@ -410,7 +433,7 @@ def _qutip_global(p: tg.ThermalGradientParams) -> qt.Qobj:
     h, a_a, a_s = _qutip_ops(p)
     evals, evecs = h.eigenstates()
     out = qt.liouvillian(h)
-    for op, t, rate in ((a_a, p.t_a, p.rates[0]), (a_s, p.t_s, p.rates[1])):
+    for op, t, rate in ((a_a, p.temperature_a, p.rates[0]), (a_s, p.temperature_s, p.rates[1])):
         x = (op + op.dag()).full()
         comps: dict[float, tuple[float, np.ndarray]] = {}
         for i, ei in enumerate(evals):
@@ -444,9 +467,14 @@ def _spectrum(rate: float, t: float):
 def _random_params(rng: np.random.Generator, me: str) -> tg.ThermalGradientParams:
     wa, ws = rng.uniform(0.5, 2.5, size=2)
     return tg.ThermalGradientParams(
-        omega_a=wa, omega_s=ws, t_a=rng.uniform(0.5, 3.0), t_s=float(rng.choice([0.0, rng.uniform(0.05, 1.0)])),
-        gamma=rng.uniform(0.005, 0.05), gamma_s=rng.uniform(0.005, 0.05),
-        g=rng.uniform(0.0, 0.6) * math.sqrt(wa * ws), master_equation=me,
+        omega_a=wa,
+        omega_s=ws,
+        temperature_a=rng.uniform(0.5, 3.0),
+        temperature_s=float(rng.choice([0.0, rng.uniform(0.05, 1.0)])),
+        gamma=rng.uniform(0.005, 0.05),
+        gamma_s=rng.uniform(0.005, 0.05),
+        g=rng.uniform(0.0, 0.6) * math.sqrt(wa * ws),
+        master_equation=me,
     )
 
 
@@ -465,7 +493,10 @@ def test_against_qutip_liouvillian_and_ness(me: str) -> None:
             h, a_a, a_s = _qutip_ops(p)
             br = qt.bloch_redfield_tensor(
                 h,
-                [(a_a + a_a.dag(), _spectrum(p.rates[0], p.t_a)), (a_s + a_s.dag(), _spectrum(p.rates[1], p.t_s))],
+                [
+                    (a_a + a_a.dag(), _spectrum(p.rates[0], p.temperature_a)),
+                    (a_s + a_s.dag(), _spectrum(p.rates[1], p.temperature_s)),
+                ],
                 fock_basis=True,
             )
             assert np.allclose(tg.liouvillian(p), br.full(), atol=MACHINE, rtol=0)
@@ -533,10 +564,10 @@ def test_cycle_sweep_matches_limit_cycle() -> None:
 
 
 def test_local_me_efficiency_can_exceed_otto() -> None:
-    """physics.md 1.3 caveat: local ME + H0 bookkeeping can beat the Otto value 1 - omega_s/omega_a.
+    """docs/physics.md 1.3 caveat: local ME + H0 bookkeeping can beat the Otto value 1 - omega_s/omega_a.
 
     With this bookkeeping (W with H, Q_A with H0, U = canonical U*(rho_NESS)) the short-cycle efficiency is
-    0.6733 (g = 0.05) and 0.7731 (g = 0.2) against Otto 0.6667; physics.md quotes 0.78 at g = 0.05, which is
+    0.6733 (g = 0.05) and 0.7731 (g = 0.2) against Otto 0.6667; docs/physics.md quotes 0.78 at g = 0.05, which is
     not reproduced (values regression-pinned to 1e-4, the quoted digits).
     """
     otto = 1 - 0.5 / 1.5

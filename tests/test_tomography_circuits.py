@@ -74,14 +74,17 @@ def test_circuits_with_and_without_classical_registers():
     for circ in (plain, withc):
         circs = measurement_circuits(circ, [2, 0], pauli_settings(2))
         assert len(circs) == 9
-        for qc, s in zip(circs, pauli_settings(2)):
+        for qc, s in zip(circs, pauli_settings(2), strict=True):
             assert qc.name == f"bat_tomo_{s}"
             assert qc.metadata["tomography_setting"] == s
             new = qc.cregs[-1]
             assert new.size == 2 and new.name not in {r.name for r in circ.cregs}
             assert qc.metadata["tomography_register"] == new.name
-            meas = [(qc.find_bit(i.qubits[0]).index, qc.find_bit(i.clbits[0]).registers[0][1])
-                    for i in qc.data if i.operation.name == "measure"]
+            meas = [
+                (qc.find_bit(i.qubits[0]).index, qc.find_bit(i.clbits[0]).registers[0][1])
+                for i in qc.data
+                if i.operation.name == "measure"
+            ]
             assert meas == [(2, 0), (0, 1)]  # clbit k of the new register <- qubits[k]
         assert circ.num_clbits == (0 if circ is plain else 3)  # the input is not modified
     with pytest.raises(ParameterError, match="^qubits"):

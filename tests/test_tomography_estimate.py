@@ -44,8 +44,7 @@ def test_point_figures_exact_and_battery_subset(rand):
     rho = rand.density_matrix(8)
     h = rand.hermitian(4)
     target = rand.density_matrix(8)
-    est = estimate_battery(_exact_data(rho, pauli_settings(3)), h, battery=[2, 0], target=target, bootstrap=20,
-                           seed=1)
+    est = estimate_battery(_exact_data(rho, pauli_settings(3)), h, battery=[2, 0], target=target, bootstrap=20, seed=1)
     rb = partial_trace(rho, [2, 2, 2], [0, 2])
     assert est.battery == (0, 2) and est.estimator == "full-pauli" and est.method == "projected"
     assert est.ergotropy.value == pytest.approx(ergotropy(rb, h), abs=1e-9)
@@ -56,8 +55,9 @@ def test_point_figures_exact_and_battery_subset(rand):
     np.testing.assert_allclose(est.state, rho, atol=1e-9)
     s = est.summary()
     assert s["ergotropy"] == est.ergotropy.value and s["ergotropy_ci"] == list(est.ergotropy.ci)
-    assert s["interval_method"] == ("basic, linear-inversion pivot; ergotropy: basic upper, lower = min(basic, "
-                                    "split-unitary bound)")
+    assert s["interval_method"] == (
+        "basic, linear-inversion pivot; ergotropy: basic upper, lower = min(basic, split-unitary bound)"
+    )
     assert s["resampling"] == "nonparametric-multinomial" and s["seed"] == 1
     # split bound on exact data: U_A is the optimal unitary of the true state, so w = W; half B has 5e11 shots
     # per setting, std ~ 1e-6 -> 1e-5 tolerance (~10 std)
@@ -77,9 +77,14 @@ def test_reproducible_and_validated(rand):
     b = estimate_battery(data, h, bootstrap=30, seed=4)
     c = estimate_battery(data, h, bootstrap=30, seed=5)
     assert a.ergotropy == b.ergotropy and a.ergotropy.ci != c.ergotropy.ci
-    for kwargs, name in [({"method": "bayes"}, "method"), ({"bootstrap": 1}, "bootstrap"),
-                         ({"confidence": 1.0}, "confidence"), ({"battery": [2]}, "battery"),
-                         ({"target": np.eye(2) / 2}, "target"), ({"seed": -1}, "seed")]:
+    for kwargs, name in [
+        ({"method": "bayes"}, "method"),
+        ({"bootstrap": 1}, "bootstrap"),
+        ({"confidence": 1.0}, "confidence"),
+        ({"battery": [2]}, "battery"),
+        ({"target": np.eye(2) / 2}, "target"),
+        ({"seed": -1}, "seed"),
+    ]:
         with pytest.raises(ParameterError, match=f"^{name}"):
             estimate_battery(data, h, **{"seed": 1, **kwargs})
     with pytest.raises(ParameterError, match="^hamiltonian"):
@@ -89,10 +94,10 @@ def test_reproducible_and_validated(rand):
 
 
 def test_linear_inversion_ergotropy_bias_formula():
-    """physics.md section 0: thermal qubit with Bloch length r0, M shots per axis, linear inversion:
+    """docs/physics.md section 0: thermal qubit with Bloch length r0, M shots per axis, linear inversion:
     E[W_hat] - W = omega / (2 M r0) to leading order (W = 0 here). r0 = 0.5, M = 1000 -> 1.000e-3.
     Tolerance: 4 standard errors of the Monte-Carlo mean (std of W_hat ~ its mean, R = 3000 -> ~1.8 %),
-    plus 1 % for the next order in 1/M (physics.md's 200k-repetition check gives 1.0009e-3)."""
+    plus 1 % for the next order in 1/M (docs/physics.md's 200k-repetition check gives 1.0009e-3)."""
     r0, m, reps = 0.5, 1000, 3000
     rho = _qubit(0.0, 0.0, r0)
     settings = pauli_settings(1)
@@ -114,8 +119,7 @@ def test_ergotropy_interval_coverage():
     assert w_true > 0.4
     hits = 0
     for s in range(reps):
-        est = estimate_battery(sample_counts(rho, pauli_settings(1), 500, seed=10_000 + s), H1, bootstrap=200,
-                               seed=s)
+        est = estimate_battery(sample_counts(rho, pauli_settings(1), 500, seed=10_000 + s), H1, bootstrap=200, seed=s)
         hits += est.ergotropy.contains(w_true)
     sigma = math.sqrt(0.95 * 0.05 / reps)
     assert abs(hits / reps - 0.95) < k * sigma
@@ -159,8 +163,9 @@ def test_passive_micromaser_cavity_interval_contains_zero():
     N_tr = 3, D = 4) from the vacuum: diagonal with decreasing populations (0.42, 0.36, 0.20, 0.013), passive
     (W = 0). Binary encoding in 2 qubits (register index = n), H = a^dag a. Over 20 seeds every 95 % interval
     includes 0 while every point estimate shows false ergotropy."""
-    params = MicromaserParams(g_tau=math.pi / 2, p_excited=0.5, coherence=0.0, collisions=3, cutoff=4,
-                              cutoff_tolerance=1.0)
+    params = MicromaserParams(
+        g_tau=math.pi / 2, p_excited=0.5, coherence=0.0, collisions=3, cutoff=4, cutoff_tolerance=1.0
+    )
     rho = evolve(params).state
     pops = np.real(np.diag(rho))
     assert np.all(np.diff(pops) < 0) and np.abs(rho - np.diag(pops)).max() == 0.0
@@ -196,8 +201,7 @@ def test_dicke_estimator_exact_on_symmetric_states(rand, n):
     h = _collective_h(n)
     ro = ReadoutModel(tuple(rand.rng.uniform(0, 0.08, n)), tuple(rand.rng.uniform(0, 0.08, n)))
     for readout in (None, ro):
-        est = estimate_dicke(_exact_data(rho, ["Z" * n], readout), omega=OMEGA, readout=readout, bootstrap=20,
-                             seed=1)
+        est = estimate_dicke(_exact_data(rho, ["Z" * n], readout), omega=OMEGA, readout=readout, bootstrap=20, seed=1)
         assert est.estimator == "dicke-z" and est.assumption == DICKE_ASSUMPTION
         np.testing.assert_allclose(est.excitation_distribution, p, atol=1e-9)
         assert est.ergotropy.value == pytest.approx(ergotropy(rho, h), abs=1e-9)
@@ -210,7 +214,7 @@ def test_dicke_estimator_exact_on_symmetric_states(rand, n):
 
 
 def test_dicke_closed_form_collective_steady_state():
-    """physics.md 3.2: steady state from |g...g> at n_bar = 1 (x = 1/2), N = 3: W = 4/15 exactly."""
+    """docs/physics.md 3.2: steady state from |g...g> at n_bar = 1 (x = 1/2), N = 3: W = 4/15 exactly."""
     n, x = 3, 0.5
     p = x ** np.arange(n + 1) * (1 - x) / (1 - x ** (n + 1))
     rho = sum(p[k] * np.outer(_dicke_ket(n, k), _dicke_ket(n, k).conj()) for k in range(n + 1))

@@ -29,8 +29,9 @@ def _exact_data(rho, settings, readout=None):
 
 
 def _physical(rho, tol=1e-10):
-    return np.allclose(rho, rho.conj().T, atol=tol) and abs(np.trace(rho) - 1) < tol and \
-        np.linalg.eigvalsh(rho)[0] > -tol
+    return (
+        np.allclose(rho, rho.conj().T, atol=tol) and abs(np.trace(rho) - 1) < tol and np.linalg.eigvalsh(rho)[0] > -tol
+    )
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
@@ -138,8 +139,10 @@ def test_incomplete_settings_rejected(rand):
     with pytest.raises(ParameterError, match="^data"):
         fit_linear(data)
     with pytest.raises(ParameterError, match="^readout"):
-        fit_linear(sample_counts(rand.density_matrix(2), pauli_settings(1), 10, seed=1),
-                   readout=ReadoutModel((0.1, 0.1), (0.1, 0.1)))
+        fit_linear(
+            sample_counts(rand.density_matrix(2), pauli_settings(1), 10, seed=1),
+            readout=ReadoutModel((0.1, 0.1), (0.1, 0.1)),
+        )
 
 
 def test_readout_model_validation_and_calibration():

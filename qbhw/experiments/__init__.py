@@ -17,7 +17,20 @@ from qbhw.experiments.run import (
 from qbhw.experiments.sweep import PointStore, fingerprint, parse_range, run_point, run_points
 
 __all__ = [
-    "DEFAULT_BOOTSTRAP", "MODELS", "SHOTS_PER_SETTING", "Compiled", "Experiment", "ExperimentResult", "Figures",
-    "PointStore", "build_circuit", "compile_for_device", "figures", "fingerprint", "parse_range", "run_experiment",
-    "run_point", "run_points",
+    "DEFAULT_BOOTSTRAP",
+    "MODELS",
+    "SHOTS_PER_SETTING",
+    "Compiled",
+    "Experiment",
+    "ExperimentResult",
+    "Figures",
+    "PointStore",
+    "build_circuit",
+    "compile_for_device",
+    "figures",
+    "fingerprint",
+    "parse_range",
+    "run_experiment",
+    "run_point",
+    "run_points",
 ]

@@ -65,9 +65,7 @@ class Compiled:
 def _duration_ns(circuit: Any, device: DeviceCalibration) -> float:
     """Length of a scheduled circuit: each instruction starts when all its qubits are free (ASAP over the
     instruction list, which after ALAP scheduling contains the idle delays explicitly)."""
-    durations: dict[tuple[str, tuple[int, ...]], float] = {
-        (g.name, g.qubits): g.duration_ns for g in device.gates
-    }
+    durations: dict[tuple[str, tuple[int, ...]], float] = {(g.name, g.qubits): g.duration_ns for g in device.gates}
     for q in device.qubits:
         durations[("measure", (q.index,))] = q.readout_duration_ns or 0.0
         durations[("reset", (q.index,))] = q.reset_duration_ns or 0.0
@@ -107,8 +105,13 @@ def compile_for_device(mapped: MappedCircuit, device: DeviceCalibration, *, seed
 
     def attempt(circuit: Any) -> tuple[Any, tuple[int, ...], float]:
         try:
-            isa = transpile(circuit, target=target, optimization_level=TRANSPILER_OPTIMIZATION_LEVEL,
-                            seed_transpiler=seed_transpiler, scheduling_method="alap")
+            isa = transpile(
+                circuit,
+                target=target,
+                optimization_level=TRANSPILER_OPTIMIZATION_LEVEL,
+                seed_transpiler=seed_transpiler,
+                scheduling_method="alap",
+            )
         except TranspilerError:  # qiskit 1.3.0: the malformed reset below fails ALAP scheduling
             return None, (), float("inf")
         final = isa.layout.final_index_layout() if isa.layout is not None else list(range(k))

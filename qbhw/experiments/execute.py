@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from qbhw.hardware import DeviceCalibration, noise_model
-from qbhw.mapping import qiskit_to_physics
+from qbhw.physics.operators import qiskit_to_physics
 
 
 def _simulator(device: DeviceCalibration | None, *, noisy: bool) -> Any:
@@ -25,8 +25,9 @@ def _simulator(device: DeviceCalibration | None, *, noisy: bool) -> Any:
     return AerSimulator(**options)
 
 
-def density_matrix(circuit: Any, qubits: Sequence[int], device: DeviceCalibration | None, *,
-                   noisy: bool = True) -> np.ndarray:
+def density_matrix(
+    circuit: Any, qubits: Sequence[int], device: DeviceCalibration | None, *, noisy: bool = True
+) -> np.ndarray:
     """The exact final density matrix of ``qubits`` (physics order) of ``circuit`` under ``device``'s noise model
     (``noisy=False``: noiseless)."""
     return reduced_state(final_state(circuit, device, noisy=noisy), qubits)
@@ -72,8 +73,9 @@ def from_state(state: Any) -> Any:
     return qc
 
 
-def counts(circuits: Sequence[Any], shots: Sequence[int], device: DeviceCalibration | None, *, seed: int,
-           noisy: bool = True) -> list[dict[str, int]]:
+def counts(
+    circuits: Sequence[Any], shots: Sequence[int], device: DeviceCalibration | None, *, seed: int, noisy: bool = True
+) -> list[dict[str, int]]:
     """Counts of each circuit (its own shot number), sampled by Aer with the device's noise (readout included).
 
     Circuit i is simulated with ``seed_simulator = seed + i`` so that the result depends only on ``seed``.

@@ -1,4 +1,4 @@
-"""Results as JSON-able records (design.md section 3), the three-way table, and the plot.
+"""Results as JSON-able records (docs/design.md section 3), the three-way table, and the plot.
 
 A point record is a plain dict so that it can cross process boundaries (a concurrent.futures or Dask executor),
 be stored as one JSON file per sweep point, and be reloaded when an interrupted sweep resumes.
@@ -63,7 +63,7 @@ def _estimate(measured: Any, mapped: MappedCircuit) -> dict[str, Any]:
 
 
 def point_record(result: ExperimentResult) -> dict[str, Any]:
-    """The JSON object of one run (keys of design.md section 3 plus provenance)."""
+    """The JSON object of one run (keys of docs/design.md section 3 plus provenance)."""
     import qiskit
     import qiskit_aer
 
@@ -131,8 +131,15 @@ def three_way_rows(record: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             measured = f"{m[key]:.4f} (point)"
         else:
             measured = "-"
-        rows.append([key, _fmt(record["ideal"].get(key)), _fmt(record["circuit"].get(key)),
-                     _fmt(record["noisy"].get(key)), measured])
+        rows.append(
+            [
+                key,
+                _fmt(record["ideal"].get(key)),
+                _fmt(record["circuit"].get(key)),
+                _fmt(record["noisy"].get(key)),
+                measured,
+            ]
+        )
     return header, rows
 
 
@@ -142,7 +149,8 @@ def grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     lines = []
     for k, r in enumerate(cells):
-        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        cells_out = (c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        lines.append("  ".join(cells_out))
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -171,8 +179,16 @@ def plot(records: Sequence[dict[str, Any]], xs: Sequence[float], xlabel: str, pa
         lo = [m["ergotropy"] - m["ergotropy_ci"][0] for m in measured]
         hi = [m["ergotropy_ci"][1] - m["ergotropy"] for m in measured]
         conf = measured[0].get("confidence", 0.95)
-        ax.errorbar(xs, w, yerr=[np.maximum(lo, 0), np.maximum(hi, 0)], fmt="D", color="tab:red", capsize=3, ms=4,
-                    label=f"measured ({100 * conf:.0f}% CI)")
+        ax.errorbar(
+            xs,
+            w,
+            yerr=[np.maximum(lo, 0), np.maximum(hi, 0)],
+            fmt="D",
+            color="tab:red",
+            capsize=3,
+            ms=4,
+            label=f"measured ({100 * conf:.0f}% CI)",
+        )
     ax.axhline(0.0, color="0.8", lw=0.8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("ergotropy (model units)")

@@ -1,6 +1,6 @@
 """One experiment: a battery model, its circuit, a device, shots and a seed -> ideal, noisy-predicted and measured.
 
-Data flow (design.md section 2): parameters -> ideal model state (``MappedCircuit.ideal_state``) -> logical circuit
+Data flow (docs/design.md section 2): parameters -> ideal model state (``MappedCircuit.ideal_state``) -> logical circuit
 -> transpiled onto the device -> (a) exact density matrix under the device's Aer noise model ("noisy") and
 (b) Pauli tomography circuits sampled by Aer with the same noise ("measured", fitted with bootstrap intervals).
 All figures refer to the battery part of the register, with the model's battery Hamiltonian; ``fidelity`` is
@@ -178,15 +178,20 @@ def _estimator(exp: Experiment, mapped: MappedCircuit) -> str:
     n = len(mapped.register)
     if exp.estimator != "auto":
         if exp.estimator == "dicke-z" and exp.model != "collective":
-            raise ParameterError("estimator", "full-pauli for the " + exp.model + " battery (dicke-z assumes "
-                                 "permutation-symmetric collective states)", exp.estimator)
+            raise ParameterError(
+                "estimator",
+                "full-pauli for the " + exp.model + " battery (dicke-z assumes "
+                "permutation-symmetric collective states)",
+                exp.estimator,
+            )
         return exp.estimator
     if n <= FULL_TOMOGRAPHY_MAX_QUBITS:
         return "full-pauli"
     if exp.model == "collective":
         return "dicke-z"
-    raise ParameterError("estimator", f"full-pauli with at most {FULL_TOMOGRAPHY_MAX_QUBITS} register qubits",
-                         exp.estimator)
+    raise ParameterError(
+        "estimator", f"full-pauli with at most {FULL_TOMOGRAPHY_MAX_QUBITS} register qubits", exp.estimator
+    )
 
 
 def run_experiment(exp: Experiment) -> ExperimentResult:
@@ -210,24 +215,44 @@ def run_experiment(exp: Experiment) -> ExperimentResult:
         total = SHOTS_PER_SETTING * len(settings) if exp.shots is None else exp.shots
         shots = tomo.split_shots(total, settings)
         # the measurement circuits start from the simulated final state: identical statistics, one simulation
-        circuits = tomo.measurement_circuits(from_state(full), compiled.register, settings,
-                                             basis_gates=("rz", "sx", "x"))
+        circuits = tomo.measurement_circuits(
+            from_state(full), compiled.register, settings, basis_gates=("rz", "sx", "x")
+        )
         raw = aer_counts(circuits, shots, compiled.device, seed=sampling_seed, noisy=True)
         pairs = tuple(zip(settings, raw, strict=True))
         data = tomo.TomographyData.from_counts(settings, raw, seed=sampling_seed)
-        readout = tomo.ReadoutModel.from_calibration(compiled.device, compiled.register) if exp.mitigate_readout \
-            else None
+        readout = (
+            tomo.ReadoutModel.from_calibration(compiled.device, compiled.register) if exp.mitigate_readout else None
+        )
         if estimator == "full-pauli":
             measured = tomo.estimate_battery(
-                data, mapped.hamiltonian, battery=mapped.battery, target=mapped.ideal_state, readout=readout,
-                bootstrap=exp.bootstrap, confidence=exp.confidence, seed=bootstrap_seed,
+                data,
+                mapped.hamiltonian,
+                battery=mapped.battery,
+                target=mapped.ideal_state,
+                readout=readout,
+                bootstrap=exp.bootstrap,
+                confidence=exp.confidence,
+                seed=bootstrap_seed,
             )
         else:
             measured = tomo.estimate_dicke(
-                data, readout=readout, bootstrap=exp.bootstrap, confidence=exp.confidence, seed=bootstrap_seed,
+                data,
+                readout=readout,
+                bootstrap=exp.bootstrap,
+                confidence=exp.confidence,
+                seed=bootstrap_seed,
             )
     return ExperimentResult(
-        experiment=exp, mapped=mapped, compiled=compiled, ideal=ideal, exact=exact, noisy=noisy,
-        noisy_state=rho_noisy, measured=measured, counts=pairs, sampling_seed=sampling_seed,
+        experiment=exp,
+        mapped=mapped,
+        compiled=compiled,
+        ideal=ideal,
+        exact=exact,
+        noisy=noisy,
+        noisy_state=rho_noisy,
+        measured=measured,
+        counts=pairs,
+        sampling_seed=sampling_seed,
         bootstrap_seed=bootstrap_seed,
     )

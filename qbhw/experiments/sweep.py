@@ -34,7 +34,7 @@ MAX_POINTS = 1000
 
 
 def parse_range(text: str, parameter: str, *, integer: bool) -> tuple[float, ...] | tuple[int, ...]:
-    """"start:stop:step" -> start, start + step, ... up to and including stop (within 1e-9 of a step);
+    """ "start:stop:step" -> start, start + step, ... up to and including stop (within 1e-9 of a step);
     a single number -> that number. Errors name the flag's parameter."""
     kind = "integer" if integer else "number"
     parts = str(text).split(":")

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from qbhw._files import write_atomic
-from qbhw.errors import QbhwError
+from qbhw.errors import CalibrationError
 from qbhw.hardware.units import effective_temperature_mk
 
 #: the schema this module writes; ``KNOWN_SCHEMA_VERSIONS`` are those it reads
@@ -43,28 +43,6 @@ KNOWN_SCHEMA_VERSIONS = (1,)
 DEFAULT_DEVICE = "fake_torino"
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
-
-
-class CalibrationError(QbhwError, ValueError):
-    """A calibration is malformed or unphysical, or a device is unknown.
-
-    ``field`` is the path inside the calibration (``qubits[3].t2_us``, empty for the whole file), ``file`` the
-    file it came from (None when built in Python), ``reason`` the rule that failed.
-    """
-
-    def __init__(self, reason: str, *, field: str = "", file: str | None = None) -> None:
-        self.reason = reason
-        self.field = field
-        self.file = file
-        text = f"{field} {reason}" if field else reason
-        super().__init__(f"{file}: {text}" if file else text)
-
-    def within(self, prefix: str) -> CalibrationError:
-        """The same error with ``prefix`` prepended to its field path (``qubits[3]`` + ``t1_us``)."""
-        return CalibrationError(self.reason, field=_join(prefix, self.field), file=self.file)
-
-    def in_file(self, file: str | os.PathLike[str]) -> CalibrationError:
-        return CalibrationError(self.reason, field=self.field, file=str(file))
 
 
 def _did_you_mean(name: str, known: Iterable[str]) -> str:
@@ -201,7 +179,11 @@ class QubitCalibration:
             self,
             "excited_population",
             _in_range(
-                "excited_population", self.excited_population, 0.0, 0.5, high_open=True,
+                "excited_population",
+                self.excited_population,
+                0.0,
+                0.5,
+                high_open=True,
                 why=" (1/2 is infinite temperature)",
             ),
         )
@@ -239,8 +221,13 @@ class GateCalibration:
         _set(
             self,
             "error",
-            _in_range("error", self.error, 0.0, d / (d + 1), why=f" (the largest average infidelity of a "
-                      f"{len(qubits)}-qubit gate is d/(d+1))"),
+            _in_range(
+                "error",
+                self.error,
+                0.0,
+                d / (d + 1),
+                why=f" (the largest average infidelity of a {len(qubits)}-qubit gate is d/(d+1))",
+            ),
         )
 
 
@@ -412,9 +399,7 @@ class DeviceCalibration:
         try:
             return self._gate_index[(name, tuple(int(q) for q in qubits))]
         except KeyError:
-            raise CalibrationError(
-                f"has no gate {name!r} on qubits {list(qubits)}", field="gates", file=None
-            ) from None
+            raise CalibrationError(f"has no gate {name!r} on qubits {list(qubits)}", field="gates", file=None) from None
 
 
 # ---------------------------------------------------------------------------------------------- JSON mapping
@@ -423,7 +408,16 @@ _QUBIT_KEYS = tuple(f.name for f in dataclasses.fields(QubitCalibration))
 _GATE_KEYS = tuple(f.name for f in dataclasses.fields(GateCalibration))
 _RESONATOR_KEYS = tuple(f.name for f in dataclasses.fields(ResonatorCalibration))
 _DEVICE_KEYS = (
-    "schema_version", "name", "source", "date", "dt_ns", "basis_gates", "notes", "qubits", "gates", "coupling_map",
+    "schema_version",
+    "name",
+    "source",
+    "date",
+    "dt_ns",
+    "basis_gates",
+    "notes",
+    "qubits",
+    "gates",
+    "coupling_map",
     "resonators",
 )
 _OPTIONAL_KEYS = {
@@ -537,6 +531,7 @@ def dumps_calibration(cal: DeviceCalibration) -> str:
 
 # ---------------------------------------------------------------------------------------------- files
 
+
 def calibrations_dir() -> Path:
     """The repository's ``calibrations/`` folder (found relative to this package: source checkouts and editable
     installs only)."""
@@ -618,6 +613,7 @@ def default_device() -> DeviceCalibration:
 
 # ---------------------------------------------------------------------------------------------- derived devices
 
+
 def restrict(cal: DeviceCalibration, qubits: Sequence[int]) -> DeviceCalibration:
     """The sub-device on physical ``qubits``, relabelled so that new qubit k is physical qubit ``qubits[k]``.
 
@@ -646,8 +642,7 @@ def restrict(cal: DeviceCalibration, qubits: Sequence[int]) -> DeviceCalibration
     used = {g.name for g in gates}
     basis = tuple(g for g in cal.basis_gates if g in used)
     note = (
-        f"restricted from {cal.name} to physical qubits {list(phys)} (qubit k here is physical qubit "
-        f"{list(phys)}[k])"
+        f"restricted from {cal.name} to physical qubits {list(phys)} (qubit k here is physical qubit {list(phys)}[k])"
     )
     return DeviceCalibration(
         name=f"{cal.name}_q" + "_".join(str(q) for q in phys) if len(phys) <= 8 else f"{cal.name}_sub{len(phys)}",
@@ -672,13 +667,25 @@ def noiseless(cal: DeviceCalibration) -> DeviceCalibration:
     ``NOISELESS_T_US``, no readout, reset or gate error, zero thermal population. Its noise model is the identity
     to ~1e-12, so runs on it check the mapping, transpilation and tomography alone."""
     qs = tuple(
-        dataclasses.replace(q, t1_us=NOISELESS_T_US, t2_us=NOISELESS_T_US, readout_p1_given_0=0.0,
-                            readout_p0_given_1=0.0, reset_error=0.0, excited_population=0.0)
+        dataclasses.replace(
+            q,
+            t1_us=NOISELESS_T_US,
+            t2_us=NOISELESS_T_US,
+            readout_p1_given_0=0.0,
+            readout_p0_given_1=0.0,
+            reset_error=0.0,
+            excited_population=0.0,
+        )
         for q in cal.qubits
     )
     gates = tuple(dataclasses.replace(g, error=0.0) for g in cal.gates)
-    return dataclasses.replace(cal, name=f"{cal.name}_noiseless", qubits=qs, gates=gates,
-                               notes=cal.notes + ("all errors removed (qbhw.hardware.noiseless)",))
+    return dataclasses.replace(
+        cal,
+        name=f"{cal.name}_noiseless",
+        qubits=qs,
+        gates=gates,
+        notes=cal.notes + ("all errors removed (qbhw.hardware.noiseless)",),
+    )
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,9 @@ import datetime as _dt
 import re
 from typing import Any
 
-from qbhw.errors import QbhwError
+from qbhw.errors import CalibrationError, MissingDependencyError
 from qbhw.hardware.calibration import (
     SCHEMA_VERSION,
-    CalibrationError,
     DeviceCalibration,
     GateCalibration,
     QubitCalibration,
@@ -47,10 +46,6 @@ DEFAULT_TEMPERATURE_MK = 50.0
 FALLBACK_FREQ_GHZ = 4.8
 
 _NOT_GATES = frozenset({"measure", "reset", "delay", "barrier"})
-
-
-class MissingDependencyError(QbhwError, ImportError):
-    """An optional dependency is not installed; the message gives the install command."""
 
 
 def _fake_provider() -> Any:
@@ -67,9 +62,11 @@ def _fake_provider() -> Any:
 def known_fake_backends() -> tuple[str, ...]:
     """Class names of the BackendV2 fake backends in the installed qiskit-ibm-runtime (e.g. ``FakeTorino``)."""
     fp = _fake_provider()
-    base = getattr(fp, "FakeBackendV2", None)
+    base: Any = getattr(fp, "FakeBackendV2", None)
     if base is None:  # pragma: no cover - layout of older runtime versions
-        from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2 as base
+        from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
+
+        base = FakeBackendV2
     out = []
     for name in dir(fp):
         obj = getattr(fp, name)
@@ -262,7 +259,7 @@ def calibration_from_backend(
     if props is not None and getattr(props, "last_update_date", None) is not None:
         date = props.last_update_date.isoformat()
     if date is None:
-        date = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+        date = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
         notes.append("date: the backend reports no calibration date; this is the import date")
     dt = getattr(target, "dt", None)
     return DeviceCalibration(

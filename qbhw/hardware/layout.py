@@ -9,7 +9,8 @@ trivial layout on qubits 0..k-1 can dominate the noise budget. Deterministic: ti
 
 from __future__ import annotations
 
-from qbhw.hardware.calibration import CalibrationError, DeviceCalibration
+from qbhw.errors import CalibrationError
+from qbhw.hardware.calibration import DeviceCalibration
 
 
 def qubit_costs(cal: DeviceCalibration) -> tuple[float, ...]:
@@ -50,12 +51,7 @@ def select_qubits(cal: DeviceCalibration, k: int) -> tuple[int, ...]:
         chosen = [start]
         score = qubit_cost[start]
         while len(chosen) < k:
-            options = [
-                (qubit_cost[nb] + e, nb)
-                for q in chosen
-                for nb, e in neighbours[q].items()
-                if nb not in chosen
-            ]
+            options = [(qubit_cost[nb] + e, nb) for q in chosen for nb, e in neighbours[q].items() if nb not in chosen]
             if not options:
                 break
             cost, nb = min(options)

@@ -5,7 +5,7 @@ Per qubit q (T1, T2, p_e = ``excited_population`` from the calibration, never re
 * relaxation for a time t: Aer's ``thermal_relaxation_error(T1, T2, t, p_e)``, the generalized amplitude damping
   channel with dephasing. It equals exp(L t) of the thermal Lindbladian
   L = gamma (nbar + 1) D[sigma-] + gamma nbar D[sigma+] + gamma_phi D[sigma_z], with 1/T1 = gamma (2 nbar + 1),
-  p_e = nbar / (2 nbar + 1), 1/T2 = 1/(2 T1) + 2 gamma_phi (physics.md section 0). Its process fidelity has the
+  p_e = nbar / (2 nbar + 1), 1/T2 = 1/(2 T1) + 2 gamma_phi (docs/physics.md section 0). Its process fidelity has the
   closed form F_pro = (1 + e^{-t/T1} + 2 e^{-t/T2}) / 4 (independent of p_e).
 * a gate of duration t and calibrated average infidelity r_cal on qubits Q (d = 2^|Q|): the product of the
   relaxation channels of its qubits for time t, followed by a depolarizing channel
@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qbhw.hardware.calibration import CalibrationError, DeviceCalibration, GateCalibration, _index, _nonnegative
+from qbhw.errors import CalibrationError
+from qbhw.hardware.calibration import DeviceCalibration, GateCalibration, _index, _nonnegative
 
 if TYPE_CHECKING:  # qiskit_aer is imported when a function needs it, so importing qbhw.hardware stays light
     from qiskit_aer.noise import NoiseModel, QuantumError, RelaxationNoisePass
@@ -140,6 +141,7 @@ def gate_noise(cal: DeviceCalibration, gate: GateCalibration, *, thermal: bool =
             # expand: earlier arguments stay on the low (rightmost) positions, so argument j is Qiskit qubit j
             one = SuperOp(_relaxation_superop(cal, qubit, t))
             channel = one if channel is None else channel.expand(one)
+        assert channel is not None  # every gate acts on at least one qubit
         if lam > 0.0:
             vec_i = np.eye(d).reshape(-1, order="F")
             dep = (1.0 - lam) * np.eye(d * d) + lam * np.outer(vec_i / d, vec_i)

@@ -52,8 +52,16 @@ def synthetic_cavity_qed() -> DeviceCalibration:
         p_e = excited_population_at(f, SYNTHETIC_TEMPERATURE_MK)
         qubits.append(
             QubitCalibration(
-                index=k, freq_ghz=f, anharmonicity_ghz=alpha, t1_us=t1, t2_us=t2, readout_p1_given_0=p10,
-                readout_p0_given_1=p01, reset_error=p_e, excited_population=p_e, readout_duration_ns=1000.0,
+                index=k,
+                freq_ghz=f,
+                anharmonicity_ghz=alpha,
+                t1_us=t1,
+                t2_us=t2,
+                readout_p1_given_0=p10,
+                readout_p0_given_1=p01,
+                reset_error=p_e,
+                excited_population=p_e,
+                readout_duration_ns=1000.0,
                 reset_duration_ns=1200.0,
             )
         )

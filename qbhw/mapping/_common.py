@@ -62,18 +62,6 @@ class MappedCircuit:
         return int(self.circuit.num_qubits)
 
 
-def qiskit_to_physics(rho: np.ndarray, num_qubits: int) -> np.ndarray:
-    """Reorder a density matrix from Qiskit's little-endian qubit order to physics (big-endian) order.
-
-    If ``rho`` came from a Qiskit object over qubits (q0, ..., q_{n-1}) (q0 the least significant bit), the result
-    has q0 as its leftmost Kronecker factor. The map is its own inverse.
-    """
-    n = num_qubits
-    t = np.asarray(rho).reshape((2,) * (2 * n))
-    rev = list(range(n - 1, -1, -1))
-    return t.transpose(rev + [n + k for k in rev]).reshape(2**n, 2**n)
-
-
 def qubit_state_preparation(rho: np.ndarray, *, tol: float = 1e-12) -> tuple[float, np.ndarray]:
     """(lambda1, V) with rho = (1 - lambda1) V|0><0|V^+ + lambda1 V|1><1|V^+, lambda1 <= 1/2, V in SU(2)-ish.
 

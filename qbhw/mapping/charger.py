@@ -1,4 +1,4 @@
-"""Charger-battery spins as a two-qubit circuit that applies exp(-iHt) exactly (physics.md section 2.3).
+"""Charger-battery spins as a two-qubit circuit that applies exp(-iHt) exactly (docs/physics.md section 2.3).
 
 Register (physics order): (b, c) = (virtual qubit 0, virtual qubit 1), battery = (0,). The model's basis
 {|0>, |1>} with Z = diag(+1, -1) is Qiskit's computational basis and Qiskit's Z, so the battery is empty in
@@ -24,7 +24,6 @@ exp(-iHt) exactly (no global phase). The mapping is exact: ideal_state = exact_s
 from __future__ import annotations
 
 import math
-
 
 from qbhw import _validate
 from qbhw.mapping._common import MappedCircuit
@@ -98,9 +97,7 @@ def charger_circuit(params: model.ChargerParams, time: float) -> MappedCircuit:
         ideal_state=rho,
         exact_state=rho,
         extraction=extraction,
-        description=(
-            f"X on c, then exp(-iHt) at t = {t:g}: RZ dressing, XXPlusYY(beta = {beta:.6g}), RZ, RZZ(2 J2 t)"
-        ),
+        description=(f"X on c, then exp(-iHt) at t = {t:g}: RZ dressing, XXPlusYY(beta = {beta:.6g}), RZ, RZZ(2 J2 t)"),
         details={
             "time": t,
             "rabi_frequency": params.rabi_frequency,

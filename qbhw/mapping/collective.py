@@ -1,4 +1,4 @@
-"""Collective-dissipation battery (qbhw.models.collective, physics.md section 3) as a collision-model circuit.
+"""Collective-dissipation battery (qbhw.models.collective, docs/physics.md section 3) as a collision-model circuit.
 
 Qubits (virtual, also the physics order of the register): cells 0..N-1, then one bath ancilla (qubit N) and, when
 a mixed ancilla state is needed, its purifier (qubit N+1). The register and the battery are the N cells;
@@ -30,7 +30,7 @@ therefore reach the exact steady state in few collisions.
                  collision, O(theta^2) in the generator and in the fixed point;
 * "sequential"   NEGATIVE CONTROL ONLY: prod_i e^{-i theta h_i} in one order. It realises a cascaded (chiral)
                  master equation, not the collective one, and its error does not vanish as theta -> 0
-                 (physics.md 3.4: W ~ 0.04-0.08 instead of 0.3705 for N = 3, T = 2). Never use it for physics.
+                 (docs/physics.md 3.4: W ~ 0.04-0.08 instead of 0.3705 for N = 3, T = 2). Never use it for physics.
 
 Local channels (optional) are local collisions, applied symmetrically around each collective collision,
 Loc(dt/2) C Loc(dt/2) with dt = theta^2/(gamma (2n+1)); adjacent halves merge into Loc(dt):
@@ -63,8 +63,13 @@ from qbhw import _validate
 from qbhw._arrays import readonly
 from qbhw.errors import ParameterError
 from qbhw.mapping._common import MappedCircuit, prepare_qubit
-from qbhw.models import _dicke
-from qbhw.models.collective import CollectiveParams, DickePopulations, state_at, steady_state
+from qbhw.models.collective import (
+    CollectiveParams,
+    collective_hamiltonian,
+    dicke_density_matrix,
+    state_at,
+    steady_state,
+)
 from qbhw.physics.operators import SIGMA_MINUS, SIGMA_PLUS, embed
 from qbhw.physics.thermodynamics import extraction_unitary
 
@@ -74,8 +79,6 @@ MAX_CIRCUIT_N = 6
 MAX_EXACT_N = 3
 #: largest N for which the extraction unitary is given (an N-qubit UnitaryGate)
 MAX_EXTRACTION_N = 3
-#: largest N for dicke_density_matrix (a dense 2^N x 2^N matrix)
-MAX_MATRIX_N = 10
 EXCHANGES = ("exact", "palindromic", "sequential")
 #: default trace-distance target between exact_state and the model's steady state (no ``time``)
 NESS_TOLERANCE = 1e-2
@@ -88,45 +91,6 @@ STABLE_MARGIN = 10
 #: with ``time``: the largest collision angle, theta_max / sqrt(N) (the largest ladder matrix element of J- is
 #: ~ N/2, so theta sqrt(N) bounds the angles inside a collision); global error O(theta^2)
 THETA_TIME = 0.5
-
-
-def collective_hamiltonian(n: int) -> np.ndarray:
-    """J_z = (1/2) sum_i sz_i on 2^N (diagonal, big-endian): entry = (number of excited cells) - N/2."""
-    k = np.array([bin(i).count("1") for i in range(2**n)], dtype=float)
-    return np.diag(k - n / 2).astype(complex)
-
-
-def dicke_density_matrix(state: DickePopulations) -> np.ndarray:
-    """The 2^N density matrix (+)_j sum_m p(j, m) P_{j,m}/d_j of a DickePopulations state (big-endian).
-
-    P_{j,m} is the projector onto the joint eigenspace J^2 = j(j+1), J_z = m (rank d_j): inside each excitation
-    shell k = m + N/2 (J_z diagonal in the computational basis) J^2 = J-J+ + J_z^2 + J_z is diagonalised and its
-    eigenvectors grouped by j.
-    """
-    n = state.n
-    if n > MAX_MATRIX_N:
-        raise ParameterError("n", f"an integer <= {MAX_MATRIX_N} for a dense 2^N matrix", n)
-    dims = [2] * n
-    jp = sum(embed(SIGMA_PLUS, i, dims) for i in range(n))
-    jm = jp.conj().T
-    jz = np.real(np.diag(collective_hamiltonian(n)))
-    j2 = np.real(jm @ jp) + np.diag(jz**2 + jz)
-    shell = np.rint(jz + n / 2).astype(int)
-    rho = np.zeros((2**n, 2**n), dtype=complex)
-    for k in range(n + 1):
-        idx = np.flatnonzero(shell == k)
-        w, v = np.linalg.eigh(j2[np.ix_(idx, idx)])
-        for a, j in enumerate(state.j_values):
-            p = float(state.populations[a, k])
-            if p == 0.0:
-                continue
-            sel = np.abs(w - j * (j + 1)) < 0.25
-            d = int(sel.sum())
-            if d != _dicke.multiplicity(n, float(j)):  # pragma: no cover - a bug, not an input error
-                raise AssertionError(f"sector j = {j}, k = {k}: found {d} states")
-            block = v[:, sel]
-            rho[np.ix_(idx, idx)] += (p / d) * (block @ block.T)
-    return rho
 
 
 def _thermal_qubit(p_excited: float) -> np.ndarray:
@@ -157,7 +121,9 @@ def exchange_order(n: int, theta: float, exchange: str) -> list[tuple[int, float
     if exchange == "palindromic":
         if n == 1:
             return [(0, theta)]
-        return [(i, theta / 2) for i in range(n - 1)] + [(n - 1, theta)] + [(i, theta / 2) for i in range(n - 2, -1, -1)]
+        return (
+            [(i, theta / 2) for i in range(n - 1)] + [(n - 1, theta)] + [(i, theta / 2) for i in range(n - 2, -1, -1)]
+        )
     if exchange == "sequential":
         return [(i, theta) for i in range(n)]
     raise ParameterError("exchange", "one of 'palindromic', 'sequential' for a gate sequence", exchange)
@@ -222,7 +188,7 @@ def _collective_collision(n: int, theta: float, p_excited: float, exchange: str)
             # UnitaryGate reads its first qarg as the least significant bit: physics order reversed
             qc.append(UnitaryGate(u, label="exchange"), [anc] + list(range(n - 1, -1, -1)))
         else:
-            # exp[-i a (s-s+ + s+s-)] = exp[-i a (XX+YY)/2] = XXPlusYYGate(2a, beta=0) (physics.md section 0)
+            # exp[-i a (s-s+ + s+s-)] = exp[-i a (XX+YY)/2] = XXPlusYYGate(2a, beta=0) (docs/physics.md section 0)
             for cell, angle in exchange_order(n, theta, exchange):
                 qc.append(XXPlusYYGate(2.0 * angle, 0.0), [cell, anc])
 
@@ -348,24 +314,32 @@ def _plan_time(params: CollectiveParams, time: float, collisions: int | None, th
     if collisions is not None and theta is not None:
         if abs(collisions * theta**2 - total) > 1e-9 * max(1.0, total):
             raise ParameterError(
-                "collisions", f"consistent with theta and time: collisions * theta^2 = gamma (2n+1) time = {total:.6g}",
+                "collisions",
+                f"consistent with theta and time: collisions * theta^2 = gamma (2n+1) time = {total:.6g}",
                 collisions,
             )
         return CollisionPlan(theta, collisions, time / collisions, "given theta and collisions")
     if collisions is not None:
-        return CollisionPlan(math.sqrt(total / collisions), collisions, time / collisions,
-                             "theta = sqrt(gamma (2n+1) time / collisions)")
+        return CollisionPlan(
+            math.sqrt(total / collisions), collisions, time / collisions, "theta = sqrt(gamma (2n+1) time / collisions)"
+        )
     theta_max = theta if theta is not None else THETA_TIME / math.sqrt(params.n)
     k = max(1, math.ceil(total / theta_max**2 - 1e-12))
-    rule = ("collisions = ceil(gamma (2n+1) time / theta^2), then theta = sqrt(gamma (2n+1) time / collisions)"
-            if theta is not None else
-            f"collisions = ceil(gamma (2n+1) time N / {THETA_TIME}^2), theta = sqrt(gamma (2n+1) time / collisions)"
-            f" (theta sqrt(N) <= {THETA_TIME})")
+    rule = (
+        "collisions = ceil(gamma (2n+1) time / theta^2), then theta = sqrt(gamma (2n+1) time / collisions)"
+        if theta is not None
+        else f"collisions = ceil(gamma (2n+1) time N / {THETA_TIME}^2), theta = sqrt(gamma (2n+1) time / collisions)"
+        f" (theta sqrt(N) <= {THETA_TIME})"
+    )
     return CollisionPlan(math.sqrt(total / k), k, time / k, rule)
 
 
 def _plan_ness(
-    params: CollectiveParams, target: np.ndarray, collisions: int | None, theta: float | None, exchange: str,
+    params: CollectiveParams,
+    target: np.ndarray,
+    collisions: int | None,
+    theta: float | None,
+    exchange: str,
     tolerance: float,
 ) -> tuple[CollisionPlan, bool]:
     """Steady state. Without ``collisions``: for each theta (THETA_GRID or the given one) the fewest collisions k
@@ -414,8 +388,10 @@ def _ness_rule(theta: float | None, collisions: int | None) -> str:
         return f"given theta; fewest collisions k with trace distance <= tolerance up to 2k + {STABLE_MARGIN}"
     if collisions is not None:
         return "given collisions; theta on THETA_GRID minimising the trace distance"
-    return ("theta on THETA_GRID and the fewest collisions k with trace distance <= tolerance, staying so up to "
-            f"2k + {STABLE_MARGIN} collisions")
+    return (
+        "theta on THETA_GRID and the fewest collisions k with trace distance <= tolerance, staying so up to "
+        f"2k + {STABLE_MARGIN} collisions"
+    )
 
 
 def collective_circuit(
@@ -449,15 +425,22 @@ def collective_circuit(
     _validate.one_of("exchange", exchange, EXCHANGES)
     if n > MAX_CIRCUIT_N:
         raise ParameterError(
-            "n", f"an integer <= {MAX_CIRCUIT_N} for a circuit (N cells + 2 ancillas; 3^N tomography settings and "
-            "a dense 2^N channel)", n)
+            "n",
+            f"an integer <= {MAX_CIRCUIT_N} for a circuit (N cells + 2 ancillas; 3^N tomography settings and "
+            "a dense 2^N channel)",
+            n,
+        )
     if exchange == "exact" and n > MAX_EXACT_N:
         raise ParameterError(
-            "n", f"an integer <= {MAX_EXACT_N} for the exact exchange (one UnitaryGate on N + 1 <= 4 qubits); use "
-            "the palindromic exchange", n)
+            "n",
+            f"an integer <= {MAX_EXACT_N} for the exact exchange (one UnitaryGate on N + 1 <= 4 qubits); use "
+            "the palindromic exchange",
+            n,
+        )
     if params.gamma <= 0:
-        raise ParameterError("gamma", "> 0 for a collision circuit (the collective collision sets the time step)",
-                             params.gamma)
+        raise ParameterError(
+            "gamma", "> 0 for a collision circuit (the collective collision sets the time step)", params.gamma
+        )
     tolerance = _validate.positive("tolerance", tolerance)
     if collisions is not None:
         collisions = _validate.integer_at_least("collisions", collisions, 1)
@@ -522,9 +505,11 @@ def collective_circuit(
     if exchange == "sequential":
         details["warning"] = "sequential exchange: cascaded master equation, NOT the collective model (control)"
     what = "steady state" if time is None else f"time {time:g}"
-    desc = (f"collective dissipation, N = {n}: {plan.collisions} collisions ({exchange} exchange, theta = "
-            f"{plan.theta:.4g}, gamma dt = {params.gamma * plan.dt:.4g}) with a thermal ancilla p_e = "
-            f"{nb / (2 * nb + 1):.4g} and reset; target: {what}; trace distance to the model {distance:.2e}")
+    desc = (
+        f"collective dissipation, N = {n}: {plan.collisions} collisions ({exchange} exchange, theta = "
+        f"{plan.theta:.4g}, gamma dt = {params.gamma * plan.dt:.4g}) with a thermal ancilla p_e = "
+        f"{nb / (2 * nb + 1):.4g} and reset; target: {what}; trace distance to the model {distance:.2e}"
+    )
     return MappedCircuit(
         model="collective",
         circuit=qc,

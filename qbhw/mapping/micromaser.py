@@ -1,6 +1,6 @@
 """Micromaser battery as a collision circuit: a binary-encoded cavity charged by re-prepared atom qubits.
 
-physics.md section 4.4. Units of the cavity frequency (omega = 1).
+docs/physics.md section 4.4. Units of the cavity frequency (omega = 1).
 
 Register and encoding. The cavity is held in m = ceil(log2 D) qubits, virtual qubits 0 ... m-1 = register, in
 physics order: register index n (register[0] the most significant bit) is the photon number n, n = 0 ... M-1 with
@@ -18,7 +18,7 @@ The pairs are disjoint, so applying them one after another is exact (no Trotter 
 n -> n+1 flips exactly one bit j(n); for each bit j the circuit applies CX(atom -> q_j) . UCRX_j . CX(atom -> q_j),
 where the CX brings |n, e> onto the cavity word g(n+1) of its partner and UCRX_j (``qiskit.circuit.library.
 UCRXGate``, RX(angle) on the atom multiplexed over the m cavity qubits) rotates it with phi_n on the word g(n+1)
-of every pair whose step flips j (angle 0 elsewhere). This replaces the CINC^dag . UCRX . CINC form of physics.md
+of every pair whose step flips j (angle 0 elsewhere). This replaces the CINC^dag . UCRX . CINC form of docs/physics.md
 4.4 (same unitary) at about 2/3 of its two-qubit gate count (m = 3: ~30 CZ instead of ~48).
 
 Truncation edge. |M-1, e> would couple to |M, g>, which the register does not hold; the circuit leaves it alone
@@ -235,9 +235,7 @@ def _check_hardware_params(params: model.MicromaserParams, encoding: str) -> Non
             params.thermal_photons,
         )
     if params.collisions > MAX_COLLISIONS:
-        raise ParameterError(
-            "collisions", f"<= {MAX_COLLISIONS} for a hardware run (circuit depth)", params.collisions
-        )
+        raise ParameterError("collisions", f"<= {MAX_COLLISIONS} for a hardware run (circuit depth)", params.collisions)
 
 
 def _ideal_register_state(params: model.MicromaserParams, levels: int, d: int) -> tuple[np.ndarray, float]:

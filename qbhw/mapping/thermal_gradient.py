@@ -1,4 +1,4 @@
-"""Thermal-gradient battery (qbhw.models.thermal_gradient, physics.md section 1) as a collision-model circuit.
+"""Thermal-gradient battery (qbhw.models.thermal_gradient, docs/physics.md section 1) as a collision-model circuit.
 
 Qubits (virtual): A = 0, S = 1 (the register and the battery, physics order (A, S) as in the model), one bath
 ancilla (2) shared by both baths, and its purifier (3) when an ancilla state is mixed. ``hamiltonian`` is the
@@ -83,7 +83,7 @@ class _Bath:
 def _baths(params: ThermalGradientParams) -> tuple[_Bath, _Bath]:
     g_a, g_s = params.rates
     out = []
-    for rate, omega, temp in ((g_a, params.omega_a, params.t_a), (g_s, params.omega_s, params.t_s)):
+    for rate, omega, temp in ((g_a, params.omega_a, params.temperature_a), (g_s, params.omega_s, params.temperature_s)):
         n = bose_einstein(omega, temp)
         out.append(_Bath(excited_population(omega, temp), rate * (2.0 * n + 1.0)))
     return out[0], out[1]
@@ -111,16 +111,19 @@ def _collision_superop(site: int, bath: _Bath, phi: float) -> np.ndarray:
 def _step_superop(params: ThermalGradientParams, dt: float, speedup: float) -> np.ndarray:
     """S(dt) = D(dt/2) U_H(dt) D(dt/2), baths accelerated by ``speedup`` (1 = the physical local ME)."""
     bath_a, bath_s = _baths(params)
-    half = (_collision_superop(0, bath_a, collision_angle(speedup * bath_a.relaxation_rate, dt / 2))
-            @ _collision_superop(1, bath_s, collision_angle(speedup * bath_s.relaxation_rate, dt / 2)))
+    half = _collision_superop(
+        0, bath_a, collision_angle(speedup * bath_a.relaxation_rate, dt / 2)
+    ) @ _collision_superop(1, bath_s, collision_angle(speedup * bath_s.relaxation_rate, dt / 2))
     u = sla.expm(-1j * hamiltonian(params) * dt)
     return half @ left_right(u, u.conj().T) @ half
 
 
 def _gibbs_product(params: ThermalGradientParams) -> tuple[np.ndarray, np.ndarray]:
     bath_a, bath_s = _baths(params)
-    return (np.diag([1 - bath_a.p_excited, bath_a.p_excited]).astype(complex),
-            np.diag([1 - bath_s.p_excited, bath_s.p_excited]).astype(complex))
+    return (
+        np.diag([1 - bath_a.p_excited, bath_a.p_excited]).astype(complex),
+        np.diag([1 - bath_s.p_excited, bath_s.p_excited]).astype(complex),
+    )
 
 
 @dataclass(frozen=True)
@@ -148,8 +151,11 @@ def _plan_time(params: ThermalGradientParams, time: float, steps: int | None, dt
         return StepPlan(time / steps, steps, 1.0, "given steps, dt = time/steps")
     dt_max = dt if dt is not None else _dt_max(params)
     k = max(1, math.ceil(time / dt_max - 1e-12))
-    rule = "steps = ceil(time/dt), dt = time/steps" if dt is not None else (
-        f"steps = ceil(time/dt_max), dt_max = min({DT_TIME:g}, 0.25/max Gamma_j, 0.25/g) = {dt_max:.4g}")
+    rule = (
+        "steps = ceil(time/dt), dt = time/steps"
+        if dt is not None
+        else (f"steps = ceil(time/dt_max), dt_max = min({DT_TIME:g}, 0.25/max Gamma_j, 0.25/g) = {dt_max:.4g}")
+    )
     return StepPlan(time / k, k, 1.0, rule)
 
 
@@ -171,8 +177,13 @@ def _stable_k(step: np.ndarray, rho0: np.ndarray, target: np.ndarray, tolerance:
 
 
 def _plan_ness(
-    params: ThermalGradientParams, rho0: np.ndarray, target: np.ndarray, steps: int | None, dt: float | None,
-    speedup: float | None, tolerance: float,
+    params: ThermalGradientParams,
+    rho0: np.ndarray,
+    target: np.ndarray,
+    steps: int | None,
+    dt: float | None,
+    speedup: float | None,
+    tolerance: float,
 ) -> tuple[StepPlan, bool]:
     dts = [dt] if dt is not None else list(DT_GRID)
     lams = [speedup] if speedup is not None else list(SPEEDUP_GRID)
@@ -195,14 +206,22 @@ def _plan_ness(
                 if k is None:
                     continue
                 key = (False, k, lam, d)
-                plan = StepPlan(d, k, lam, "fewest steps k within tolerance of the local-ME NESS up to 2k + "
-                                f"{STABLE_MARGIN} steps, fixed point within tolerance; ties: smaller speedup, dt")
+                plan = StepPlan(
+                    d,
+                    k,
+                    lam,
+                    "fewest steps k within tolerance of the local-ME NESS up to 2k + "
+                    f"{STABLE_MARGIN} steps, fixed point within tolerance; ties: smaller speedup, dt",
+                )
             if best is None or key < best[0]:
                 best = (key, plan)
     if best is None:
         raise ParameterError(
-            "tolerance", f"reachable with dt in {dts}, bath_speedup in {lams} and <= {MAX_NESS_STEPS} steps "
-            "(give steps, dt and bath_speedup explicitly, or a larger tolerance)", tolerance)
+            "tolerance",
+            f"reachable with dt in {dts}, bath_speedup in {lams} and <= {MAX_NESS_STEPS} steps "
+            "(give steps, dt and bath_speedup explicitly, or a larger tolerance)",
+            tolerance,
+        )
     return best[1], not best[0][0]
 
 
@@ -265,10 +284,14 @@ def thermal_gradient_circuit(
     bath_a, bath_s = _baths(params)
     lam = plan.bath_speedup
     phis = {
-        "half": (collision_angle(lam * bath_a.relaxation_rate, plan.dt / 2),
-                 collision_angle(lam * bath_s.relaxation_rate, plan.dt / 2)),
-        "full": (collision_angle(lam * bath_a.relaxation_rate, plan.dt),
-                 collision_angle(lam * bath_s.relaxation_rate, plan.dt)),
+        "half": (
+            collision_angle(lam * bath_a.relaxation_rate, plan.dt / 2),
+            collision_angle(lam * bath_s.relaxation_rate, plan.dt / 2),
+        ),
+        "full": (
+            collision_angle(lam * bath_a.relaxation_rate, plan.dt),
+            collision_angle(lam * bath_s.relaxation_rate, plan.dt),
+        ),
     }
     u_h = sla.expm(-1j * h * plan.dt)
 
@@ -286,7 +309,7 @@ def thermal_gradient_circuit(
     def baths(which: str) -> None:
         for site in (0, 1):
             prepare_qubit(qc, anc, taus[site], pur)
-            # exp[-i phi (s-s+ + s+s-)] = XXPlusYYGate(2 phi, beta=0) (physics.md section 0)
+            # exp[-i phi (s-s+ + s+s-)] = XXPlusYYGate(2 phi, beta=0) (docs/physics.md section 0)
             qc.append(XXPlusYYGate(2.0 * phis[which][site], 0.0), [site, anc])
             qc.reset(anc)
 
@@ -322,9 +345,11 @@ def thermal_gradient_circuit(
         details["trace_distance_fixed_point_local_me"] = _trace_distance(fixed_point(step, rtol=1e-12), local_ref)
         details["trace_distance_initial_local_me"] = _trace_distance(rho0, local_ref)
     what = "NESS from the local Gibbs product" if time is None else f"charging from |gg> for time {time:g}"
-    desc = (f"thermal gradient: {plan.steps} Trotter steps dt = {plan.dt:.4g} (exp(-iH dt) + exact thermal "
-            f"collisions, bath speed-up {plan.bath_speedup:g}); {what}; trace distance to the "
-            f"{params.master_equation} ME {dist_ideal:.2e}")
+    desc = (
+        f"thermal gradient: {plan.steps} Trotter steps dt = {plan.dt:.4g} (exp(-iH dt) + exact thermal "
+        f"collisions, bath speed-up {plan.bath_speedup:g}); {what}; trace distance to the "
+        f"{params.master_equation} ME {dist_ideal:.2e}"
+    )
     return MappedCircuit(
         model="thermal-gradient",
         circuit=qc,
@@ -359,9 +384,10 @@ class RelaxationMapping:
     noise_model: Any
 
 
-def thermal_relaxation_circuit(params: ThermalGradientParams, *, time: float, steps: int | None = None,
-                               dt: float | None = None) -> RelaxationMapping:
-    """Charging from |gg> for ``time`` with the baths as Aer quantum errors instead of collisions (physics.md 0:
+def thermal_relaxation_circuit(
+    params: ThermalGradientParams, *, time: float, steps: int | None = None, dt: float | None = None
+) -> RelaxationMapping:
+    """Charging from |gg> for ``time`` with the baths as Aer quantum errors instead of collisions (docs/physics.md 0:
     the local thermal Lindbladian is the generalised amplitude damping of ``thermal_relaxation_error``).
 
     The channels are built from explicit Kraus operators (``kraus_error``), not ``thermal_relaxation_error``, which
@@ -376,8 +402,12 @@ def thermal_relaxation_circuit(params: ThermalGradientParams, *, time: float, st
     k, step_dt = base.details["steps"], base.details["dt"]
     bath_a, bath_s = _baths(params)
     noise = NoiseModel(basis_gates=["unitary"])
-    for label, bath, qubit, t in (("bath_a_half", bath_a, 0, step_dt / 2), ("bath_a", bath_a, 0, step_dt),
-                                  ("bath_s_half", bath_s, 1, step_dt / 2), ("bath_s", bath_s, 1, step_dt)):
+    for label, bath, qubit, t in (
+        ("bath_a_half", bath_a, 0, step_dt / 2),
+        ("bath_a", bath_a, 0, step_dt),
+        ("bath_s_half", bath_s, 1, step_dt / 2),
+        ("bath_s", bath_s, 1, step_dt),
+    ):
         noise.add_quantum_error(kraus_error(_bath_kraus(bath, t)), label, [qubit])
     qc = QuantumCircuit(2, name="thermal_gradient_relaxation")
     eye = np.eye(2)
@@ -401,7 +431,10 @@ def thermal_relaxation_circuit(params: ThermalGradientParams, *, time: float, st
         exact_state=base.exact_state,
         extraction=base.extraction,
         description=base.description.replace("exact thermal collisions", "Aer Kraus bath errors"),
-        details={**base.details, "logical_ops": {str(a): int(b) for a, b in qc.count_ops().items()},
-                 "bath_realisation": "aer_kraus_errors"},
+        details={
+            **base.details,
+            "logical_ops": {str(a): int(b) for a, b in qc.count_ops().items()},
+            "bath_realisation": "aer_kraus_errors",
+        },
     )
     return RelaxationMapping(mapped, noise)

@@ -20,7 +20,8 @@ Local single-spin rates (derivation). For a permutation-invariant rho, sum_i X_i
 symmetrisation, and spin N is coupled to the first N-1 spins (spin a, multiplicity d^{N-1}_a) by the
 Clebsch-Gordan coefficients of a (x) 1/2 -> a +- 1/2. With the ratios
 
-    r_-(j) = N d^{N-1}_{j-1/2} / d^N_j = 2j (N/2+j+1) / (2j+1),   r_+(j) = N d^{N-1}_{j+1/2} / d^N_j = (2j+2)(N/2-j)/(2j+1)
+    r_-(j) = N d^{N-1}_{j-1/2} / d^N_j = 2j (N/2+j+1) / (2j+1),
+    r_+(j) = N d^{N-1}_{j+1/2} / d^N_j = (2j+2)(N/2-j)/(2j+1)
 
 (r_- + r_+ = N), the rate of sum_i D[s-_i] from (j, m) is
 

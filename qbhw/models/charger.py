@@ -1,4 +1,4 @@
-"""Charger-battery spins: capacity of a battery spin against quantum resources (physics.md section 2).
+"""Charger-battery spins: capacity of a battery spin against quantum resources (docs/physics.md section 2).
 
 Wang et al., arXiv:2605.11399. Two spins, battery b and charger c, in that (big-endian) order:
 

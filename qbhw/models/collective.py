@@ -1,4 +1,4 @@
-"""Collective-dissipation battery (Ahmadi et al., arXiv:2510.06384; physics.md section 3).
+"""Collective-dissipation battery (Ahmadi et al., arXiv:2510.06384; docs/physics.md section 3).
 
 N identical spins-1/2 (qubits), omega0 = 1 is the unit of energy, temperature and rate (hbar = k_B = 1):
 
@@ -8,8 +8,8 @@ N identical spins-1/2 (qubits), omega0 = 1 is the unit of energy, temperature an
 
 with D[A]rho = A rho A^dag - {A^dag A, rho}/2, n = 1/(e^{1/T} - 1) (temperature T), n_L the same at
 local_temperature, and x = e^{-1/T} = n/(n+1). Dephasing normalisation: ``dephasing`` multiplies D[sz_i], so a
-single-spin coherence decays at rate 2 * dephasing (1/T2 = Gamma1/2 + 2 gamma_phi, as in physics.md section 0).
-physics.md 3.3's variant is gamma = 1-p, gamma_local = p, local_temperature = 0.
+single-spin coherence decays at rate 2 * dephasing (1/T2 = Gamma1/2 + 2 gamma_phi, as in docs/physics.md section 0).
+docs/physics.md 3.3's variant is gamma = 1-p, gamma_local = p, local_temperature = 0.
 
 States. Every channel is permutation invariant and phase covariant. Starting from a permutation-invariant state
 diagonal in the Dicke basis |j, m> (|g...g> by default, Dicke states, thermal product states) the state stays
@@ -32,7 +32,7 @@ is unique and comes from a sparse LU solve with the trace constraint. Otherwise 
 the conserved quantities of the initial state, never from a null vector:
 
 * pure collective (gamma_local = dephasing = 0): the weight w_j of every sector j is conserved and
-  p(j, m) = w_j x^{m+j} (1-x)/(1-x^{2j+1}) (physics.md 3.2: from |g...g>, p_k = x^k (1-x)/(1-x^{N+1}));
+  p(j, m) = w_j x^{m+j} (1-x)/(1-x^{2j+1}) (docs/physics.md 3.2: from |g...g>, p_k = x^k (1-x)/(1-x^{N+1}));
 * dephasing only (gamma = gamma_local = 0): the number of excitations is conserved and dephasing equilibrates
   each shell: p(j, k) = P(k) d_j / binom(N, k);
 * no dissipation at all: the initial state.
@@ -61,6 +61,7 @@ from qbhw import _validate
 from qbhw._arrays import readonly as _readonly
 from qbhw.errors import ParameterError
 from qbhw.models import _dicke
+from qbhw.physics.operators import SIGMA_PLUS, embed
 from qbhw.physics.thermal import boltzmann_ratio, bose_einstein
 
 #: largest N for states that carry every j sector (local channels, thermal product initial states)
@@ -280,7 +281,7 @@ def _state_result(params: CollectiveParams, time: float, js: np.ndarray, p: np.n
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Closed forms (physics.md 3.2)
+# Closed forms (docs/physics.md 3.2)
 
 
 @dataclass(frozen=True, eq=False)
@@ -298,7 +299,7 @@ class LadderClosedForm:
 
 
 def ladder_closed_form(n: int, temperature: float) -> LadderClosedForm:
-    """physics.md 3.2 closed forms; ``temperature`` may be math.inf (x = 1, uniform ladder)."""
+    """docs/physics.md 3.2 closed forms; ``temperature`` may be math.inf (x = 1, uniform ladder)."""
     n = _validate.integer_at_least("n", n, 1)
     if isinstance(temperature, int | float) and math.isinf(temperature) and temperature > 0:
         x = 1.0
@@ -319,8 +320,9 @@ def _initial(params: CollectiveParams, initial: DickePopulations | None) -> Dick
     if initial is None:
         return ground_state(params.n)
     if not isinstance(initial, DickePopulations):
-        raise ParameterError("initial", "a DickePopulations (ground_state, dicke_state, thermal_product_state)",
-                             type(initial).__name__)
+        raise ParameterError(
+            "initial", "a DickePopulations (ground_state, dicke_state, thermal_product_state)", type(initial).__name__
+        )
     if initial.n != params.n:
         raise ParameterError("initial", f"a state of n = {params.n} spins", initial.n)
     return initial
@@ -572,8 +574,9 @@ def sweep(
         for k, temp in enumerate(ts_arr):
             s = steady_state(replace(params, n=int(n), temperature=float(temp)))
             e[i, k], w[i, k], c[i, k], pur[i, k] = s.energy, s.ergotropy, s.capacity, s.purity
-    return SteadyStateSweep(params, _readonly(ns_arr), _readonly(ts_arr), _readonly(e), _readonly(w),
-                            _readonly(c), _readonly(pur))
+    return SteadyStateSweep(
+        params, _readonly(ns_arr), _readonly(ts_arr), _readonly(e), _readonly(w), _readonly(c), _readonly(pur)
+    )
 
 
 def ergotropy_vs_n(params: CollectiveParams, ns: Sequence[int]) -> SteadyStateSweep:
@@ -622,9 +625,55 @@ def optimal_temperature(
     interior = 0 < best < grid - 1
     log_t = float(logs[best])
     if interior:
-        res = minimize_scalar(lambda lt: -w_of(lt), bounds=(logs[best - 1], logs[best + 1]), method="bounded",
-                              options={"xatol": xatol})
+        res = minimize_scalar(
+            lambda lt: -w_of(lt), bounds=(logs[best - 1], logs[best + 1]), method="bounded", options={"xatol": xatol}
+        )
         if -res.fun >= values[best]:
             log_t = float(res.x)
     s = steady_state(replace(params, temperature=math.exp(log_t)))
     return TemperatureOptimum(s.params, s.params.temperature, s.ergotropy, s.energy, s.capacity, interior)
+
+
+# ------------------------------------------------------------------------------ dense 2^N matrices
+
+#: largest N for dicke_density_matrix (a dense 2^N x 2^N matrix)
+MAX_MATRIX_N = 10
+
+
+def collective_hamiltonian(n: int) -> np.ndarray:
+    """J_z = (1/2) sum_i sz_i on 2^N (diagonal, big-endian): entry = (number of excited cells) - N/2."""
+    k = np.array([bin(i).count("1") for i in range(2**n)], dtype=float)
+    return np.diag(k - n / 2).astype(complex)
+
+
+def dicke_density_matrix(state: DickePopulations) -> np.ndarray:
+    """The 2^N density matrix (+)_j sum_m p(j, m) P_{j,m}/d_j of a DickePopulations state (big-endian).
+
+    P_{j,m} is the projector onto the joint eigenspace J^2 = j(j+1), J_z = m (rank d_j): inside each excitation
+    shell k = m + N/2 (J_z diagonal in the computational basis) J^2 = J-J+ + J_z^2 + J_z is diagonalised and its
+    eigenvectors grouped by j.
+    """
+    n = state.n
+    if n > MAX_MATRIX_N:
+        raise ParameterError("n", f"an integer <= {MAX_MATRIX_N} for a dense 2^N matrix", n)
+    dims = [2] * n
+    jp = np.sum([embed(SIGMA_PLUS, i, dims) for i in range(n)], axis=0)
+    jm = jp.conj().T
+    jz = np.real(np.diag(collective_hamiltonian(n)))
+    j2 = np.real(jm @ jp) + np.diag(jz**2 + jz)
+    shell = np.rint(jz + n / 2).astype(int)
+    rho = np.zeros((2**n, 2**n), dtype=complex)
+    for k in range(n + 1):
+        idx = np.flatnonzero(shell == k)
+        w, v = np.linalg.eigh(j2[np.ix_(idx, idx)])
+        for a, j in enumerate(state.j_values):
+            p = float(state.populations[a, k])
+            if p == 0.0:
+                continue
+            sel = np.abs(w - j * (j + 1)) < 0.25
+            d = int(sel.sum())
+            if d != _dicke.multiplicity(n, float(j)):  # pragma: no cover - a bug, not an input error
+                raise RuntimeError(f"sector j = {j}, k = {k}: found {d} states")
+            block = v[:, sel]
+            rho[np.ix_(idx, idx)] += (p / d) * (block @ block.T)
+    return rho

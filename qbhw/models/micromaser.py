@@ -1,4 +1,4 @@
-"""Micromaser battery: a cavity charged by a stream of atoms (physics.md section 4).
+"""Micromaser battery: a cavity charged by a stream of atoms (docs/physics.md section 4).
 
 Shaghaghi et al., arXiv:2204.09995 (Jaynes-Cummings collisions); Seah et al., arXiv:2105.01863 (the Geneva
 quantum-walk battery, ``coupling="ladder"``). Units: the cavity frequency omega = 1, hbar = 1.
@@ -7,7 +7,7 @@ Battery: a Fock ladder truncated at ``cutoff`` D (levels n = 0 ... D-1), H_B = a
 
     rho_Q = (1-P)|g><g| + P|e><e| + C sqrt(P(1-P)) (|g><e| + |e><g|),   P = p_excited, C = coherence,
 
-(physics.md writes q = 1 - P, c = C) and interacts once, on resonance, in the interaction picture:
+(docs/physics.md writes q = 1 - P, c = C) and interacts once, on resonance, in the interaction picture:
 
     U = exp(-i theta (b s+ + b^dag s-)),   theta = g_tau,   s+ = |e><g|,
     b = a = sum_n sqrt(n) |n-1><n|   (coupling="jaynes-cummings"),   b = A = sum_n |n-1><n|   (coupling="ladder"),
@@ -48,7 +48,7 @@ sparse-stepped gap; for a final state computed with powers, every collision of a
 collisions 2^j and K); if it exceeds ``cutoff_tolerance`` the run raises CutoffError (a ParameterError on
 ``cutoff``) instead of returning a number.
 
-Exact fixed points under exact trapping theta sqrt(N_tr + 1) = k pi (physics.md section 4.2): the pure
+Exact fixed points under exact trapping theta sqrt(N_tr + 1) = k pi (docs/physics.md section 4.2): the pure
 cotangent state (C = 1, k odd) and the truncated geometric state (C = 0).
 """
 
@@ -66,7 +66,7 @@ import scipy.sparse as sp
 
 from qbhw import _validate
 from qbhw._arrays import readonly as _readonly
-from qbhw.errors import ParameterError
+from qbhw.errors import CutoffError, ParameterError
 from qbhw.physics import thermodynamics as thermo
 
 COUPLINGS = ("jaynes-cummings", "ladder")
@@ -126,22 +126,8 @@ class MicromaserParams:
 
     @property
     def p_ground(self) -> float:
-        """q = 1 - P (physics.md's parameter)."""
+        """q = 1 - P (docs/physics.md's parameter)."""
         return 1.0 - float(self.p_excited)
-
-
-class CutoffError(ParameterError):
-    """The top Fock level D-1 held more than ``cutoff_tolerance``: the truncated result would be wrong."""
-
-    def __init__(self, cutoff: int, tolerance: float, population: float, collision: int) -> None:
-        self.top_level_population = population
-        self.collision = collision
-        super().__init__(
-            "cutoff",
-            f"large enough that the top Fock level {cutoff - 1} holds at most {tolerance:.3g} of the population "
-            f"(it held {population:.3g} after collision {collision}); raise --cutoff",
-            cutoff,
-        )
 
 
 # --------------------------------------------------------------------------------------------------- results
@@ -327,7 +313,7 @@ def geometric_state(g_tau: float, p_excited: float, cutoff: int | None = None) -
 
 
 def fixed_point(params: MicromaserParams, cutoff: int | None = None) -> np.ndarray | None:
-    """The exact stationary density matrix of physics.md 4.2 for these parameters, or None if none is known.
+    """The exact stationary density matrix of docs/physics.md 4.2 for these parameters, or None if none is known.
 
     Known: Jaynes-Cummings coupling, no loss, exact trapping, and C = 0 (geometric state) or C = 1 with k odd
     (cotangent state). Shape (D, D) with D = ``cutoff``, else ``params.cutoff``, else N_tr + 1.
@@ -448,11 +434,7 @@ def _loss_superop(params: MicromaserParams, d: int) -> sp.csr_matrix | None:
 
     def diss(a: np.ndarray) -> sp.csr_matrix:
         ada = a.T @ a
-        return (
-            _superop_rowmajor(a, a)
-            - 0.5 * _superop_rowmajor(ada, eye)
-            - 0.5 * _superop_rowmajor(eye, ada)
-        )
+        return _superop_rowmajor(a, a) - 0.5 * _superop_rowmajor(ada, eye) - 0.5 * _superop_rowmajor(eye, ada)
 
     gen = gamma * (nth + 1.0) * diss(b)
     if nth > 0.0:
@@ -468,9 +450,7 @@ def _loss_superop(params: MicromaserParams, d: int) -> sp.csr_matrix | None:
         rows.append(np.repeat(idx, idx.size))
         cols.append(np.tile(idx, idx.size))
         vals.append(block.reshape(-1))
-    lam = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(d * d, d * d)
-    )
+    lam = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(d * d, d * d))
     lam.eliminate_zeros()
     return lam
 

@@ -1,7 +1,7 @@
-"""Two-qubit battery charged by a thermal gradient (Tacchino et al., arXiv:2007.04463; physics.md section 1).
+"""Two-qubit battery charged by a thermal gradient (Tacchino et al., arXiv:2007.04463; docs/physics.md section 1).
 
-Qubits are ordered (A, S), big-endian: A (hot side, bath at t_a) is the leftmost Kronecker factor, so the basis
-is |g_A g_S>, |g_A e_S>, |e_A g_S>, |e_A e_S> (index 0 = |g>, sigma_z = diag(-1, +1), qbhw.physics.operators).
+Qubits are ordered (A, S), big-endian: A (hot side, bath at temperature_a) is the leftmost Kronecker factor, so the
+basis is |g_A g_S>, |g_A e_S>, |e_A g_S>, |e_A e_S> (index 0 = |g>, sigma_z = diag(-1, +1), qbhw.physics.operators).
 
     H0 = (omega_a/2) sz_A + (omega_s/2) sz_S,    H = H0 + g (s+_A s-_S + s-_A s+_S).
 
@@ -43,19 +43,21 @@ from qbhw.physics.lindblad import (
     fixed_point,
     integrated_evolution,
     left_right,
-    liouvillian as _liouvillian,
     propagator,
     steady_state,
     unvec,
     vec,
 )
+from qbhw.physics.lindblad import (
+    liouvillian as _liouvillian,
+)
 from qbhw.physics.operators import SIGMA_MINUS, SIGMA_Z, embed
 from qbhw.physics.thermal import bose_einstein, gibbs_state
 from qbhw.physics.thermodynamics import (
     capacity,
-    extraction_unitary,
     energy,
     ergotropy,
+    extraction_unitary,
     purity,
     stored_energy,
 )
@@ -71,10 +73,10 @@ SECULAR_WARNING_RATIO = 0.1
 
 @dataclass(frozen=True)
 class ThermalGradientParams:
-    """Model parameters in units of the reference frequency (defaults: the reference set of physics.md 1.2).
+    """Model parameters in units of the reference frequency (defaults: the reference set of docs/physics.md 1.2).
 
     omega_a, omega_s  qubit splittings of A (hot side) and S (cold side), > 0
-    t_a, t_s          bath temperatures, >= 0 (0 allowed)
+    temperature_a, temperature_s   bath temperatures (hot A, cold S), >= 0 (0 allowed)
     gamma             hot-bath rate gamma_A, > 0 (also the cold-bath rate unless gamma_s is given)
     g                 flip-flop coupling, >= 0; the global ME needs g^2 < omega_a omega_s
     master_equation   "global" (secular Davies generator of H) or "local"
@@ -83,8 +85,8 @@ class ThermalGradientParams:
 
     omega_a: float = 2.0
     omega_s: float = 1.0
-    t_a: float = 2.0
-    t_s: float = 0.1
+    temperature_a: float = 2.0
+    temperature_s: float = 0.1
     gamma: float = 0.01
     g: float = 0.05
     master_equation: str = "global"
@@ -94,8 +96,8 @@ class ThermalGradientParams:
         set_ = object.__setattr__
         set_(self, "omega_a", _validate.positive("omega_a", self.omega_a))
         set_(self, "omega_s", _validate.positive("omega_s", self.omega_s))
-        set_(self, "t_a", _validate.nonnegative("t_a", self.t_a))
-        set_(self, "t_s", _validate.nonnegative("t_s", self.t_s))
+        set_(self, "temperature_a", _validate.nonnegative("temperature_a", self.temperature_a))
+        set_(self, "temperature_s", _validate.nonnegative("temperature_s", self.temperature_s))
         set_(self, "gamma", _validate.positive("gamma", self.gamma))
         set_(self, "g", _validate.nonnegative("g", self.g))
         _validate.one_of("master_equation", self.master_equation, MASTER_EQUATIONS)
@@ -177,13 +179,13 @@ def bath_jumps(params: ThermalGradientParams) -> tuple[tuple[Jump, ...], tuple[J
     sm_a, sm_s = _sigma_minus(0), _sigma_minus(1)
     if params.master_equation == "local":
         return (
-            tuple(_local_jumps(params.omega_a, params.t_a, gamma_a, sm_a)),
-            tuple(_local_jumps(params.omega_s, params.t_s, gamma_s, sm_s)),
+            tuple(_local_jumps(params.omega_a, params.temperature_a, gamma_a, sm_a)),
+            tuple(_local_jumps(params.omega_s, params.temperature_s, gamma_s, sm_s)),
         )
     h = hamiltonian(params)
     return (
-        tuple(_global_jumps(params, h, params.t_a, gamma_a, sm_a)),
-        tuple(_global_jumps(params, h, params.t_s, gamma_s, sm_s)),
+        tuple(_global_jumps(params, h, params.temperature_a, gamma_a, sm_a)),
+        tuple(_global_jumps(params, h, params.temperature_s, gamma_s, sm_s)),
     )
 
 
@@ -243,7 +245,12 @@ def model_warnings(params: ThermalGradientParams) -> tuple[str, ...]:
     if params.master_equation == "global" and params.g > 0:
         widths = [
             rate * (2.0 * bose_einstein(omega, t) + 1.0)
-            for rate, omega, t in zip(params.rates, (params.omega_a, params.omega_s), (params.t_a, params.t_s))
+            for rate, omega, t in zip(
+                params.rates,
+                (params.omega_a, params.omega_s),
+                (params.temperature_a, params.temperature_s),
+                strict=True,
+            )
         ]
         if max(widths) > SECULAR_WARNING_RATIO * params.dressed_splitting:
             out.append(

@@ -1,6 +1,7 @@
 """Pure numpy/scipy physics: operators, thermal factors, Lindblad tools, thermodynamics, quantum resources."""
 
 from qbhw.physics.bohr import bohr_components
+from qbhw.physics.distance import fidelity, trace_distance
 from qbhw.physics.lindblad import (
     dissipator,
     evolve,
@@ -11,7 +12,7 @@ from qbhw.physics.lindblad import (
     stationary_dimension,
     steady_state,
 )
-from qbhw.physics.operators import dm, embed, kron, partial_trace
+from qbhw.physics.operators import dm, embed, kron, partial_trace, qiskit_to_physics
 from qbhw.physics.resources import (
     bloch_vector,
     chsh,
@@ -22,7 +23,7 @@ from qbhw.physics.resources import (
     steering,
     texture,
 )
-from qbhw.physics.thermal import bose_einstein, boltzmann_ratio, excited_population, gibbs_state
+from qbhw.physics.thermal import boltzmann_ratio, bose_einstein, excited_population, gibbs_state
 from qbhw.physics.thermodynamics import (
     active_energy,
     capacity,
@@ -41,10 +42,46 @@ from qbhw.physics.thermodynamics import (
 )
 
 __all__ = [
-    "active_energy", "bloch_vector", "bohr_components", "boltzmann_ratio", "bose_einstein", "capacity", "capacity_from_spectra",
-    "chsh", "coherence_l1", "coherent_ergotropy", "concurrence", "correlation_matrix", "dephase", "dissipator",
-    "dm", "embed", "energy", "ergotropy", "evolve", "excited_population", "extraction_unitary", "fixed_point",
-    "gibbs_state", "imaginarity_l1", "incoherent_ergotropy", "integrated_evolution", "kron", "liouvillian",
-    "partial_trace", "passive_energy", "passive_energy_from_spectra", "passive_state", "propagator", "purity",
-    "stationary_dimension", "steady_state", "steering", "stored_energy", "texture",
+    "active_energy",
+    "bloch_vector",
+    "bohr_components",
+    "boltzmann_ratio",
+    "bose_einstein",
+    "capacity",
+    "capacity_from_spectra",
+    "chsh",
+    "coherence_l1",
+    "coherent_ergotropy",
+    "concurrence",
+    "correlation_matrix",
+    "dephase",
+    "dissipator",
+    "dm",
+    "embed",
+    "energy",
+    "ergotropy",
+    "evolve",
+    "excited_population",
+    "extraction_unitary",
+    "fidelity",
+    "fixed_point",
+    "gibbs_state",
+    "imaginarity_l1",
+    "incoherent_ergotropy",
+    "integrated_evolution",
+    "kron",
+    "liouvillian",
+    "partial_trace",
+    "passive_energy",
+    "passive_energy_from_spectra",
+    "passive_state",
+    "propagator",
+    "purity",
+    "qiskit_to_physics",
+    "stationary_dimension",
+    "steady_state",
+    "steering",
+    "stored_energy",
+    "texture",
+    "trace_distance",
 ]

@@ -42,9 +42,9 @@ def bohr_components(
     group: list[tuple[float, np.ndarray]] = []
     for item in blocks:
         if group and item[0] - group[-1][0] > tol * scale:
-            out.append((float(np.mean([w for w, _ in group])), sum(b for _, b in group)))
+            out.append((float(np.mean([w for w, _ in group])), np.sum([b for _, b in group], axis=0)))
             group = []
         group.append(item)
     if group:
-        out.append((float(np.mean([w for w, _ in group])), sum(b for _, b in group)))
+        out.append((float(np.mean([w for w, _ in group])), np.sum([b for _, b in group], axis=0)))
     return tuple(out)

@@ -76,29 +76,29 @@ def propagator(superop: np.ndarray, t: float) -> np.ndarray:
     return sla.expm(np.asarray(superop) * t)
 
 
-def evolve(superop: np.ndarray, rho0: np.ndarray, times: Sequence[float]) -> np.ndarray:
+def evolve(superop: np.ndarray, rho0: np.ndarray, times: Sequence[float] | np.ndarray) -> np.ndarray:
     """rho(t) = exp(L t) rho0 for every t in ``times`` (any order, t >= 0); returns shape (len(times), d, d).
 
     Sorted, evenly spaced grids are propagated with one matrix exponential of the step (exact, no step error).
     """
-    times = np.asarray(times, dtype=float).reshape(-1)
-    if np.any(times < 0) or not np.all(np.isfinite(times)):
+    t_arr = np.asarray(times, dtype=float).reshape(-1)
+    if np.any(t_arr < 0) or not np.all(np.isfinite(t_arr)):
         raise ValueError("times must be finite and >= 0")
     rho0 = np.asarray(rho0, dtype=complex)
     d = rho0.shape[0]
-    out = np.empty((times.size, d, d), dtype=complex)
-    if times.size == 0:
+    out = np.empty((t_arr.size, d, d), dtype=np.complex128)
+    if t_arr.size == 0:
         return out
-    steps = np.diff(times)
-    uniform = times.size > 2 and np.all(steps > 0) and np.allclose(steps, steps[0], rtol=1e-12, atol=0)
+    steps = np.diff(t_arr)
+    uniform = t_arr.size > 2 and np.all(steps > 0) and np.allclose(steps, steps[0], rtol=1e-12, atol=0)
     if uniform:
-        v = propagator(superop, times[0]) @ vec(rho0)
+        v = propagator(superop, t_arr[0]) @ vec(rho0)
         step = propagator(superop, steps[0])
-        for k in range(times.size):
+        for k in range(t_arr.size):
             out[k] = unvec(v, d)
             v = step @ v
     else:
-        for k, t in enumerate(times):
+        for k, t in enumerate(t_arr):
             out[k] = unvec(propagator(superop, t) @ vec(rho0), d)
     return out
 

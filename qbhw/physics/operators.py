@@ -6,7 +6,7 @@ Note that Qiskit's Z equals ``-sigma_z`` in this convention.
 
 Several subsystems: **big-endian** Kronecker order, as in physics papers. Subsystem 0 is the leftmost factor,
 so for two qubits the basis is |00>, |01>, |10>, |11> with the first label belonging to subsystem 0.
-Qiskit is little-endian (qubit 0 is the rightmost label); conversion happens in ``qbhw.mapping`` only.
+Qiskit is little-endian (qubit 0 is the rightmost label); ``qiskit_to_physics`` converts density matrices.
 """
 
 from __future__ import annotations
@@ -70,3 +70,15 @@ def partial_trace(rho: np.ndarray, dims: Sequence[int], keep: Sequence[int]) -> 
         t = np.trace(t, axis1=i, axis2=i + nleft)
     d = int(np.prod([dims[i] for i in keep])) if keep else 1
     return t.reshape(d, d)
+
+
+def qiskit_to_physics(rho: np.ndarray, num_qubits: int) -> np.ndarray:
+    """Reorder a density matrix from Qiskit's little-endian qubit order to physics (big-endian) order.
+
+    If ``rho`` came from a Qiskit object over qubits (q0, ..., q_{n-1}) (q0 the least significant bit), the result
+    has q0 as its leftmost Kronecker factor. The map is its own inverse.
+    """
+    n = num_qubits
+    t = np.asarray(rho).reshape((2,) * (2 * n))
+    rev = list(range(n - 1, -1, -1))
+    return t.transpose(rev + [n + k for k in rev]).reshape(2**n, 2**n)

@@ -1,4 +1,4 @@
-"""Quantum resources of a state (physics.md section 2.1).
+"""Quantum resources of a state (docs/physics.md section 2.1).
 
 Basis-dependent measures (l1 coherence, l1 imaginarity, texture) use the basis in which rho is written, i.e. the
 computational basis of the model. Two-qubit measures use the Pauli matrices X, Y, Z with Z = diag(+1, -1) on

@@ -1,6 +1,6 @@
 """Energetic figures of merit of a battery state rho with Hamiltonian H.
 
-Definitions (physics.md section 0):
+Definitions (docs/physics.md section 0):
 
 * ergotropy   W(rho, H) = Tr[rho H] - sum_k r_k(desc) e_k(asc)       (Allahverdyan, Balian, Nieuwenhuizen 2004)
 * passive state          sum_k r_k(desc) |e_k(asc)><e_k(asc)|
@@ -152,9 +152,7 @@ def coherent_ergotropy(rho: np.ndarray, hamiltonian: np.ndarray) -> float:
 # Spectral forms with integer multiplicities (for block-diagonal states whose blocks repeat many times).
 
 
-def _paired_sum(
-    a_vals: np.ndarray, a_counts: Sequence[int], b_vals: np.ndarray, b_counts: Sequence[int]
-) -> float:
+def _paired_sum(a_vals: np.ndarray, a_counts: Sequence[int], b_vals: np.ndarray, b_counts: Sequence[int]) -> float:
     """sum over the expanded lists a and b (already in pairing order) of a_k * b_k, without expanding."""
     i = j = 0
     ra = int(a_counts[0]) if len(a_counts) else 0

@@ -28,8 +28,23 @@ from qbhw.tomography._fit import (
 from qbhw.tomography._settings import REGISTER_NAME, measurement_circuits, pauli_settings, split_shots
 
 __all__ = [
-    "DICKE_ASSUMPTION", "MAX_QUBITS", "REGISTER_NAME", "BatteryEstimate", "Interval", "ReadoutModel",
-    "TomographyData", "estimate_battery", "estimate_dicke", "fit_linear", "fit_mle", "fit_projected",
-    "measurement_circuits", "outcome_probabilities", "pauli_expectations", "pauli_settings", "project_to_simplex",
-    "sample_counts", "split_shots",
+    "DICKE_ASSUMPTION",
+    "MAX_QUBITS",
+    "REGISTER_NAME",
+    "BatteryEstimate",
+    "Interval",
+    "ReadoutModel",
+    "TomographyData",
+    "estimate_battery",
+    "estimate_dicke",
+    "fit_linear",
+    "fit_mle",
+    "fit_projected",
+    "measurement_circuits",
+    "outcome_probabilities",
+    "pauli_expectations",
+    "pauli_settings",
+    "project_to_simplex",
+    "sample_counts",
+    "split_shots",
 ]

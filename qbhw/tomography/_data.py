@@ -26,16 +26,22 @@ def _register_bits(key: str, n: int) -> str:
         raise ParameterError("counts", "mappings with bitstring keys", key)
     token = key.split()[0] if key.strip() else ""
     if len(token) != n or any(c not in "01" for c in token):
-        raise ParameterError("counts", f"keys whose leftmost group is {n} bits of '0'/'1' (Qiskit binary "
-                             "bitstrings)", key)
+        raise ParameterError(
+            "counts", f"keys whose leftmost group is {n} bits of '0'/'1' (Qiskit binary bitstrings)", key
+        )
     return token
 
 
 def _count_value(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
-            or int(value) != value or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or int(float(value)) != value
+        or value < 0
+    ):
         raise ParameterError("counts", "non-negative integer counts", value)
-    return int(value)
+    return int(float(value))
 
 
 @dataclass(frozen=True)
@@ -77,8 +83,9 @@ class TomographyData:
                 arr[i, int(bits[::-1], 2)] += v  # reversed: register position 0 first (physics order)
                 copy[key] = v
             if arr[i].sum() == 0:
-                raise ParameterError("counts", f"at least one count per setting (setting {settings[i]!r} has "
-                                     "none)", dict(c))
+                raise ParameterError(
+                    "counts", f"at least one count per setting (setting {settings[i]!r} has none)", dict(c)
+                )
             frozen.append(MappingProxyType(copy))
         if self.seed is not None:
             object.__setattr__(self, "seed", _validate.integer_at_least("seed", self.seed, 0))
@@ -134,9 +141,10 @@ class ReadoutModel:
                 raise ParameterError(name, "a non-empty sequence of probabilities", v)
             object.__setattr__(self, name, tuple(_validate.in_closed_interval(name, x, 0.0, 1.0) for x in v))
         if len(self.p1_given_0) != len(self.p0_given_1):
-            raise ParameterError("p0_given_1", f"{len(self.p1_given_0)} values (as many as p1_given_0)",
-                                 len(self.p0_given_1))
-        for a, b in zip(self.p1_given_0, self.p0_given_1):
+            raise ParameterError(
+                "p0_given_1", f"{len(self.p1_given_0)} values (as many as p1_given_0)", len(self.p0_given_1)
+            )
+        for a, b in zip(self.p1_given_0, self.p0_given_1, strict=True):
             if a + b >= 1.0:
                 raise ParameterError("p0_given_1", "such that p1_given_0 + p0_given_1 < 1 on every qubit", b)
 
@@ -163,5 +171,6 @@ class ReadoutModel:
         qs = [_validate.integer_at_least("physical_qubits", q, 0) for q in physical_qubits]
         if max(qs) >= nq:
             raise ParameterError("physical_qubits", f"indices < {nq} (the device's qubits)", list(physical_qubits))
-        return cls(tuple(cal.qubits[q].readout_p1_given_0 for q in qs),
-                   tuple(cal.qubits[q].readout_p0_given_1 for q in qs))
+        return cls(
+            tuple(cal.qubits[q].readout_p1_given_0 for q in qs), tuple(cal.qubits[q].readout_p0_given_1 for q in qs)
+        )

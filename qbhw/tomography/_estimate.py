@@ -8,7 +8,7 @@ plug-in figure is exactly the point estimate, as the pivotal interval requires.
 
 Interval: BASIC (pivotal) bootstrap, [2 t - q(1 - a/2), 2 t - q(a/2)] with t the point estimate and q the
 quantiles of the replicates, then clipped to the physical range of the figure. Ergotropy is convex in rho, so
-t is biased upward (physics.md section 0); the replicates carry the same bias relative to t, and reflecting
+t is biased upward (docs/physics.md section 0); the replicates carry the same bias relative to t, and reflecting
 them around t removes it to leading order. A percentile interval [q(a/2), q(1-a/2)] would instead shift the
 interval by the bias and never contain W = 0 for a passive state; the basic interval does (its lower end is
 2t - q(1-a/2) and for a passive state t ~ sigma^2 chi^2 while q(1-a/2) exceeds 2t except with negligible
@@ -102,8 +102,7 @@ from qbhw.tomography._fit import (
 )
 
 INTERVAL_METHOD_DICKE = "basic; ergotropy: basic upper, lower = min(basic, split-permutation bound)"
-INTERVAL_METHOD_FULL = ("basic, linear-inversion pivot; ergotropy: basic upper, lower = min(basic, "
-                        "split-unitary bound)")
+INTERVAL_METHOD_FULL = "basic, linear-inversion pivot; ergotropy: basic upper, lower = min(basic, split-unitary bound)"
 RESAMPLING = "nonparametric-multinomial"
 METHODS = ("linear", "projected", "mle")
 #: replicates are refitted in chunks of this many (memory ~ chunk x settings x 2^n)
@@ -139,8 +138,12 @@ def _interval(value: float, reps: np.ndarray, confidence: float, low: float, hig
     q_lo, q_hi = np.quantile(reps, [a / 2, 1 - a / 2])
     lo = min(max(2 * value - q_hi, low), high)
     hi = min(max(2 * value - q_lo, low), high)
-    return Interval(float(value), (float(lo), float(hi)), float(np.std(reps, ddof=1)) if reps.size > 1 else 0.0,
-                    float(np.mean(reps) - value))
+    return Interval(
+        float(value),
+        (float(lo), float(hi)),
+        float(np.std(reps, ddof=1)) if reps.size > 1 else 0.0,
+        float(np.mean(reps) - value),
+    )
 
 
 @dataclass(frozen=True)
@@ -188,8 +191,7 @@ class BatteryEstimate:
         ``ergotropy_ci`` etc. as [low, high], ``*_bias``, ``*_std``, and the bootstrap settings; with a split
         bound also ``ergotropy_lower``, ``extractable_work``, ``extractable_work_ci``, ``extractable_work_std``."""
         out: dict[str, object] = {}
-        figures = {"ergotropy": self.ergotropy, "energy": self.energy, "capacity": self.capacity,
-                   "purity": self.purity}
+        figures = {"ergotropy": self.ergotropy, "energy": self.energy, "capacity": self.capacity, "purity": self.purity}
         if self.fidelity is not None:
             figures["fidelity"] = self.fidelity
         for name, iv in figures.items():
@@ -202,9 +204,17 @@ class BatteryEstimate:
             out["extractable_work"] = self.extractable_work.value
             out["extractable_work_ci"] = list(self.extractable_work.ci)
             out["extractable_work_std"] = self.extractable_work.std
-        out.update(estimator=self.estimator, method=self.method, confidence=self.confidence,
-                   bootstrap=self.bootstrap, interval_method=self.interval_method, resampling=self.resampling,
-                   seed=self.seed, shots=self.shots, readout_mitigation=self.readout is not None)
+        out.update(
+            estimator=self.estimator,
+            method=self.method,
+            confidence=self.confidence,
+            bootstrap=self.bootstrap,
+            interval_method=self.interval_method,
+            resampling=self.resampling,
+            seed=self.seed,
+            shots=self.shots,
+            readout_mitigation=self.readout is not None,
+        )
         return out
 
 
@@ -282,8 +292,12 @@ def _linear_functional(model: _Model, op: np.ndarray, counts: np.ndarray) -> tup
 
 
 def _split_bound(
-    rng: np.random.Generator, model: _Model, counts: np.ndarray, fit_state: Callable[[np.ndarray], np.ndarray],
-    keep: tuple[int, ...], h: np.ndarray,
+    rng: np.random.Generator,
+    model: _Model,
+    counts: np.ndarray,
+    fit_state: Callable[[np.ndarray], np.ndarray],
+    keep: tuple[int, ...],
+    h: np.ndarray,
     confidence: float,
 ) -> tuple[float, Interval | None]:
     """(ergotropy_lower, extractable_work) from a sample split (module doc); (NaN, None) if a setting has < 2
@@ -373,7 +387,9 @@ def estimate_battery(
         if method == "mle":
             if rho.ndim == 2:
                 return lin, _mle(model, c, rho if start is None else start)
-            return lin, np.stack([_mle(model, ci, start) for ci in c])  # warm start at the point estimate
+            # warm start at the point estimate when given, else at each resample's projection
+            starts = rho if start is None else [start] * len(c)
+            return lin, np.stack([_mle(model, ci, s) for ci, s in zip(c, starts, strict=True)])
         return lin, rho
 
     def figures(rho: np.ndarray) -> tuple[float, ...]:
@@ -404,21 +420,43 @@ def estimate_battery(
         ci = _interval(pivot[k], reps_lin[:, k], confidence, *ranges[k]).ci
         if k == 0 and bootstrap and not math.isnan(lower):
             ci = (min(ci[0], lower), ci[1])
-        iv.append(Interval(float(point[k]), ci, float(np.std(reps[:, k], ddof=1)) if bootstrap else math.nan,
-                           float(np.mean(reps[:, k]) - point[k]) if bootstrap else math.nan))
+        iv.append(
+            Interval(
+                float(point[k]),
+                ci,
+                float(np.std(reps[:, k], ddof=1)) if bootstrap else math.nan,
+                float(np.mean(reps[:, k]) - point[k]) if bootstrap else math.nan,
+            )
+        )
     return BatteryEstimate(
-        estimator="full-pauli", method=method, battery=keep, ergotropy=iv[0], energy=iv[1], capacity=iv[2],
-        purity=iv[3], fidelity=iv[4] if target is not None else None, state=readonly(rho_hat),
-        excitation_distribution=None, confidence=confidence, bootstrap=bootstrap,
-        interval_method=INTERVAL_METHOD_FULL, resampling=RESAMPLING, seed=seed, readout=readout,
-        shots=int(counts.sum()), ergotropy_lower=lower, extractable_work=work,
+        estimator="full-pauli",
+        method=method,
+        battery=keep,
+        ergotropy=iv[0],
+        energy=iv[1],
+        capacity=iv[2],
+        purity=iv[3],
+        fidelity=iv[4] if target is not None else None,
+        state=readonly(rho_hat),
+        excitation_distribution=None,
+        confidence=confidence,
+        bootstrap=bootstrap,
+        interval_method=INTERVAL_METHOD_FULL,
+        resampling=RESAMPLING,
+        seed=seed,
+        readout=readout,
+        shots=int(counts.sum()),
+        ergotropy_lower=lower,
+        extractable_work=work,
     )
 
 
 # ----------------------------------------------------------------------------------- collective (Dicke) estimator
 
-DICKE_ASSUMPTION = ("each excitation sector k is the symmetric Dicke state |N/2, k - N/2> (exact for ideal pure "
-                    "collective dissipation from |g...g>); coherences between sectors are ignored")
+DICKE_ASSUMPTION = (
+    "each excitation sector k is the symmetric Dicke state |N/2, k - N/2> (exact for ideal pure "
+    "collective dissipation from |g...g>); coherences between sectors are ignored"
+)
 
 
 def _dicke_transfer(readout: ReadoutModel | None, n: int) -> np.ndarray:
@@ -504,8 +542,9 @@ def estimate_dicke(
     p_hat = fit(hist)
     point = _dicke_figures(p_hat, n, omega)
     rng = np.random.default_rng(seed)
-    reps_p = fit(rng.multinomial(shots, hist / shots, size=bootstrap).astype(float)) if bootstrap else np.zeros(
-        (0, n + 1))
+    reps_p = (
+        fit(rng.multinomial(shots, hist / shots, size=bootstrap).astype(float)) if bootstrap else np.zeros((0, n + 1))
+    )
     reps = np.array([_dicke_figures(p, n, omega) for p in reps_p]).reshape(bootstrap, 4)
     width = omega * n
     ranges = [(0.0, width), (0.0, width), (0.0, width), (1.0 / (n + 1), 1.0)]
@@ -515,16 +554,36 @@ def estimate_dicke(
     if bootstrap and not math.isnan(lower):
         iv[0] = Interval(iv[0].value, (min(iv[0].ci[0], lower), iv[0].ci[1]), iv[0].std, iv[0].bias)
     return BatteryEstimate(
-        estimator="dicke-z", method="linear+simplex", battery=tuple(range(n)), ergotropy=iv[0], energy=iv[1],
-        capacity=iv[2], purity=iv[3], fidelity=None, state=None, excitation_distribution=readonly(p_hat),
-        confidence=confidence, bootstrap=bootstrap, interval_method=INTERVAL_METHOD_DICKE, resampling=RESAMPLING,
-        seed=seed, readout=readout, shots=shots, assumption=DICKE_ASSUMPTION, ergotropy_lower=lower,
+        estimator="dicke-z",
+        method="linear+simplex",
+        battery=tuple(range(n)),
+        ergotropy=iv[0],
+        energy=iv[1],
+        capacity=iv[2],
+        purity=iv[3],
+        fidelity=None,
+        state=None,
+        excitation_distribution=readonly(p_hat),
+        confidence=confidence,
+        bootstrap=bootstrap,
+        interval_method=INTERVAL_METHOD_DICKE,
+        resampling=RESAMPLING,
+        seed=seed,
+        readout=readout,
+        shots=shots,
+        assumption=DICKE_ASSUMPTION,
+        ergotropy_lower=lower,
         extractable_work=work,
     )
 
 
 def _dicke_split_bound(
-    rng: np.random.Generator, hist: np.ndarray, t_inv: np.ndarray, n: int, omega: float, confidence: float,
+    rng: np.random.Generator,
+    hist: np.ndarray,
+    t_inv: np.ndarray,
+    n: int,
+    omega: float,
+    confidence: float,
     fit: Callable[[np.ndarray], np.ndarray],
 ) -> tuple[float, Interval | None]:
     """Sample-split bound of the Dicke-assumed ergotropy (module doc). Half A fixes the permutation: sectors
@@ -548,4 +607,3 @@ def _dicke_split_bound(
     value = float(a @ f)
     std = math.sqrt(max(float(a**2 @ f - value**2), 0.0) / shots_b)
     return _normal_bound(value, std, confidence, (float(gain.min()), float(gain.max())), omega * n)
-

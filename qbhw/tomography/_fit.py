@@ -29,8 +29,8 @@ Fitters (all return a density matrix in physics order, d = 2^n):
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -65,7 +65,7 @@ def _pauli_to_matrix(n: int) -> sp.csr_matrix:
     """Sparse map c -> vec(sum_P c_P P), rows i*d + j (row-major vec), d = 2^n; 2^n * 4^n non-zeros."""
     singles = [IDENTITY, PAULI_X, PAULI_Y, PAULI_Z]
     xbit = np.array([0, 1, 1, 0])
-    phase1 = np.array([[s[a, a ^ x] for a in range(2)] for s, x in zip(singles, xbit)])  # (4, 2)
+    phase1 = np.array([[s[a, a ^ x] for a in range(2)] for s, x in zip(singles, xbit, strict=True)])  # (4, 2)
     phase = _kron_all([phase1] * n)  # (4^n, 2^n): entry P[i, i ^ x(P)]
     d = 2**n
     xmask = np.zeros(1, dtype=np.int64)
@@ -109,8 +109,11 @@ def _model_for(data: TomographyData, readout: ReadoutModel | None) -> _Model:
 
 def _require_complete(model: _Model) -> None:
     if not model.complete:
-        raise ParameterError("data", "settings that contain every Pauli operator (informationally complete; "
-                             "use pauli_settings(n))", "an incomplete set of settings")
+        raise ParameterError(
+            "data",
+            "settings that contain every Pauli operator (informationally complete; use pauli_settings(n))",
+            "an incomplete set of settings",
+        )
 
 
 def _averaging_operator(model: _Model, shots: np.ndarray) -> sp.csr_matrix:
@@ -259,8 +262,11 @@ def _check_state(rho: np.ndarray, name: str = "rho") -> np.ndarray:
     if r.ndim != 2 or r.shape[0] != r.shape[1] or r.shape[0] < 2 or r.shape[0] & (r.shape[0] - 1):
         raise ParameterError(name, "a square matrix of dimension 2^n", r.shape)
     tol = 1e-8  # rounding of a state built in floating point
-    if not np.allclose(r, r.conj().T, atol=tol) or abs(np.trace(r) - 1) > tol \
-            or np.linalg.eigvalsh(0.5 * (r + r.conj().T))[0] < -tol:
+    if (
+        not np.allclose(r, r.conj().T, atol=tol)
+        or abs(np.trace(r) - 1) > tol
+        or np.linalg.eigvalsh(0.5 * (r + r.conj().T))[0] < -tol
+    ):
         raise ParameterError(name, "a density matrix (Hermitian, trace 1, positive semidefinite)", "other matrix")
     return 0.5 * (r + r.conj().T)
 
@@ -296,8 +302,9 @@ def sample_counts(
     settings = tuple(settings)
     if isinstance(shots_per_setting, Sequence):
         if len(shots_per_setting) != len(settings):
-            raise ParameterError("shots_per_setting", f"{len(settings)} values (one per setting)",
-                                 len(shots_per_setting))
+            raise ParameterError(
+                "shots_per_setting", f"{len(settings)} values (one per setting)", len(shots_per_setting)
+            )
         shots = np.array([_validate.integer_at_least("shots_per_setting", s, 1) for s in shots_per_setting])
     else:
         shots = np.full(len(settings), _validate.integer_at_least("shots_per_setting", shots_per_setting, 1))

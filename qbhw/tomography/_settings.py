@@ -43,8 +43,9 @@ def check_settings(settings: Sequence[str], num_qubits: int | None = None) -> tu
     n = num_qubits if num_qubits is not None else len(out[0]) if isinstance(out[0], str) else -1
     for s in out:
         if not isinstance(s, str) or len(s) != n or n < 1 or any(c not in _PAULIS for c in s):
-            raise ParameterError("settings", f"strings of {n if n > 0 else 'equal length >= 1'} characters "
-                                 "from 'XYZ'", s)
+            raise ParameterError(
+                "settings", f"strings of {n if n > 0 else 'equal length >= 1'} characters from 'XYZ'", s
+            )
     if len(set(out)) != len(out):
         raise ParameterError("settings", "distinct strings", settings)
     return out
@@ -54,8 +55,13 @@ def split_shots(shots: int, settings: Sequence[str]) -> tuple[int, ...]:
     """``shots`` split over the settings as evenly as possible (the first ``shots % len(settings)`` get one more)."""
     settings = check_settings(settings)
     s = len(settings)
-    if isinstance(shots, bool) or not isinstance(shots, int | float) or not math.isfinite(shots) \
-            or int(shots) != shots or shots < s:
+    if (
+        isinstance(shots, bool)
+        or not isinstance(shots, int | float)
+        or not math.isfinite(shots)
+        or int(shots) != shots
+        or shots < s
+    ):
         raise ParameterError("shots", f">= {s} (one per measurement setting)", shots)
     base, extra = divmod(int(shots), s)
     return tuple(base + (1 if k < extra else 0) for k in range(s))
@@ -131,7 +137,7 @@ def measurement_circuits(
         creg = ClassicalRegister(len(qs), name)
         qc.add_register(creg)
         qc.barrier([qc.qubits[q] for q in qs])
-        for q, pauli in zip(qs, setting):
+        for q, pauli in zip(qs, setting, strict=True):
             for op in gates[pauli]:
                 qc.append(op, [qc.qubits[q]])
         for k, q in enumerate(qs):
