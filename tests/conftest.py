@@ -18,6 +18,15 @@ import pytest
 BASE_SEED = 20_250_601
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_blas_thread():
+    """Each test worker runs its numerics on one BLAS thread, as the command line does (qbhw._threads)."""
+    from qbhw._threads import limit_threads
+
+    with limit_threads():
+        yield
+
+
 @dataclass(frozen=True)
 class RandomStates:
     """Random matrices drawn from one seeded numpy Generator."""

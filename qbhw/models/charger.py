@@ -19,7 +19,7 @@ battery state, and the residual capacity C(rho_bc; H_b + H_c) - C_b - C_c.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,10 +37,10 @@ _SM = _SP.conj().T
 class ChargerParams:
     """Frequencies omega_b, omega_c > 0 and couplings J1, J2 (any finite real), in units of the reference frequency."""
 
-    omega_b: float = 1.0
-    omega_c: float = 1.0
-    j1: float = 1.0
-    j2: float = 0.5
+    omega_b: float = field(default=1.0, metadata={"help": "battery frequency, > 0"})
+    omega_c: float = field(default=1.0, metadata={"help": "charger frequency, > 0"})
+    j1: float = field(default=1.0, metadata={"help": "flip-flop coupling J1, finite"})
+    j2: float = field(default=0.5, metadata={"help": "Ising coupling J2, finite"})
 
     def __post_init__(self) -> None:
         _validate.positive("omega_b", self.omega_b)

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.linalg as sla
@@ -84,12 +84,12 @@ class CollectiveParams:
     emission/absorption at rate ``gamma_local`` from a bath at ``local_temperature``, and local pure dephasing
     ``dephasing`` (times D[sz_i]). All rates and temperatures >= 0 and finite, n >= 1 (module docstring)."""
 
-    n: int
-    temperature: float
-    gamma: float = 1.0
-    gamma_local: float = 0.0
-    local_temperature: float = 0.0
-    dephasing: float = 0.0
+    n: int = field(metadata={"help": "number of cells N, integer >= 1"})
+    temperature: float = field(metadata={"help": "temperature of the collective bath, >= 0"})
+    gamma: float = field(default=1.0, metadata={"help": "collective rate, >= 0"})
+    gamma_local: float = field(default=0.0, metadata={"help": "local emission/absorption rate per cell, >= 0"})
+    local_temperature: float = field(default=0.0, metadata={"help": "temperature of the local channels, >= 0"})
+    dephasing: float = field(default=0.0, metadata={"help": "local pure-dephasing rate per cell, >= 0"})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "n", _validate.integer_at_least("n", self.n, 1))

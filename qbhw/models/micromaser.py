@@ -57,7 +57,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -99,15 +99,27 @@ class MicromaserParams:
     cutoff_tolerance largest allowed population of the top level D-1, in (0, 1]
     """
 
-    g_tau: float = math.pi / math.sqrt(10.0)
-    p_excited: float = 0.5
-    coherence: float = 1.0
-    collisions: int = 30
-    cutoff: int | None = None
-    cavity_loss: float = 0.0
-    thermal_photons: float = 0.0
-    coupling: str = "jaynes-cummings"
-    cutoff_tolerance: float = 1e-6
+    g_tau: float = field(
+        default=math.pi / math.sqrt(10.0), metadata={"help": "coupling times interaction time per collision, > 0"}
+    )
+    p_excited: float = field(default=0.5, metadata={"help": "excited population P of each atom, in [0, 1]"})
+    coherence: float = field(
+        default=1.0, metadata={"help": "atomic coherence C (fraction of the pure-state value), in [0, 1]"}
+    )
+    collisions: int = field(default=30, metadata={"help": "number of collisions K, integer >= 0"})
+    cutoff: int | None = field(
+        default=None, metadata={"help": "Fock cutoff D (default: automatic; the run fails if the top level fills)"}
+    )
+    cavity_loss: float = field(default=0.0, metadata={"help": "cavity damping kappa*dt between collisions, >= 0"})
+    thermal_photons: float = field(
+        default=0.0, metadata={"help": "mean thermal photon number of the cavity's bath, >= 0"}
+    )
+    coupling: str = field(
+        default="jaynes-cummings", metadata={"help": "jaynes-cummings (sqrt(n) ladder) or ladder (Geneva quantum walk)"}
+    )
+    cutoff_tolerance: float = field(
+        default=1e-6, metadata={"help": "largest population allowed in the top Fock level, in (0, 1)"}
+    )
 
     def __post_init__(self) -> None:
         _validate.positive("g_tau", self.g_tau)

@@ -28,7 +28,7 @@ by that convention.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -83,14 +83,14 @@ class ThermalGradientParams:
     gamma_s           cold-bath rate gamma_S, > 0, or None for gamma_S = gamma
     """
 
-    omega_a: float = 2.0
-    omega_s: float = 1.0
-    temperature_a: float = 2.0
-    temperature_s: float = 0.1
-    gamma: float = 0.01
-    g: float = 0.05
-    master_equation: str = "global"
-    gamma_s: float | None = None
+    omega_a: float = field(default=2.0, metadata={"help": "hot-side qubit frequency, > 0"})
+    omega_s: float = field(default=1.0, metadata={"help": "cold-side qubit frequency, > 0"})
+    temperature_a: float = field(default=2.0, metadata={"help": "hot-bath temperature, >= 0"})
+    temperature_s: float = field(default=0.1, metadata={"help": "cold-bath temperature, >= 0"})
+    gamma: float = field(default=0.01, metadata={"help": "system-bath rate (flat spectral density), > 0"})
+    g: float = field(default=0.05, metadata={"help": "qubit-qubit exchange coupling, >= 0"})
+    master_equation: str = field(default="global", metadata={"help": "global (thermodynamically consistent) or local"})
+    gamma_s: float | None = field(default=None, metadata={"help": "cold-bath rate, > 0 (default: the same as gamma)"})
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
