@@ -53,12 +53,12 @@ def test_point_figures_exact_and_battery_subset(rand):
     assert est.purity.value == pytest.approx(purity(rb), abs=1e-9)
     assert est.fidelity.value == pytest.approx(fidelity(rho, target), abs=1e-9)
     np.testing.assert_allclose(est.state, rho, atol=1e-9)
-    s = est.summary()
+    s = est.to_dict()
     assert s["ergotropy"] == est.ergotropy.value and s["ergotropy_ci"] == list(est.ergotropy.ci)
-    assert s["interval_method"] == (
+    assert s["interval"] == (
         "basic, linear-inversion pivot; ergotropy: basic upper, lower = min(basic, split-unitary bound)"
     )
-    assert s["resampling"] == "nonparametric-multinomial" and s["seed"] == 1
+    assert s["resampling"] == "nonparametric-multinomial" and s["bootstrap_seed"] == 1
     # split bound on exact data: U_A is the optimal unitary of the true state, so w = W; half B has 5e11 shots
     # per setting, std ~ 1e-6 -> 1e-5 tolerance (~10 std)
     w_true = ergotropy(rb, h)

@@ -178,12 +178,12 @@ def test_split_seeded_and_reported():
     assert a.ergotropy_lower == max(a.extractable_work.ci[0], 0.0)
     assert a.extractable_work.ci[0] < a.extractable_work.value < a.extractable_work.ci[1]
     assert a.extractable_work.bias == 0.0 and a.extractable_work.std > 0.0
-    s = a.summary()
+    s = a.to_dict()
     assert s["ergotropy_lower"] == a.ergotropy_lower and s["extractable_work_ci"] == list(a.extractable_work.ci)
     assert s["extractable_work_std"] == a.extractable_work.std
     one = TomographyData.from_array(pauli_settings(1), np.array([[1, 0], [0, 1], [1, 0]]))
     e = estimate_battery(one, h, bootstrap=20, seed=1)
-    assert math.isnan(e.ergotropy_lower) and e.extractable_work is None and "ergotropy_lower" not in e.summary()
+    assert math.isnan(e.ergotropy_lower) and e.extractable_work is None and "ergotropy_lower" not in e.to_dict()
 
 
 # -------------------------------------------------------------------------------------- validity of the bound
@@ -283,7 +283,7 @@ def test_dicke_split_exact_and_calibrated():
     est = estimate_dicke(exact, bootstrap=20, seed=1)
     assert est.extractable_work.value == pytest.approx(w, abs=1e-5)
     assert w - 1e-4 < est.ergotropy_lower <= w + 1e-5 and est.ergotropy.ci[0] <= est.ergotropy_lower
-    assert est.summary()["ergotropy_lower"] == est.ergotropy_lower
+    assert est.to_dict()["ergotropy_lower"] == est.ergotropy_lower
     rho, h = _dicke_state(np.full(5, 0.2))
     w = ergotropy(rho, h)
     assert w == pytest.approx(1.2, abs=1e-12)

@@ -27,38 +27,11 @@ def _figures(f: Figures) -> dict[str, Any]:
 
 
 def _estimate(measured: Any, mapped: MappedCircuit) -> dict[str, Any]:
-    """The measured figures: point values, [low, high] intervals, bootstrap std and bias, and how."""
-    out: dict[str, Any] = {}
-    for key in FIGURE_KEYS + ("outside_cutoff",):
-        est = getattr(measured, key, None)
-        if est is None:
-            continue
-        out[key] = float(est.value)
-        out[f"{key}_ci"] = [float(est.ci[0]), float(est.ci[1])]
-        out[f"{key}_std"] = float(est.std)
-        out[f"{key}_bias"] = float(est.bias)
-    # a one-sided lower confidence bound on W that holds whatever the spectrum: the work that the extraction
-    # unitary fitted on half of the counts extracts, estimated (linearly, unbiased) on the other half
-    if not math.isnan(measured.ergotropy_lower):
-        out["ergotropy_lower"] = float(measured.ergotropy_lower)
-    if measured.extractable_work is not None:
-        w = measured.extractable_work
-        out["extractable_work"] = float(w.value)
-        out["extractable_work_ci"] = [float(w.ci[0]), float(w.ci[1])]
-        out["extractable_work_std"] = float(w.std)
+    """The measured figures: the estimate's own JSON projection, plus the fitted state's weight outside the model's
+    Fock cutoff (micromaser registers with more levels than the cutoff)."""
+    out: dict[str, Any] = dict(measured.to_dict())
     if measured.state is not None and not math.isnan(outside_cutoff(mapped, measured.state)):
         out["outside_cutoff"] = outside_cutoff(mapped, measured.state)  # point value of the fitted state
-    out["estimator"] = measured.estimator
-    out["fitter"] = measured.method
-    out["interval"] = measured.interval_method
-    out["resampling"] = measured.resampling
-    out["bootstrap"] = measured.bootstrap
-    out["confidence"] = measured.confidence
-    out["bootstrap_seed"] = measured.seed
-    out["readout_mitigated"] = measured.readout is not None
-    out["shots"] = measured.shots
-    if measured.assumption:
-        out["assumption"] = measured.assumption
     return out
 
 

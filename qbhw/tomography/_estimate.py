@@ -186,35 +186,40 @@ class BatteryEstimate:
     ergotropy_lower: float = math.nan
     extractable_work: Interval | None = None
 
-    def summary(self) -> dict[str, object]:
-        """Flat JSON-ready dict: ``ergotropy``, ``energy``, ``capacity``, ``purity`` (point values),
-        ``ergotropy_ci`` etc. as [low, high], ``*_bias``, ``*_std``, and the bootstrap settings; with a split
-        bound also ``ergotropy_lower``, ``extractable_work``, ``extractable_work_ci``, ``extractable_work_std``."""
+    def to_dict(self) -> dict[str, object]:
+        """The one JSON projection of an estimate (the keys the README documents for ``measured``): point values
+        ``energy``, ``ergotropy``, ``capacity``, ``purity`` (and ``fidelity``), ``*_ci`` as [low, high], ``*_std``,
+        ``*_bias``; with a split bound ``ergotropy_lower``, ``extractable_work``, ``extractable_work_ci``,
+        ``extractable_work_std``; and how: ``estimator``, ``fitter``, ``interval``, ``resampling``, ``bootstrap``,
+        ``confidence``, ``bootstrap_seed``, ``readout_mitigated``, ``shots`` (and ``assumption`` when there is one)."""
         out: dict[str, object] = {}
-        figures = {"ergotropy": self.ergotropy, "energy": self.energy, "capacity": self.capacity, "purity": self.purity}
+        figures = {"energy": self.energy, "ergotropy": self.ergotropy, "capacity": self.capacity, "purity": self.purity}
         if self.fidelity is not None:
             figures["fidelity"] = self.fidelity
         for name, iv in figures.items():
-            out[name] = iv.value
-            out[f"{name}_ci"] = list(iv.ci)
-            out[f"{name}_std"] = iv.std
-            out[f"{name}_bias"] = iv.bias
+            out[name] = float(iv.value)
+            out[f"{name}_ci"] = [float(iv.ci[0]), float(iv.ci[1])]
+            out[f"{name}_std"] = float(iv.std)
+            out[f"{name}_bias"] = float(iv.bias)
+        if not math.isnan(self.ergotropy_lower):
+            out["ergotropy_lower"] = float(self.ergotropy_lower)
         if self.extractable_work is not None:
-            out["ergotropy_lower"] = self.ergotropy_lower
-            out["extractable_work"] = self.extractable_work.value
-            out["extractable_work_ci"] = list(self.extractable_work.ci)
-            out["extractable_work_std"] = self.extractable_work.std
+            out["extractable_work"] = float(self.extractable_work.value)
+            out["extractable_work_ci"] = [float(self.extractable_work.ci[0]), float(self.extractable_work.ci[1])]
+            out["extractable_work_std"] = float(self.extractable_work.std)
         out.update(
             estimator=self.estimator,
-            method=self.method,
-            confidence=self.confidence,
-            bootstrap=self.bootstrap,
-            interval_method=self.interval_method,
+            fitter=self.method,
+            interval=self.interval_method,
             resampling=self.resampling,
-            seed=self.seed,
+            bootstrap=self.bootstrap,
+            confidence=self.confidence,
+            bootstrap_seed=self.seed,
+            readout_mitigated=self.readout is not None,
             shots=self.shots,
-            readout_mitigation=self.readout is not None,
         )
+        if self.assumption:
+            out["assumption"] = self.assumption
         return out
 
 
