@@ -1,0 +1,150 @@
+"""Interval primitives shared by the estimators: the Interval result, one-sided normal bounds of linear statistics
+with their exact multinomial variance, non-parametric resampling, the sample split, and the argument checks with
+their size limits. The construction that uses them is described in docs/tomography_intervals.md.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+
+import numpy as np
+
+from qbhw import _validate
+from qbhw.errors import ParameterError
+
+RESAMPLING = "nonparametric-multinomial"
+#: largest number of bootstrap replicates (time grows linearly: ~2 ms per replicate at 6 qubits on one core)
+MAX_BOOTSTRAP = 20_000
+#: largest number of shots of one setting: keeps every count, and a sum of counts over up to 3^8 settings,
+#: exact in int64 (2^50 * 3^8 < 2^63) and every frequency exact to double rounding; numpy's multinomial takes any
+#: int64, so this is a limit of the bookkeeping, not of the sampler
+MAX_SHOTS_PER_SETTING = 2**50
+#: numpy's hypergeometric sampler needs fewer shots than this; beyond it shots are thinned independently
+_HYPERGEOMETRIC_LIMIT = 10**9
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with its interval: ``ci`` = (low, high), each end a one-sided confidence bound at level
+    (1 + confidence) / 2, clipped to the figure's physical range; the point always lies inside. ``std``: standard
+    error of the point estimator; ``bias``: its estimated bias (0 for unbiased estimators, bootstrap mean minus
+    value otherwise). ``estimate`` names the point estimator. NaN where no interval was computed."""
+
+    value: float
+    ci: tuple[float, float]
+    std: float
+    bias: float
+    estimate: str = ""
+
+    @property
+    def corrected(self) -> float:
+        """Bias-corrected estimate value - bias."""
+        return self.value - self.bias
+
+    def contains(self, x: float) -> bool:
+        return self.ci[0] <= x <= self.ci[1]
+
+    def __float__(self) -> float:
+        return self.value
+
+
+def normal_quantile(level: float) -> float:
+    """Phi^-1(level) of the standard normal distribution."""
+    return statistics.NormalDist().inv_cdf(level)
+
+
+def finish(
+    value: float,
+    low: float,
+    high: float,
+    physical: tuple[float, float],
+    std: float,
+    bias: float,
+    estimate: str,
+) -> Interval:
+    """An Interval with both ends clipped to the ``physical`` range and the point inside: ends that cross are
+    reported in increasing order, and the point is clipped into [low, high] (a point estimate cannot be less
+    plausible than the interval's own ends)."""
+    lo_p, hi_p = physical
+    lo = min(max(low, lo_p), hi_p)
+    hi = min(max(high, lo_p), hi_p)
+    if lo > hi:
+        lo, hi = hi, lo
+    v = min(max(value, lo), hi)
+    return Interval(float(v), (float(lo), float(hi)), float(std), float(bias), estimate)
+
+
+def no_interval(value: float, estimate: str) -> Interval:
+    return Interval(float(value), (math.nan, math.nan), math.nan, math.nan, estimate)
+
+
+def linear_statistic(g0: np.ndarray | float, a: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(value, std) of statistics g0 + sum_{s,m} a[..., s, m] f_s(m), f the frequencies of ``counts`` (S, M).
+
+    The variance is the exact multinomial one, sum_s Var_s(a_s) / N_s, with Var_s estimated without bias from the
+    data: (sum_m a^2 f - (sum_m a f)^2) N_s / (N_s - 1) / N_s. Settings need at least 2 shots (checked by the
+    callers)."""
+    shots = counts.sum(axis=-1).astype(float)
+    f = counts / shots[:, None]
+    mean_s = np.sum(a * f, axis=-1)
+    var_s = (np.sum(a * a * f, axis=-1) - mean_s**2) / np.maximum(shots - 1.0, 1.0)
+    value = np.asarray(g0) + mean_s.sum(axis=-1)
+    return value, np.sqrt(np.clip(var_s.sum(axis=-1), 0.0, None))
+
+
+def resample(rng: np.random.Generator, counts: np.ndarray, size: int) -> np.ndarray:
+    """``size`` non-parametric replicates (size, S, M) of counts (S, M): multinomial per setting at the observed
+    frequencies with the observed shots."""
+    shots = counts.sum(axis=-1)
+    return rng.multinomial(shots, counts / shots[:, None], size=(size, counts.shape[0]))
+
+
+def split_halves(rng: np.random.Generator, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(A, B): for every setting, floor(N_s / 2) of the observed shots drawn without replacement into A
+    (multivariate hypergeometric); for N_s >= 1e9 each shot joins A with probability 1/2 instead (binomial
+    thinning). Either way the assignment ignores the outcomes, so given the shot numbers A and B are independent
+    multinomial samples of the same probabilities."""
+    rows = []
+    for row in counts:
+        total = int(row.sum())
+        if total < _HYPERGEOMETRIC_LIMIT:
+            rows.append(rng.multivariate_hypergeometric(row, total // 2))
+        else:
+            rows.append(rng.binomial(row, 0.5))
+    a = np.stack(rows).astype(counts.dtype)
+    return a, counts - a
+
+
+def check_common(bootstrap: int, confidence: float, seed: int) -> tuple[int, float, int]:
+    """Validated (bootstrap, confidence, seed): bootstrap 0 (point values only) or 2..MAX_BOOTSTRAP."""
+    bootstrap = _validate.integer_at_least("bootstrap", bootstrap, 0)
+    if bootstrap == 1 or bootstrap > MAX_BOOTSTRAP:
+        raise ParameterError("bootstrap", f"0 (no intervals) or an integer in [2, {MAX_BOOTSTRAP}]", bootstrap)
+    confidence = _validate.finite("confidence", confidence)
+    if not 0.0 < confidence < 1.0:
+        raise ParameterError("confidence", "in (0, 1)", confidence)
+    seed = _validate.integer_at_least("seed", seed, 0)
+    return bootstrap, confidence, seed
+
+
+def check_shots(counts: np.ndarray) -> None:
+    """Every setting has at most MAX_SHOTS_PER_SETTING shots."""
+    top = int(counts.sum(axis=-1).max())
+    if top > MAX_SHOTS_PER_SETTING:
+        raise ParameterError("shots", f"at most {MAX_SHOTS_PER_SETTING} (2^50) per setting", top)
+
+
+def streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """(bootstrap stream, split stream) of an estimate: default_rng(seed) and default_rng(SeedSequence(seed,
+    spawn_key=(1,))), independent of each other."""
+    return np.random.default_rng(seed), np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
+
+
+def levels(confidence: float) -> dict[str, float]:
+    """Normal quantiles of the one-sided bounds (docs/tomography_intervals.md): each end misses with probability
+    a = (1 - confidence) / 2; an end that is the better of two bounds gives each a / 2, and the purity-capped
+    bound splits its a / 2 again between its energy and its purity bound."""
+    a = 0.5 * (1.0 - confidence)
+    return {"end": normal_quantile(1 - a), "half": normal_quantile(1 - a / 2), "quarter": normal_quantile(1 - a / 4)}
