@@ -218,24 +218,34 @@ class _Problem:
     def battery_density(self, c: np.ndarray) -> np.ndarray:
         return pauli_density(c[..., self.emb], self.nb)
 
-    def purity(self, counts: np.ndarray, average: sp.csr_matrix | None = None) -> np.ndarray:
-        """Unbiased estimate of Tr[rho_B^2] = 2^-nb sum_{P on B} c_P^2 for counts (..., S, M): each c_P^2 is
-        replaced by c_hat_P^2 minus the unbiased estimate of Var(c_hat_P) (independent settings, sample variance
-        of the per-shot values within each setting)."""
+    def purity(self, counts: np.ndarray, chat: np.ndarray | None = None) -> np.ndarray:
+        """Unbiased estimate of Tr[rho_B^2] = 2^-nb sum_{P on B} c_P^2 for counts (..., S, M) with the data's shots
+        per setting: each c_P^2 is replaced by c_hat_P^2 minus the unbiased estimate of Var(c_hat_P) (independent
+        settings, sample variance of the per-shot values within each setting). ``chat``: the per-setting
+        estimates of these counts, when already computed."""
         model = self.model
         shots = counts.sum(axis=-1).astype(float)
         f = counts / shots[..., None]
-        chat = model.per_setting(f)
+        chat = model.per_setting(f) if chat is None else chat
         second = f @ (model.k_inv**2).T
         var_mean = (second - chat**2) / np.maximum(shots - 1.0, 1.0)[..., None]
-        avg = (self.average if average is None else average)[self.emb]
-        avg_sq = avg.multiply(avg).tocsr()
+        avg = self.average[self.emb]
         lead = counts.shape[:-2]
         flat = chat.reshape(-1, chat.shape[-2] * chat.shape[-1])
         c = np.asarray(avg @ flat.T).T
-        v = np.asarray(avg_sq @ var_mean.reshape(flat.shape).T).T
-        c[:, 0], v[:, 0] = 1.0, 0.0
+        v = np.asarray(avg.multiply(avg).tocsr() @ var_mean.reshape(flat.shape).T).T
+        c[:, 0], v[:, 0] = 1.0, 0.0  # battery Pauli 0 is the identity: c_I = 1 exactly
         return (np.sum(c**2 - v, axis=-1) / self.db).reshape(lead)
+
+    def fidelities(self, rho: np.ndarray) -> np.ndarray:
+        """F(rho_b, target) for a stack of Hermitian matrices (..., d, d) through the compression onto the target's
+        support; NaN where the compression is not positive definite."""
+        assert self.target_vecs is not None and self.target_vals is not None
+        v, s = self.target_vecs, np.sqrt(self.target_vals)
+        y = np.conj(v.T) @ rho @ v
+        lam = np.linalg.eigvalsh(s[:, None] * y * s[None, :])
+        root = np.sum(np.sqrt(np.clip(lam, 0.0, None)), axis=-1)
+        return np.where(lam[..., 0] > 0.0, root**2, np.nan)
 
     def fidelity_functional(self, x: np.ndarray, regularise: bool) -> tuple[float, np.ndarray | None]:
         """(F(x, target), M) with M the optimal Alberti functional at x (F = Tr[x M] and F(rho) <= Tr[rho M] for
@@ -312,17 +322,17 @@ def _bootstrap(pb: _Problem, rng: np.random.Generator, size: int, mixed_target: 
     h = (pb.basis * pb.energies) @ pb.basis.conj().T
     for start in range(0, size, chunk):
         rs = resample(rng, pb.counts, min(chunk, size - start))
-        c = pb.model.linear(rs, pb.average)
+        chat = pb.model.per_setting(rs / pb.shots[:, None])
+        c = pb.model.from_per_setting(chat, pb.average)
         rho_b = pb.battery_density(c)
         energy = np.real(np.einsum("bij,ji->b", rho_b, h))
         spectra = np.linalg.eigvalsh(rho_b)
         reps.energy.append(energy)
         reps.w_plug.append(ergotropy_from_spectra(energy, spectra, pb.energies))
         reps.c_plug.append(capacity_from_spectra(spectra, pb.energies))
-        reps.purity.append(pb.purity(rs))
+        reps.purity.append(pb.purity(rs, chat))
         if mixed_target:
-            full = pb.model.density(c)
-            reps.fidelity.append(np.array([pb.fidelity_functional(x, regularise=False)[0] for x in full]))
+            reps.fidelity.append(pb.fidelities(pb.model.density(c)))
     return reps
 
 

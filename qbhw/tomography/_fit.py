@@ -137,8 +137,11 @@ class LinearModel:
         shots = counts.sum(axis=-1)
         if average is None:
             average = self.averaging(shots.reshape(-1, shots.shape[-1])[0])
-        chat = self.per_setting(counts / shots[..., None])
-        lead = counts.shape[:-2]
+        return self.from_per_setting(self.per_setting(counts / shots[..., None]), average)
+
+    def from_per_setting(self, chat: np.ndarray, average: sp.csr_matrix) -> np.ndarray:
+        """Pauli vectors (..., 4^n) from per-setting estimates (..., S, 2^n) and the averaging operator."""
+        lead = chat.shape[:-2]
         flat = chat.reshape(-1, chat.shape[-2] * chat.shape[-1])
         c = np.asarray(average @ flat.T).T.reshape(*lead, 4**self.n)
         c[..., 0] = 1.0
