@@ -86,8 +86,8 @@ class BatteryEstimate:
 
     ``ergotropy_lower``: the sample-split lower bound of W (the lower end of ``ergotropy.ci``), one-sided at level
     (1 + confidence) / 2. ``extractable_work``: w_hat, the linear estimate on half B of the work that the
-    extraction unitary fitted on half A extracts from the true state (std exact, bias 0). NaN / None without
-    intervals (bootstrap 0, or a setting with fewer than 2 shots).
+    extraction unitary fitted on half A extracts from the true state (std exact, bias 0). NaN / None when a
+    setting has fewer than 2 shots (no intervals at all); with ``bootstrap`` 0 only the purity has no interval.
     """
 
     estimator: str
