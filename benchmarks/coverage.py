@@ -188,8 +188,9 @@ def cases(r_small: int, r_big: int) -> list[Case]:
 # ----------------------------------------------------------------------------------------------- sampling and truth
 
 
-def _sampler(truth: Truth, settings: tuple[str, ...]) -> tuple[Any, Any, str]:
-    """(draw(shots, seed) -> TomographyData, readout model for the fit, sampler label)."""
+def _sampler(truth: Truth, settings: tuple[str, ...]) -> tuple[Any, dict[str, Any], str]:
+    """(draw(shots, seed) -> TomographyData, the fit's measurement-model keyword, sampler label). The fit uses the
+    same measurement model as the sampler (the device's MeasurementNoise where qbhw has one, else its readout)."""
     from qbhw import tomography as tomo
 
     readout = None
@@ -201,7 +202,9 @@ def _sampler(truth: Truth, settings: tuple[str, ...]) -> tuple[Any, Any, str]:
     if noise is not None:
         probs = tomo.outcome_probabilities(truth.rho, settings, noise=noise)
         label = "exact (basis-change gate noise + readout)"
+        model: dict[str, Any] = {"noise": noise}
     else:
+        model = {"readout": readout}
         probs = tomo.outcome_probabilities(truth.rho, settings, readout=readout)
         label = "exact (readout only)" if readout is not None else "exact (ideal measurement)"
 
@@ -209,7 +212,7 @@ def _sampler(truth: Truth, settings: tuple[str, ...]) -> tuple[Any, Any, str]:
         counts = np.random.default_rng(seed).multinomial(shots, probs)
         return tomo.TomographyData.from_array(settings, counts, seed=seed)
 
-    return draw, readout, label
+    return draw, model, label
 
 
 def _dicke_truth(truth: Truth) -> dict[str, float]:
@@ -312,7 +315,7 @@ def run_case(case: Case, states: dict[str, Truth], base_seed: int) -> tuple[dict
     else:
         settings = tomo.pauli_settings(n)
         exact = _true_figures(truth)
-    draw, readout, label = _sampler(truth, settings)
+    draw, model, label = _sampler(truth, settings)
     tallies = {k: Tally(v) for k, v in exact.items()}
     seeds = np.random.SeedSequence([base_seed, zlib_crc(case.name)]).spawn(case.reps)
     t0 = time.perf_counter()
@@ -320,14 +323,14 @@ def run_case(case: Case, states: dict[str, Truth], base_seed: int) -> tuple[dict
         sample_seed, boot_seed = (int(x) for x in child.generate_state(2))
         data = draw(case.shots, sample_seed)
         if case.estimator == "dicke-z":
-            est = tomo.estimate_dicke(data, readout=readout, bootstrap=BOOTSTRAP, seed=boot_seed)
+            est = tomo.estimate_dicke(data, **model, bootstrap=BOOTSTRAP, seed=boot_seed)
         else:
             est = tomo.estimate_battery(
                 data,
                 truth.hamiltonian,
                 battery=truth.battery,
                 target=truth.target,
-                readout=readout,
+                **model,
                 bootstrap=BOOTSTRAP,
                 seed=boot_seed,
             )
@@ -351,7 +354,8 @@ def diagnose(case: Case, states: dict[str, Truth], base_seed: int, reps: int, bo
     truth = case_truth(case, states)
     n = truth.rho.shape[0].bit_length() - 1
     settings = tomo.pauli_settings(n)
-    draw, readout, _ = _sampler(truth, settings)
+    draw, model, _ = _sampler(truth, settings)
+    readout = model.get("readout") or (model["noise"].readout() if model.get("noise") else None)
     exact = _true_figures(truth)
     h = truth.hamiltonian
     e0 = float(np.linalg.eigvalsh(h)[0])

@@ -134,16 +134,21 @@ def test_method_changes_only_the_state(rand):
 
 
 def test_without_bootstrap_and_with_single_shots(rand):
-    """bootstrap = 0: every interval except the purity's (whose std is the bootstrap's), the ergotropy upper end
-    from the plug-in bound alone; std / bias of the nonlinear points NaN. One shot in a setting: no intervals."""
+    """bootstrap = 0: every interval still exists (the purity's std is then the delta-method one, which is larger
+    on average: here within 3 % above the bootstrap-corrected one); the std / bias of the nonlinear points are
+    NaN; the linear figures and the split bound do not depend on the bootstrap. One shot in a setting: point
+    values only."""
     rho = rand.density_matrix(4)
     data = sample_counts(rho, pauli_settings(2), 400, seed=3)
     h = np.diag([0.0, 1.0, 2.0, 3.0])
     est = estimate_battery(data, h, bootstrap=0, seed=1)
-    full = estimate_battery(data, h, bootstrap=50, seed=1)
-    assert math.isnan(est.purity.ci[0]) and math.isnan(est.purity.std) and not math.isnan(est.purity.value)
+    full = estimate_battery(data, h, bootstrap=200, seed=1)
     assert est.energy == full.energy and est.ergotropy_lower == full.ergotropy_lower
-    assert math.isnan(est.ergotropy.std) and not math.isnan(est.ergotropy.ci[1])
+    assert full.purity.std <= est.purity.std <= 1.03 * full.purity.std
+    assert math.isnan(est.ergotropy.std) and math.isnan(est.capacity.bias) and not math.isnan(est.ergotropy.ci[1])
+    for name in FIGURES[:4]:
+        iv = getattr(est, name)
+        assert iv.ci[0] <= iv.value <= iv.ci[1]
     one = TomographyData.from_array(pauli_settings(1), np.array([[1, 0], [0, 1], [1, 0]]))
     e = estimate_battery(one, H1, bootstrap=20, seed=1)
     assert math.isnan(e.ergotropy.ci[0]) and math.isnan(e.ergotropy_lower) and e.extractable_work is None
@@ -155,8 +160,8 @@ def test_energy_and_purity_are_unbiased_with_the_stated_spread(rand):
     """Over R = 2000 data sets of a random 2-qubit state (readout errors in data and model, unequal shots per
     setting): the mean energy and mean purity equal the truth within 4 standard errors (both estimators are
     exactly unbiased), the energy's reported std equals the empirical std within 4 / sqrt(2R) relative (the
-    standard error of a sample std) plus 2 % (its plug-in at observed frequencies), and the purity's bootstrap
-    std within 15 % (30 replicates per data set, averaged)."""
+    standard error of a sample std) plus 2 % (its plug-in at observed frequencies), and the purity's reported
+    std (delta method less the bootstrap-estimated second-order excess, 30 replicates) within 10 % on average."""
     rho = rand.density_matrix(4)
     h = rand.hermitian(4)
     ro = ReadoutModel((0.03, 0.05), (0.06, 0.02))
@@ -171,7 +176,7 @@ def test_energy_and_purity_are_unbiased_with_the_stated_spread(rand):
     assert abs(e.mean() - e_true) < 4 * e.std() / math.sqrt(reps)
     assert abs(p.mean() - p_true) < 4 * p.std() / math.sqrt(reps)
     assert abs(sd_e.mean() / e.std() - 1) < 4 / math.sqrt(2 * reps) + 0.02
-    assert abs(np.nanmean(sd_p) / p.std() - 1) < 0.15
+    assert abs(np.nanmean(sd_p) / p.std() - 1) < 0.10
 
 
 def test_linear_inversion_ergotropy_bias_formula():

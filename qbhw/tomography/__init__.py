@@ -9,7 +9,7 @@ Only ``measurement_circuits`` and ``MeasurementNoise.from_calibration`` need qis
 """
 
 from qbhw.tomography._bootstrap import MAX_BOOTSTRAP, MAX_SHOTS_PER_SETTING, Interval
-from qbhw.tomography._data import ReadoutModel, TomographyData
+from qbhw.tomography._data import MeasurementNoise, ReadoutModel, TomographyData
 from qbhw.tomography._dicke_z import DICKE_ASSUMPTION, estimate_dicke
 from qbhw.tomography._estimate import BatteryEstimate, estimate_battery
 from qbhw.tomography._fit import (
@@ -20,7 +20,7 @@ from qbhw.tomography._fit import (
     pauli_expectations,
     project_to_simplex,
 )
-from qbhw.tomography._sampling import MeasurementNoise, outcome_probabilities, sample_counts
+from qbhw.tomography._sampling import outcome_probabilities, sample_counts
 from qbhw.tomography._settings import REGISTER_NAME, measurement_circuits, pauli_settings, split_shots
 
 __all__ = [

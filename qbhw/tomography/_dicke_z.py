@@ -29,8 +29,8 @@ from qbhw.tomography._bootstrap import (
     split_halves,
     streams,
 )
-from qbhw.tomography._data import ReadoutModel, TomographyData
-from qbhw.tomography._estimate import ESTIMATES, BatteryEstimate, std_bias
+from qbhw.tomography._data import MeasurementNoise, ReadoutModel, TomographyData
+from qbhw.tomography._estimate import ESTIMATES, BatteryEstimate, second_order_std, std_bias
 from qbhw.tomography._fit import project_to_simplex
 from qbhw.tomography._spectral import min_linear_on_purity_ball
 
@@ -107,12 +107,14 @@ def estimate_dicke(
     bootstrap: int = 200,
     confidence: float = 0.95,
     seed: int,
+    noise: MeasurementNoise | None = None,
 ) -> BatteryEstimate:
     """Collective battery of N qubits, H = (omega/2) sum_i sigma_z^i, from the all-Z setting only (module doc).
 
     P(k) = T^-1 h / shots, h the read-weight histogram of the "Z...Z" counts (other settings are ignored) and T
-    the readout transfer of a symmetric sector. The figures hold under DICKE_ASSUMPTION, which Z data cannot test:
-    a non-symmetric or dephased-across-sectors state gives a different (too large) ergotropy.
+    the readout transfer of a symmetric sector (``readout``, or the Z-basis readout of ``noise``). The figures
+    hold under DICKE_ASSUMPTION, which Z data cannot test: a non-symmetric or dephased-across-sectors state gives
+    a different (too large) ergotropy.
     ``excitation_distribution`` is the simplex projection of P; ``estimator`` = "dicke-z".
     """
     if not isinstance(data, TomographyData):
@@ -122,6 +124,12 @@ def estimate_dicke(
     if zs not in data.settings:
         raise ParameterError("data", f"counts of the all-Z setting {zs!r}", data.settings)
     omega = _validate.positive("omega", omega)
+    if noise is not None:
+        if not isinstance(noise, MeasurementNoise):
+            raise ParameterError("noise", "a MeasurementNoise or None", type(noise).__name__)
+        if readout is not None:
+            raise ParameterError("noise", "None when readout is given (noise includes the readout)", "both")
+        readout = noise.readout()  # the Z basis has no gates: its readout confusion is the whole model
     if readout is not None:
         if not isinstance(readout, ReadoutModel):
             raise ParameterError("readout", "a ReadoutModel or None", type(readout).__name__)
@@ -169,7 +177,7 @@ def estimate_dicke(
     purity_reps = _purity(reps, t_inv)
     gw_reps, gc_reps = ladder.gains(p_reps)
     energy_reps = p_reps @ ladder.levels
-    sd_purity = float(np.std(purity_reps, ddof=1)) if bootstrap else math.nan
+    sd_purity = second_order_std(stat(2.0 * p_lin)[1] ** 2, p_reps - p_lin, 1.0)
     _, sd_energy = stat(ladder.levels)
     half_a, half_b = split_halves(split_rng, hist)
     gw_a, gc_a = ladder.gains(t_inv @ (half_a[0] / max(int(half_a.sum()), 1)))
@@ -184,29 +192,20 @@ def estimate_dicke(
         0.0,
         ESTIMATES["energy"],
     )
-    if bootstrap:
-        figures["purity"] = finish(
-            purity_hat,
-            purity_hat - z["end"] * sd_purity,
-            purity_hat + z["end"] * sd_purity,
-            (1.0 / 2**n, 1.0),
-            sd_purity,
-            0.0,
-            ESTIMATES["purity"],
-        )
-    else:
-        figures["purity"] = no_interval(purity_hat, ESTIMATES["purity"])
+    figures["purity"] = finish(
+        purity_hat,
+        purity_hat - z["end"] * sd_purity,
+        purity_hat + z["end"] * sd_purity,
+        (1.0 / 2**n, 1.0),
+        sd_purity,
+        0.0,
+        ESTIMATES["purity"],
+    )
 
     _, sd_gw = stat(g_w)
-    if bootstrap:
-        cap_w = (
-            energy
-            + z["quarter"] * sd_energy
-            - float(min_linear_on_purity_ball(ladder.levels, ladder.mults, purity_hat + z["quarter"] * sd_purity))
-        )
-        upper = min(w_plug + z["half"] * sd_gw, cap_w)
-    else:
-        upper = w_plug + z["end"] * sd_gw
+    purity_up = purity_hat + z["quarter"] * sd_purity
+    cap_w = energy + z["quarter"] * sd_energy - float(min_linear_on_purity_ball(ladder.levels, ladder.mults, purity_up))
+    upper = min(w_plug + z["half"] * sd_gw, cap_w)
     work, sd_work = stat(gw_a, half_b)
     lower = work - z["end"] * sd_work
     w_reps = np.minimum(
@@ -228,11 +227,8 @@ def estimate_dicke(
     )
 
     _, sd_gc = stat(g_c)
-    if bootstrap:
-        cap_c = -float(min_linear_on_purity_ball(*ladder.cap_levels, purity_hat + z["half"] * sd_purity))
-        upper_c = min(c_plug + z["half"] * sd_gc, cap_c)
-    else:
-        upper_c = c_plug + z["end"] * sd_gc
+    cap_c = -float(min_linear_on_purity_ball(*ladder.cap_levels, purity_hat + z["half"] * sd_purity))
+    upper_c = min(c_plug + z["half"] * sd_gc, cap_c)
     cap_b, sd_cap_b = stat(gc_a, half_b)
     c_reps = np.minimum(np.sum(gc_reps * p_reps, axis=-1), -min_linear_on_purity_ball(*ladder.cap_levels, purity_reps))
     figures["capacity"] = finish(

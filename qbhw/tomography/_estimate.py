@@ -33,7 +33,7 @@ from qbhw.tomography._bootstrap import (
     split_halves,
     streams,
 )
-from qbhw.tomography._data import ReadoutModel, TomographyData
+from qbhw.tomography._data import MeasurementNoise, ReadoutModel, TomographyData
 from qbhw.tomography._fit import (
     LinearModel,
     check_state,
@@ -56,7 +56,8 @@ from qbhw.tomography._spectral import (
 
 INTERVAL_FULL = (
     "one-sided normal bounds from linear statistics: energy, pure-target fidelity linear; purity unbiased "
-    "(bootstrap std); ergotropy, capacity: upper = min(plug-in + z sigma, purity cap), lower = sample split; "
+    "(delta-method std less its second-order excess); ergotropy, capacity: upper = min(plug-in + z sigma, "
+    "purity cap), lower = sample split; "
     "mixed-target fidelity: lower = plug-in - z sigma, upper = sample split"
 )
 METHODS = ("linear", "projected", "mle")
@@ -87,7 +88,7 @@ class BatteryEstimate:
     ``ergotropy_lower``: the sample-split lower bound of W (the lower end of ``ergotropy.ci``), one-sided at level
     (1 + confidence) / 2. ``extractable_work``: w_hat, the linear estimate on half B of the work that the
     extraction unitary fitted on half A extracts from the true state (std exact, bias 0). NaN / None when a
-    setting has fewer than 2 shots (no intervals at all); with ``bootstrap`` 0 only the purity has no interval.
+    setting has fewer than 2 shots (no intervals at all).
     """
 
     estimator: str
@@ -110,6 +111,14 @@ class BatteryEstimate:
     assumption: str = ""
     ergotropy_lower: float = math.nan
     extractable_work: Interval | None = None
+    noise: MeasurementNoise | None = field(default=None, repr=False)
+
+    @property
+    def measurement_model(self) -> str:
+        """What the fit corrected for: "ideal", "readout" or "readout and basis-change gates"."""
+        if self.noise is not None:
+            return "readout and basis-change gates"
+        return "ideal" if self.readout is None else "readout"
 
     def to_dict(self) -> dict[str, object]:
         """The one JSON projection of an estimate (the keys the README documents for ``measured``): point values
@@ -117,7 +126,8 @@ class BatteryEstimate:
         ``*_bias``, ``*_estimate`` (the point estimator: "linear", "unbiased", "capped plug-in", "plug-in"); with
         a split bound ``ergotropy_lower``, ``extractable_work``, ``extractable_work_ci``, ``extractable_work_std``;
         and how: ``estimator``, ``fitter``, ``interval``, ``resampling``, ``bootstrap``, ``confidence``,
-        ``bootstrap_seed``, ``readout_mitigated``, ``shots`` (and ``assumption`` when there is one)."""
+        ``bootstrap_seed``, ``readout_mitigated``, ``measurement_model``, ``shots`` (and ``assumption`` when there
+        is one)."""
         out: dict[str, object] = {}
         figures = {"energy": self.energy, "ergotropy": self.ergotropy, "capacity": self.capacity, "purity": self.purity}
         if self.fidelity is not None:
@@ -143,6 +153,7 @@ class BatteryEstimate:
             confidence=self.confidence,
             bootstrap_seed=self.seed,
             readout_mitigated=self.readout is not None,
+            measurement_model=self.measurement_model,
             shots=self.shots,
         )
         if self.assumption:
@@ -227,7 +238,7 @@ class _Problem:
         shots = counts.sum(axis=-1).astype(float)
         f = counts / shots[..., None]
         chat = model.per_setting(f) if chat is None else chat
-        second = f @ (model.k_inv**2).T
+        second = model.per_setting_second(f)
         var_mean = (second - chat**2) / np.maximum(shots - 1.0, 1.0)[..., None]
         avg = self.average[self.emb]
         lead = counts.shape[:-2]
@@ -308,6 +319,7 @@ class _Replicates:
     w_plug: list[np.ndarray] = field(default_factory=list)
     c_plug: list[np.ndarray] = field(default_factory=list)
     fidelity: list[np.ndarray] = field(default_factory=list)
+    paulis: list[np.ndarray] = field(default_factory=list)  # battery Pauli coordinates (without I)
 
     def array(self, name: str) -> np.ndarray:
         parts = getattr(self, name)
@@ -331,9 +343,27 @@ def _bootstrap(pb: _Problem, rng: np.random.Generator, size: int, mixed_target: 
         reps.w_plug.append(ergotropy_from_spectra(energy, spectra, pb.energies))
         reps.c_plug.append(capacity_from_spectra(spectra, pb.energies))
         reps.purity.append(pb.purity(rs, chat))
+        reps.paulis.append(c[:, pb.emb[1:]])
         if mixed_target:
             reps.fidelity.append(pb.fidelities(pb.model.density(c)))
     return reps
+
+
+def second_order_std(delta_var: float, deviations: np.ndarray, d: float) -> float:
+    """Standard error of an unbiased purity estimate P = sum_P (c_P^2 - v_P) / d from its delta-method variance
+    and bootstrap deviations (B, m) of the coordinates c (none: the delta-method value, larger on average).
+
+    For Gaussian c_hat with covariance S: Var(P) = (4 c.S.c + 2 tr S^2) / d^2. The delta-method variance of the
+    linear functional 2 c_hat / d, evaluated at the data, is (4 / d^2) c_hat.S.c_hat, whose mean exceeds the first
+    term by (4 / d^2) tr S^2; so Var = delta - (2 / d^2) tr S^2. tr S^2 is the mean of (dev_b . dev_b')^2 over
+    distinct pairs of replicates (independent deviations of covariance S). The variance is kept >= (2 / d^2)
+    tr S^2, its value at c = 0."""
+    if deviations.shape[0] < 2:
+        return math.sqrt(delta_var)
+    gram = deviations @ deviations.T
+    b = gram.shape[0]
+    second = 2.0 * (np.sum(gram**2) - np.sum(np.diag(gram) ** 2)) / (b * (b - 1)) / d**2
+    return math.sqrt(max(delta_var - second, second))
 
 
 def std_bias(reps: np.ndarray, value: float) -> tuple[float, float]:
@@ -355,20 +385,25 @@ def estimate_battery(
     bootstrap: int = 200,
     confidence: float = 0.95,
     seed: int,
+    noise: MeasurementNoise | None = None,
 ) -> BatteryEstimate:
     """Battery figures of the measured register with confidence intervals (module doc).
 
     ``battery``: register positions of the battery (all if None); rho_B is the partial trace over the others and
     ``hamiltonian`` acts on it (dimension 2^len(battery)). ``target``: register state for the fidelity.
     ``method``: the fitter of the returned ``state`` - "projected" (Smolin-Gambetta-Smith, default), "mle" or
-    "linear"; the figures use the linear estimate whatever it is. ``readout``: the readout model of the
-    measurement model (None: ideal). ``bootstrap``: replicates for the purity's std (its interval and the purity
-    caps) and the std / bias of the nonlinear points; with 0 the other intervals come from closed forms alone.
+    "linear"; the figures use the linear estimate whatever it is. ``readout``: the readout confusion of the
+    measurement model, or ``noise``: the full measurement noise (readout and basis-change gates, e.g.
+    ``MeasurementNoise.from_calibration``; at most one of them; neither: ideal measurement). ``bootstrap``:
+    replicates for the std / bias of the nonlinear points and the second-order term of the purity's std (without
+    them that std is the delta-method one, larger on average).
     No intervals when a setting has fewer than 2 shots. Streams: bootstrap default_rng(seed), sample split
     default_rng(SeedSequence(seed, spawn_key=(1,))).
     """
-    model = model_for(data, readout)
+    model = model_for(data, readout, noise)
     require_complete(model)
+    if noise is not None:
+        readout = noise.readout()
     n = data.num_qubits
     method = _validate.one_of("method", method, METHODS)
     bootstrap, confidence, seed = check_common(bootstrap, confidence, seed)
@@ -418,13 +453,18 @@ def estimate_battery(
         }
         if rank:
             figures["fidelity"] = no_interval(f_point, ESTIMATES["fidelity_pure" if rank == 1 else "fidelity_mixed"])
-        return _result(figures, method, keep, state, confidence, bootstrap, seed, readout, counts, math.nan, None)
+        return _result(
+            figures, method, keep, state, confidence, bootstrap, seed, readout, noise, counts, math.nan, None
+        )
 
     z = levels(confidence)
     boot_rng, split_rng = streams(seed)
     reps = _bootstrap(pb, boot_rng, bootstrap, mixed_target=rank > 1)
     purity_reps = reps.array("purity")
-    sd_purity = float(np.std(purity_reps, ddof=1)) if bootstrap else math.nan
+    paulis = np.concatenate(reps.paulis) if reps.paulis else np.zeros((0, pb.emb.size - 1))
+    g_purity = np.zeros(4**n)
+    g_purity[pb.emb[1:]] = 2.0 * c[pb.emb[1:]] / pb.db  # gradient of sum_P c_P^2 / d over the battery Paulis
+    sd_purity = second_order_std(pb.statistic(g_purity)[1] ** 2, paulis - c[pb.emb[1:]], float(pb.db))
     half_a, half_b = split_halves(split_rng, counts)
     c_a = model.linear(half_a, pb.averaging(half_a.sum(axis=-1)))
     lin_b_a = pb.battery_density(c_a)
@@ -439,28 +479,22 @@ def estimate_battery(
         0.0,
         ESTIMATES["energy"],
     )
-    if bootstrap:
-        figures["purity"] = finish(
-            purity_hat,
-            purity_hat - z["end"] * sd_purity,
-            purity_hat + z["end"] * sd_purity,
-            (1.0 / pb.db, 1.0),
-            sd_purity,
-            0.0,
-            ESTIMATES["purity"],
-        )
-    else:
-        figures["purity"] = no_interval(purity_hat, ESTIMATES["purity"])
+    figures["purity"] = finish(
+        purity_hat,
+        purity_hat - z["end"] * sd_purity,
+        purity_hat + z["end"] * sd_purity,
+        (1.0 / pb.db, 1.0),
+        sd_purity,
+        0.0,
+        ESTIMATES["purity"],
+    )
 
-    # ergotropy: upper = min(plug-in + z sigma, purity cap) - each at half the level of the end, the cap's own
-    # half split between its energy and purity bounds; without bootstrap (no purity std) the plug-in bound alone
+    # ergotropy: upper = min(plug-in + z sigma, purity cap), each at half the level of the end, the cap's half split
+    # between its energy and purity bounds
     _, sd_gw = pb.statistic(pb.battery_g(g_w))
-    if bootstrap:
-        purity_up = purity_hat + z["quarter"] * sd_purity
-        cap = energy_abs + z["quarter"] * sd_energy - float(min_linear_on_purity_ball(*pb.levels, purity_up))
-        upper = min(w_plug + z["half"] * sd_gw, cap)
-    else:
-        upper = w_plug + z["end"] * sd_gw
+    purity_up = purity_hat + z["quarter"] * sd_purity
+    cap = energy_abs + z["quarter"] * sd_energy - float(min_linear_on_purity_ball(*pb.levels, purity_up))
+    upper = min(w_plug + z["half"] * sd_gw, cap)
     _, g_wa = ergotropy_functional(lin_b_a, pb.energies, pb.basis)
     work, sd_work = pb.statistic(pb.battery_g(g_wa), half_b)
     lower = work - z["end"] * sd_work
@@ -482,11 +516,8 @@ def estimate_battery(
 
     # capacity: the same with the capacity functionals; its cap needs only the purity
     _, sd_gc = pb.statistic(pb.battery_g(g_c))
-    if bootstrap:
-        cap_c = -float(min_linear_on_purity_ball(*pb.cap_levels, purity_hat + z["half"] * sd_purity))
-        upper_c = min(c_plug + z["half"] * sd_gc, cap_c)
-    else:
-        upper_c = c_plug + z["end"] * sd_gc
+    cap_c = -float(min_linear_on_purity_ball(*pb.cap_levels, purity_hat + z["half"] * sd_purity))
+    upper_c = min(c_plug + z["half"] * sd_gc, cap_c)
     _, g_ca = capacity_functional(lin_b_a, pb.energies)
     cap_b, sd_cap_b = pb.statistic(pb.battery_g(g_ca), half_b)
     c_reps = np.minimum(reps.array("c_plug"), -min_linear_on_purity_ball(*pb.cap_levels, purity_reps))
@@ -526,7 +557,9 @@ def estimate_battery(
             *std_bias(reps.array("fidelity"), f_point),
             ESTIMATES["fidelity_mixed"],
         )
-    return _result(figures, method, keep, state, confidence, bootstrap, seed, readout, counts, ergotropy_lower, work_iv)
+    return _result(
+        figures, method, keep, state, confidence, bootstrap, seed, readout, noise, counts, ergotropy_lower, work_iv
+    )
 
 
 def _result(
@@ -538,6 +571,7 @@ def _result(
     bootstrap: int,
     seed: int,
     readout: ReadoutModel | None,
+    noise: MeasurementNoise | None,
     counts: np.ndarray,
     ergotropy_lower: float,
     work: Interval | None,
@@ -562,4 +596,5 @@ def _result(
         shots=int(counts.sum()),
         ergotropy_lower=ergotropy_lower,
         extractable_work=work,
+        noise=noise,
     )

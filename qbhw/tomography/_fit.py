@@ -3,16 +3,17 @@
 Pauli coordinates: rho = 2^-n sum_P c_P P over P = P_0 (x) ... (x) P_{n-1}, P_k in {I, X, Y, Z} (Qiskit Z =
 diag(+1, -1)), c_P = Tr[rho P]; the Pauli index is sum_k code(P_k) 4^(n-1-k) with I, X, Y, Z = 0, 1, 2, 3.
 
-Measurement model. Setting s measures P_k = s_k on position k; with readout confusion A_k[m, t] the outcome
-probabilities are
+Measurement model. Setting s measures P_k = s_k on position k. With per-qubit, per-basis matrices M[k, b]
+(``ReadoutModel.matrices`` or ``MeasurementNoise.matrices``: readout confusion, and with the latter the
+basis-change gates' errors) the outcome probabilities are
 
-    p_s(m) = sum_j K[m, j] c_{P(s, j)},    K = M_0 (x) ... (x) M_{n-1},   M_k = A_k [[1/2, 1/2], [1/2, -1/2]],
+    p_s(m) = sum_j K_s[m, j] c_{P(s, j)},    K_s = M[0, s_0] (x) ... (x) M[n-1, s_{n-1}],
 
-where j runs over the 2^n patterns "position k carries I (bit 0) or s_k (bit 1)". K does not depend on the
-setting, so one 2^n x 2^n matrix and an index table idx[s, j] = P(s, j) hold the whole model (``LinearModel``,
-cached per (settings, readout)).
+where j runs over the 2^n patterns "position k carries I (bit 0) or s_k (bit 1)". An index table idx[s, j] =
+P(s, j) and the n x 3 matrices hold the whole model (``LinearModel``, cached per (settings, measurement model));
+K_s is never formed: it is applied qubit by qubit.
 
-Linear inversion: per setting c^(s) = K^-1 f_s (f_s the observed frequencies); each c_P is the shot-weighted mean
+Linear inversion: per setting c^(s) = K_s^-1 f_s (f_s the observed frequencies); each c_P is the shot-weighted mean
 of the c^(s)_j over the (s, j) with P(s, j) = P. Every c_P, and so Tr[rho_lin O] for any operator O, is a fixed
 linear function of the frequencies: unbiased, with an exactly computable multinomial variance
 (``LinearModel.functional``). For ideal readout this is the least-squares solution of the overcomplete system.
@@ -38,10 +39,9 @@ import scipy.sparse as sp
 
 from qbhw.errors import ParameterError
 from qbhw.physics.operators import IDENTITY, PAULI_X, PAULI_Y, PAULI_Z
-from qbhw.tomography._data import ReadoutModel, TomographyData
+from qbhw.tomography._data import MeasurementNoise, ReadoutModel, TomographyData
 
 _CODE = {"I": 0, "X": 1, "Y": 2, "Z": 3}
-_HALF = np.array([[0.5, 0.5], [0.5, -0.5]])  # rows: true outcome t, columns: (I, sigma)
 #: largest register for full tomography (memory of the Pauli-to-matrix map grows as 8^n)
 MAX_QUBITS = 8
 
@@ -101,18 +101,37 @@ def embedded_indices(keep: Sequence[int], n: int) -> np.ndarray:
     return codes @ weights
 
 
+def kron_apply(mats: np.ndarray, codes: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """y[..., s, :] = (mats[0, codes[s, 0]] (x) ... (x) mats[n-1, codes[s, n-1]]) x[..., s, :], qubit by qubit;
+    mats (n, 3, 2, 2), codes (S, n) basis indices, x (..., S, 2^n) with position 0 the most significant bit."""
+    n = mats.shape[0]
+    lead = x.shape[:-2]
+    s = x.shape[-2]
+    t = np.asarray(x).reshape(*lead, s, *(2,) * n)
+    base = len(lead) + 1
+    for k in range(n):
+        mk = mats[k][codes[:, k]]  # (S, 2, 2)
+        t = np.moveaxis(t, base + k, -1)
+        shape = t.shape
+        t = np.einsum("sab,...sxb->...sxa", mk, t.reshape(*lead, s, -1, 2)).reshape(shape)
+        t = np.moveaxis(t, -1, base + k)
+    return t.reshape(*lead, s, 2**n)
+
+
 @dataclass(frozen=True, eq=False)
 class LinearModel:
-    """The measurement model of a set of settings with a readout model (module doc).
+    """The measurement model of a set of settings (module doc).
 
-    ``idx[s, j]`` Pauli index measured by pattern j of setting s; ``k``, ``k_inv`` the 2^n x 2^n outcome matrix
-    and its inverse; ``complete``: every Pauli is in some setting (informationally complete).
+    ``idx[s, j]`` Pauli index measured by pattern j of setting s; ``codes[s, k]`` the basis (0, 1, 2 = X, Y, Z)
+    of position k in setting s; ``mats`` / ``inv`` the (n, 3, 2, 2) per-qubit matrices M[k, b] and inverses;
+    ``complete``: every Pauli is in some setting (informationally complete).
     """
 
     n: int
     idx: np.ndarray
-    k: np.ndarray
-    k_inv: np.ndarray
+    codes: np.ndarray
+    mats: np.ndarray
+    inv: np.ndarray
     complete: bool
 
     @property
@@ -128,8 +147,13 @@ class LinearModel:
         return sp.csr_matrix((w / den[rows], (rows, np.arange(s * m))), shape=(4**self.n, s * m))
 
     def per_setting(self, freqs: np.ndarray) -> np.ndarray:
-        """c^(s)_j = (K^-1 f_s)_j for frequencies (..., S, 2^n)."""
-        return freqs @ self.k_inv.T
+        """c^(s)_j = (K_s^-1 f_s)_j for frequencies (..., S, 2^n): the mean of the per-shot values K_s^-1[j, m]."""
+        return kron_apply(self.inv, self.codes, freqs)
+
+    def per_setting_second(self, freqs: np.ndarray) -> np.ndarray:
+        """sum_m K_s^-1[j, m]^2 f_s(m): the mean of the squared per-shot values (the Kronecker structure survives
+        the elementwise square)."""
+        return kron_apply(self.inv**2, self.codes, freqs)
 
     def linear(self, counts: np.ndarray, average: sp.csr_matrix | None = None) -> np.ndarray:
         """Linear-inversion Pauli vectors (..., 4^n) from counts (..., S, 2^n); ``average`` (from ``averaging`` with
@@ -157,7 +181,11 @@ class LinearModel:
 
     def probabilities(self, c: np.ndarray) -> np.ndarray:
         """p_s(m) of shape (..., S, 2^n) from Pauli vectors (..., 4^n)."""
-        return c[..., self.idx] @ self.k.T
+        return kron_apply(self.mats, self.codes, c[..., self.idx])
+
+    def effect_weights(self, w: np.ndarray) -> np.ndarray:
+        """sum_m w[s, m] K_s[m, j]: the weight of the Pauli P(s, j) in sum_{s,m} w[s, m] E_{s,m}."""
+        return kron_apply(np.swapaxes(self.mats, -1, -2), self.codes, w)
 
     def functional(self, g: np.ndarray, average: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
         """(g0, a) such that sum_P g_P c_P of the linear-inversion estimate equals g0 + sum_{s,m} a[s, m] f_s(m),
@@ -169,41 +197,44 @@ class LinearModel:
         g0 = flat[:, 0].copy()
         flat[:, 0] = 0.0
         coef = np.asarray(flat @ average).reshape(-1, *self.idx.shape)  # weight of c^(s)_j
-        a = coef @ self.k_inv  # weight of f_s(m)
+        a = kron_apply(np.swapaxes(self.inv, -1, -2), self.codes, coef)  # weight of f_s(m)
         return g0.reshape(lead), a.reshape(*lead, *self.idx.shape)
 
 
 @functools.lru_cache(maxsize=16)
-def linear_model(settings: tuple[str, ...], readout: ReadoutModel | None) -> LinearModel:
-    """The (cached) LinearModel of validated ``settings`` with ``readout`` (None: ideal readout)."""
+def linear_model(settings: tuple[str, ...], measurement: ReadoutModel | MeasurementNoise | None) -> LinearModel:
+    """The (cached) LinearModel of validated ``settings`` with a measurement model (None: ideal readout)."""
     n = len(settings[0])
     if n > MAX_QUBITS:
         raise ParameterError("settings", f"at most {MAX_QUBITS} qubits for full tomography", n)
-    codes = np.array([[_CODE[c] for c in s] for s in settings])  # (S, n)
+    codes = np.array([[_CODE[c] for c in s] for s in settings])  # (S, n), X, Y, Z = 1, 2, 3
     patterns = (np.arange(2**n)[:, None] >> np.arange(n - 1, -1, -1)[None, :]) & 1  # (2^n, n), bit of position k
     weights = 4 ** np.arange(n - 1, -1, -1)
     idx = (patterns[None, :, :] * codes[:, None, :]) @ weights  # (S, 2^n)
-    if readout is None:
-        ms = [_HALF] * n
-    else:
-        if readout.num_qubits != n:
-            raise ParameterError("readout", f"a ReadoutModel of {n} qubits (the data's)", readout.num_qubits)
-        ms = [readout.confusion(k) @ _HALF for k in range(n)]
-    k = _kron_all(ms)
-    k_inv = _kron_all([np.linalg.inv(m) for m in ms])
+    if measurement is None:
+        measurement = ReadoutModel.ideal(n)
+    if measurement.num_qubits != n:
+        name = "readout" if isinstance(measurement, ReadoutModel) else "noise"
+        raise ParameterError(name, f"a model of {n} qubits (the data's)", measurement.num_qubits)
+    mats = measurement.matrices()
+    inv = np.linalg.inv(mats)
     complete = np.unique(idx).size == 4**n
-    for a in (idx, k, k_inv):
+    for a in (idx, mats, inv):
         a.setflags(write=False)
-    return LinearModel(n, idx, k, k_inv, bool(complete))
+    return LinearModel(n, idx, codes - 1, mats, inv, bool(complete))
 
 
-def model_for(data: TomographyData, readout: ReadoutModel | None) -> LinearModel:
-    """The LinearModel of ``data``'s settings, after checking the argument types."""
+def model_for(data: TomographyData, readout: ReadoutModel | None, noise: MeasurementNoise | None = None) -> LinearModel:
+    """The LinearModel of ``data``'s settings with the readout model or the measurement noise (at most one)."""
     if not isinstance(data, TomographyData):
         raise ParameterError("data", "a TomographyData", type(data).__name__)
     if readout is not None and not isinstance(readout, ReadoutModel):
         raise ParameterError("readout", "a ReadoutModel or None", type(readout).__name__)
-    return linear_model(data.settings, readout)
+    if noise is not None and not isinstance(noise, MeasurementNoise):
+        raise ParameterError("noise", "a MeasurementNoise or None", type(noise).__name__)
+    if readout is not None and noise is not None:
+        raise ParameterError("noise", "None when readout is given (noise includes the readout)", "both")
+    return linear_model(data.settings, noise if noise is not None else readout)
 
 
 def require_complete(model: LinearModel) -> None:
@@ -268,7 +299,7 @@ def mle(model: LinearModel, counts: np.ndarray, rho0: np.ndarray) -> np.ndarray:
     eps = np.inf
     for _ in range(_MLE_MAX_ITER):
         w = np.where(mask, counts / (total * np.clip(p, 1e-300, None)), 0.0)  # n/(N p)
-        g = np.bincount(model.idx.reshape(-1), weights=(w @ model.k).reshape(-1), minlength=4**model.n)
+        g = np.bincount(model.idx.reshape(-1), weights=model.effect_weights(w).reshape(-1), minlength=4**model.n)
         r = (to_matrix @ g).reshape(d, d)  # R = sum_{s,m} w E_{s,m}
         while True:
             step = r if np.isinf(eps) else (np.eye(d) + eps * r) / (1.0 + eps)
