@@ -267,3 +267,25 @@ def test_coverage_four_qubit_near_degenerate_with_mixed_target(rand):
     rho = 0.8 * np.outer(psi, psi.conj()) + 0.2 * rand.density_matrix(16)
     target = 0.5 * np.outer(psi, psi.conj()) + 0.5 * rand.density_matrix(16, rank=3)
     _assert_covers(_coverage(rho, np.diag(np.arange(16.0)), 1000, reps, 50_000, target=target), reps)
+
+
+def test_purity_bounds_solve_their_defining_equation():
+    """PurityError.bounds: both ends solve (P_hat - P)^2 = z^2 (variance - sensitivity (P_hat - P)) (1e-12), the
+    upper end further from P_hat than the lower one, and P_hat -/+ z std without sensitivity; purity_error keeps
+    the variance >= its second-order part and estimates tr S^2 (within 20 % from 50 replicates)."""
+    from qbhw.tomography._bootstrap import PurityError, purity_error
+
+    err = PurityError(value=0.07, variance=4e-8, second=1e-8, sensitivity=2e-5)
+    z = 1.96
+    lo, hi = err.bounds(z)
+    for p in (lo, hi):
+        x = err.value - p
+        assert x**2 == pytest.approx(z**2 * (err.variance - err.sensitivity * x), abs=1e-20)
+    assert lo < err.value < hi and hi - err.value > err.value - lo
+    flat = PurityError(value=0.0625, variance=4e-8, second=1e-8, sensitivity=0.0)
+    assert flat.bounds(z) == pytest.approx((0.0625 - z * 2e-4, 0.0625 + z * 2e-4), abs=1e-15)
+    rng = np.random.default_rng(3)
+    dev = rng.normal(size=(50, 40)) * 1e-2  # covariance 1e-4 I: tr S^2 = 40e-8, tr S^3 / tr S^2 = 1e-4
+    e = purity_error(0.3, 1e-12, dev, 1.0)
+    assert e.variance == e.second and e.second == pytest.approx(2 * 40e-8, rel=0.2)
+    assert e.sensitivity == pytest.approx(4 * 1e-4, rel=0.3)

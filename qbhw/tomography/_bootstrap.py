@@ -148,3 +148,54 @@ def levels(confidence: float) -> dict[str, float]:
     bound splits its a / 2 again between its energy and its purity bound."""
     a = 0.5 * (1.0 - confidence)
     return {"end": normal_quantile(1 - a), "half": normal_quantile(1 - a / 2), "quarter": normal_quantile(1 - a / 4)}
+
+
+@dataclass(frozen=True)
+class PurityError:
+    """The error model of an unbiased purity estimate P_hat = sum_P (c_hat_P^2 - v_P) / d (Tr of a state's square
+    in Pauli or sector coordinates c, v_P the unbiased variance estimates): ``variance`` its estimated variance,
+    of which ``second`` is the second-order part 2 tr S^2 / d^2, and ``sensitivity`` how much the variance
+    estimate itself rises per unit of noise in P_hat.
+
+    For Gaussian c_hat with covariance S, Var = (4 c.S.c + 2 tr S^2) / d^2. The delta-method variance at the
+    data, (4 / d^2) c_hat.S.c_hat, exceeds the first term by (4 / d^2) tr S^2 on average, so the estimate is
+    delta - second, with tr S^k from bootstrap deviations of c_hat (``purity_error``). That estimate contains
+    (4 / d^2) delta.S.delta, which moves with the noise term Q = (|delta|^2 - sum v) / d of P_hat itself (slope
+    (4 / d) tr S^3 / tr S^2): a low P_hat comes with a low variance estimate, and P_hat -/+ z sigma misses the truth
+    from above more often than from below (4.1 % against 1.1 % for a 4-qubit register near the maximally mixed
+    state). Under the hypothesis that the truth is P, P_hat - P = x is noise, of which the part second / variance
+    is Q; so the variance at the truth is variance - sensitivity x, sensitivity = (4 / d) (tr S^3 / tr S^2)
+    second / variance, and ``bounds`` solve x^2 = z^2 (variance - sensitivity x)."""
+
+    value: float
+    variance: float
+    second: float
+    sensitivity: float
+
+    @property
+    def std(self) -> float:
+        return math.sqrt(self.variance)
+
+    def bounds(self, z: float) -> tuple[float, float]:
+        """(lower, upper) one-sided bounds at the normal quantile z (see the class doc)."""
+        k = z * z * self.sensitivity
+        root = math.sqrt(k * k + 4.0 * z * z * self.variance)
+        return self.value - 0.5 * (root - k), self.value + 0.5 * (root + k)
+
+
+def purity_error(value: float, delta_variance: float, deviations: np.ndarray, d: float) -> PurityError:
+    """PurityError from the delta-method variance and bootstrap deviations (B, m) of the coordinates: tr S^2 and
+    tr S^3 are the means of products of Gram entries over distinct pairs and triples of replicates (unbiased for
+    independent deviations of covariance S). With fewer than 3 replicates: the delta-method variance alone
+    (larger on average) and no correction."""
+    b = deviations.shape[0]
+    if b < 3:
+        return PurityError(value, delta_variance, 0.0, 0.0)
+    gram = deviations @ deviations.T
+    gram = gram - np.diag(np.diag(gram))
+    tr2 = float(np.sum(gram**2)) / (b * (b - 1))
+    tr3 = float(np.trace(gram @ gram @ gram)) / (b * (b - 1) * (b - 2))
+    second = 2.0 * tr2 / d**2
+    variance = max(delta_variance - second, second)
+    sensitivity = (4.0 / d) * (tr3 / tr2) * second / variance if tr2 > 0.0 else 0.0
+    return PurityError(value, variance, second, max(sensitivity, 0.0))

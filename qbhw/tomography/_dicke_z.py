@@ -26,11 +26,12 @@ from qbhw.tomography._bootstrap import (
     levels,
     linear_statistic,
     no_interval,
+    purity_error,
     split_halves,
     streams,
 )
 from qbhw.tomography._data import MeasurementNoise, ReadoutModel, TomographyData
-from qbhw.tomography._estimate import ESTIMATES, BatteryEstimate, second_order_std, std_bias
+from qbhw.tomography._estimate import ESTIMATES, BatteryEstimate, std_bias
 from qbhw.tomography._fit import project_to_simplex
 from qbhw.tomography._spectral import min_linear_on_purity_ball
 
@@ -177,7 +178,7 @@ def estimate_dicke(
     purity_reps = _purity(reps, t_inv)
     gw_reps, gc_reps = ladder.gains(p_reps)
     energy_reps = p_reps @ ladder.levels
-    sd_purity = second_order_std(stat(2.0 * p_lin)[1] ** 2, p_reps - p_lin, 1.0)
+    perr = purity_error(purity_hat, stat(2.0 * p_lin)[1] ** 2, p_reps - p_lin, 1.0)
     _, sd_energy = stat(ladder.levels)
     half_a, half_b = split_halves(split_rng, hist)
     gw_a, gc_a = ladder.gains(t_inv @ (half_a[0] / max(int(half_a.sum()), 1)))
@@ -194,16 +195,15 @@ def estimate_dicke(
     )
     figures["purity"] = finish(
         purity_hat,
-        purity_hat - z["end"] * sd_purity,
-        purity_hat + z["end"] * sd_purity,
-        (1.0 / 2**n, 1.0),
-        sd_purity,
+        *perr.bounds(z["end"]),
+        (1.0 / (n + 1), 1.0),
+        perr.std,
         0.0,
         ESTIMATES["purity"],
     )
 
     _, sd_gw = stat(g_w)
-    purity_up = purity_hat + z["quarter"] * sd_purity
+    purity_up = perr.bounds(z["quarter"])[1]
     cap_w = energy + z["quarter"] * sd_energy - float(min_linear_on_purity_ball(ladder.levels, ladder.mults, purity_up))
     upper = min(w_plug + z["half"] * sd_gw, cap_w)
     work, sd_work = stat(gw_a, half_b)
@@ -227,7 +227,7 @@ def estimate_dicke(
     )
 
     _, sd_gc = stat(g_c)
-    cap_c = -float(min_linear_on_purity_ball(*ladder.cap_levels, purity_hat + z["half"] * sd_purity))
+    cap_c = -float(min_linear_on_purity_ball(*ladder.cap_levels, perr.bounds(z["half"])[1]))
     upper_c = min(c_plug + z["half"] * sd_gc, cap_c)
     cap_b, sd_cap_b = stat(gc_a, half_b)
     c_reps = np.minimum(np.sum(gc_reps * p_reps, axis=-1), -min_linear_on_purity_ball(*ladder.cap_levels, purity_reps))

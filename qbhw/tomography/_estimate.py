@@ -29,6 +29,7 @@ from qbhw.tomography._bootstrap import (
     levels,
     linear_statistic,
     no_interval,
+    purity_error,
     resample,
     split_halves,
     streams,
@@ -349,23 +350,6 @@ def _bootstrap(pb: _Problem, rng: np.random.Generator, size: int, mixed_target: 
     return reps
 
 
-def second_order_std(delta_var: float, deviations: np.ndarray, d: float) -> float:
-    """Standard error of an unbiased purity estimate P = sum_P (c_P^2 - v_P) / d from its delta-method variance
-    and bootstrap deviations (B, m) of the coordinates c (none: the delta-method value, larger on average).
-
-    For Gaussian c_hat with covariance S: Var(P) = (4 c.S.c + 2 tr S^2) / d^2. The delta-method variance of the
-    linear functional 2 c_hat / d, evaluated at the data, is (4 / d^2) c_hat.S.c_hat, whose mean exceeds the first
-    term by (4 / d^2) tr S^2; so Var = delta - (2 / d^2) tr S^2. tr S^2 is the mean of (dev_b . dev_b')^2 over
-    distinct pairs of replicates (independent deviations of covariance S). The variance is kept >= (2 / d^2)
-    tr S^2, its value at c = 0."""
-    if deviations.shape[0] < 2:
-        return math.sqrt(delta_var)
-    gram = deviations @ deviations.T
-    b = gram.shape[0]
-    second = 2.0 * (np.sum(gram**2) - np.sum(np.diag(gram) ** 2)) / (b * (b - 1)) / d**2
-    return math.sqrt(max(delta_var - second, second))
-
-
 def std_bias(reps: np.ndarray, value: float) -> tuple[float, float]:
     """(std, mean - value) of the finite bootstrap replicates of a point statistic; NaN without replicates."""
     reps = reps[np.isfinite(reps)]
@@ -464,7 +448,7 @@ def estimate_battery(
     paulis = np.concatenate(reps.paulis) if reps.paulis else np.zeros((0, pb.emb.size - 1))
     g_purity = np.zeros(4**n)
     g_purity[pb.emb[1:]] = 2.0 * c[pb.emb[1:]] / pb.db  # gradient of sum_P c_P^2 / d over the battery Paulis
-    sd_purity = second_order_std(pb.statistic(g_purity)[1] ** 2, paulis - c[pb.emb[1:]], float(pb.db))
+    perr = purity_error(purity_hat, pb.statistic(g_purity)[1] ** 2, paulis - c[pb.emb[1:]], float(pb.db))
     half_a, half_b = split_halves(split_rng, counts)
     c_a = model.linear(half_a, pb.averaging(half_a.sum(axis=-1)))
     lin_b_a = pb.battery_density(c_a)
@@ -481,10 +465,9 @@ def estimate_battery(
     )
     figures["purity"] = finish(
         purity_hat,
-        purity_hat - z["end"] * sd_purity,
-        purity_hat + z["end"] * sd_purity,
+        *perr.bounds(z["end"]),
         (1.0 / pb.db, 1.0),
-        sd_purity,
+        perr.std,
         0.0,
         ESTIMATES["purity"],
     )
@@ -492,7 +475,7 @@ def estimate_battery(
     # ergotropy: upper = min(plug-in + z sigma, purity cap), each at half the level of the end, the cap's half split
     # between its energy and purity bounds
     _, sd_gw = pb.statistic(pb.battery_g(g_w))
-    purity_up = purity_hat + z["quarter"] * sd_purity
+    purity_up = perr.bounds(z["quarter"])[1]
     cap = energy_abs + z["quarter"] * sd_energy - float(min_linear_on_purity_ball(*pb.levels, purity_up))
     upper = min(w_plug + z["half"] * sd_gw, cap)
     _, g_wa = ergotropy_functional(lin_b_a, pb.energies, pb.basis)
@@ -516,7 +499,7 @@ def estimate_battery(
 
     # capacity: the same with the capacity functionals; its cap needs only the purity
     _, sd_gc = pb.statistic(pb.battery_g(g_c))
-    cap_c = -float(min_linear_on_purity_ball(*pb.cap_levels, purity_hat + z["half"] * sd_purity))
+    cap_c = -float(min_linear_on_purity_ball(*pb.cap_levels, perr.bounds(z["half"])[1]))
     upper_c = min(c_plug + z["half"] * sd_gc, cap_c)
     _, g_ca = capacity_functional(lin_b_a, pb.energies)
     cap_b, sd_cap_b = pb.statistic(pb.battery_g(g_ca), half_b)
