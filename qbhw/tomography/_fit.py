@@ -103,19 +103,21 @@ def embedded_indices(keep: Sequence[int], n: int) -> np.ndarray:
 
 def kron_apply(mats: np.ndarray, codes: np.ndarray, x: np.ndarray) -> np.ndarray:
     """y[..., s, :] = (mats[0, codes[s, 0]] (x) ... (x) mats[n-1, codes[s, n-1]]) x[..., s, :], qubit by qubit;
-    mats (n, 3, 2, 2), codes (S, n) basis indices, x (..., S, 2^n) with position 0 the most significant bit."""
+    mats (n, 3, 2, 2), codes (S, n) basis indices, x (..., S, 2^n) with position 0 the most significant bit.
+    Each 2 x 2 step is written out elementwise (broadcast over settings): no per-setting matrix is formed."""
     n = mats.shape[0]
     lead = x.shape[:-2]
     s = x.shape[-2]
-    t = np.asarray(x).reshape(*lead, s, *(2,) * n)
-    base = len(lead) + 1
+    out = np.asarray(x, dtype=float)
     for k in range(n):
-        mk = mats[k][codes[:, k]]  # (S, 2, 2)
-        t = np.moveaxis(t, base + k, -1)
-        shape = t.shape
-        t = np.einsum("sab,...sxb->...sxa", mk, t.reshape(*lead, s, -1, 2)).reshape(shape)
-        t = np.moveaxis(t, -1, base + k)
-    return t.reshape(*lead, s, 2**n)
+        t = out.reshape(*lead, s, 2**k, 2, 2 ** (n - 1 - k))
+        m = mats[k][codes[:, k]][:, :, :, None, None]  # (S, 2, 2, 1, 1): broadcasts against (S, 2^k, 2^(n-1-k))
+        x0, x1 = t[..., 0, :], t[..., 1, :]
+        y = np.empty_like(t)
+        y[..., 0, :] = m[:, 0, 0] * x0 + m[:, 0, 1] * x1
+        y[..., 1, :] = m[:, 1, 0] * x0 + m[:, 1, 1] * x1
+        out = y
+    return out.reshape(*lead, s, 2**n)
 
 
 @dataclass(frozen=True, eq=False)
