@@ -286,6 +286,6 @@ def test_purity_bounds_solve_their_defining_equation():
     assert flat.bounds(z) == pytest.approx((0.0625 - z * 2e-4, 0.0625 + z * 2e-4), abs=1e-15)
     rng = np.random.default_rng(3)
     dev = rng.normal(size=(50, 40)) * 1e-2  # covariance 1e-4 I: tr S^2 = 40e-8, tr S^3 / tr S^2 = 1e-4
-    e = purity_error(0.3, 1e-12, dev, 1.0)
+    e = purity_error(0.3, 1e-12, np.ones(40), dev, 1.0)
     assert e.variance == e.second and e.second == pytest.approx(2 * 40e-8, rel=0.2)
-    assert e.sensitivity == pytest.approx(4 * 1e-4, rel=0.3)
+    assert e.sensitivity == pytest.approx(4 * 1e-4, rel=0.3)  # isotropic S: both slopes are 4 s / d

@@ -160,12 +160,13 @@ class PurityError:
     For Gaussian c_hat with covariance S, Var = (4 c.S.c + 2 tr S^2) / d^2. The delta-method variance at the
     data, (4 / d^2) c_hat.S.c_hat, exceeds the first term by (4 / d^2) tr S^2 on average, so the estimate is
     delta - second, with tr S^k from bootstrap deviations of c_hat (``purity_error``). That estimate contains
-    (4 / d^2) delta.S.delta, which moves with the noise term Q = (|delta|^2 - sum v) / d of P_hat itself (slope
-    (4 / d) tr S^3 / tr S^2): a low P_hat comes with a low variance estimate, and P_hat -/+ z sigma misses the truth
-    from above more often than from below (4.1 % against 1.1 % for a 4-qubit register near the maximally mixed
-    state). Under the hypothesis that the truth is P, P_hat - P = x is noise, of which the part second / variance
-    is Q; so the variance at the truth is variance - sensitivity x, sensitivity = (4 / d) (tr S^3 / tr S^2)
-    second / variance, and ``bounds`` solve x^2 = z^2 (variance - sensitivity x)."""
+    (8 / d^2) c.S.delta + (4 / d^2) delta.S.delta, which move with the two noise terms of P_hat itself,
+    L = 2 c.delta / d and Q = (|delta|^2 - sum v) / d (slopes (4 / d) c.S^2.c / c.S.c and (4 / d) tr S^3 / tr S^2):
+    a low P_hat comes with a low variance estimate, and P_hat -/+ z sigma misses the truth from above more often
+    than from below (4.1 % against 1.1 % for a 4-qubit register near the maximally mixed state). Under the
+    hypothesis that the truth is P, P_hat - P = x is noise, shared between L and Q in proportion to their
+    variances; so the variance at the truth is variance - sensitivity x, and ``bounds`` solve
+    x^2 = z^2 (variance - sensitivity x)."""
 
     value: float
     variance: float
@@ -183,11 +184,14 @@ class PurityError:
         return self.value - 0.5 * (root - k), self.value + 0.5 * (root + k)
 
 
-def purity_error(value: float, delta_variance: float, deviations: np.ndarray, d: float) -> PurityError:
-    """PurityError from the delta-method variance and bootstrap deviations (B, m) of the coordinates: tr S^2 and
-    tr S^3 are the means of products of Gram entries over distinct pairs and triples of replicates (unbiased for
-    independent deviations of covariance S). With fewer than 3 replicates: the delta-method variance alone
-    (larger on average) and no correction."""
+def purity_error(
+    value: float, delta_variance: float, coords: np.ndarray, deviations: np.ndarray, d: float
+) -> PurityError:
+    """PurityError from the delta-method variance, the estimated coordinates c_hat (m,) and bootstrap deviations
+    (B, m) of them. Moments of the covariance S come from products over distinct replicates (unbiased for
+    independent deviations): tr S^2, tr S^3 from pairs and triples of Gram entries; c.S.c and c.S^2.c from the
+    projections u_b = dev_b . c_hat, less the noise's share (E[c_hat.S.c_hat] = c.S.c + tr S^2, likewise S^2).
+    With fewer than 3 replicates: the delta-method variance alone (larger on average) and no correction."""
     b = deviations.shape[0]
     if b < 3:
         return PurityError(value, delta_variance, 0.0, 0.0)
@@ -195,7 +199,12 @@ def purity_error(value: float, delta_variance: float, deviations: np.ndarray, d:
     gram = gram - np.diag(np.diag(gram))
     tr2 = float(np.sum(gram**2)) / (b * (b - 1))
     tr3 = float(np.trace(gram @ gram @ gram)) / (b * (b - 1) * (b - 2))
+    u = deviations @ coords  # c_hat = c + delta: remove the noise's own share from both moments
+    csc = float(np.mean(u**2)) - tr2
+    cs2c = float(u @ gram @ u) / (b * (b - 1)) - tr3
     second = 2.0 * tr2 / d**2
     variance = max(delta_variance - second, second)
-    sensitivity = (4.0 / d) * (tr3 / tr2) * second / variance if tr2 > 0.0 else 0.0
+    slope_q = tr3 / tr2 if tr2 > 0.0 else 0.0
+    slope_l = max(cs2c, 0.0) / csc if csc > 0.0 else 0.0
+    sensitivity = (4.0 / d) * (slope_l * (variance - second) + slope_q * second) / variance
     return PurityError(value, variance, second, max(sensitivity, 0.0))

@@ -178,7 +178,7 @@ def estimate_dicke(
     purity_reps = _purity(reps, t_inv)
     gw_reps, gc_reps = ladder.gains(p_reps)
     energy_reps = p_reps @ ladder.levels
-    perr = purity_error(purity_hat, stat(2.0 * p_lin)[1] ** 2, p_reps - p_lin, 1.0)
+    perr = purity_error(purity_hat, stat(2.0 * p_lin)[1] ** 2, p_lin, p_reps - p_lin, 1.0)
     _, sd_energy = stat(ladder.levels)
     half_a, half_b = split_halves(split_rng, hist)
     gw_a, gc_a = ladder.gains(t_inv @ (half_a[0] / max(int(half_a.sum()), 1)))

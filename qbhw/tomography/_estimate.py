@@ -448,7 +448,8 @@ def estimate_battery(
     paulis = np.concatenate(reps.paulis) if reps.paulis else np.zeros((0, pb.emb.size - 1))
     g_purity = np.zeros(4**n)
     g_purity[pb.emb[1:]] = 2.0 * c[pb.emb[1:]] / pb.db  # gradient of sum_P c_P^2 / d over the battery Paulis
-    perr = purity_error(purity_hat, pb.statistic(g_purity)[1] ** 2, paulis - c[pb.emb[1:]], float(pb.db))
+    coords = c[pb.emb[1:]]
+    perr = purity_error(purity_hat, pb.statistic(g_purity)[1] ** 2, coords, paulis - coords, float(pb.db))
     half_a, half_b = split_halves(split_rng, counts)
     c_a = model.linear(half_a, pb.averaging(half_a.sum(axis=-1)))
     lin_b_a = pb.battery_density(c_a)
