@@ -258,10 +258,10 @@ def calibration_from_backend(
         date = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
         notes.append("date: the backend reports no calibration date; this is the import date")
     dt = getattr(target, "dt", None)
-    timing = {
-        name: int(getattr(target, name, 1) or 1) if dt is not None else 1
-        for name in ("granularity", "min_length", "pulse_alignment", "acquire_alignment")
-    }
+
+    def constraint(name: str) -> int:  # in units of dt: meaningless (1) without a dt
+        return int(getattr(target, name, 1) or 1) if dt is not None else 1
+
     return DeviceCalibration(
         name=name or _snake(str(getattr(backend, "name", "backend"))),
         source=source or f"Qiskit backend {getattr(backend, 'name', '?')}",
@@ -273,5 +273,8 @@ def calibration_from_backend(
         resonators=(),
         notes=tuple(notes),
         dt_ns=None if dt is None else s_to_ns(float(dt)),
-        **timing,
+        granularity=constraint("granularity"),
+        min_length=constraint("min_length"),
+        pulse_alignment=constraint("pulse_alignment"),
+        acquire_alignment=constraint("acquire_alignment"),
     )
