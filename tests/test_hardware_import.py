@@ -3,6 +3,7 @@ qiskit's own GenericBackendV2 (both environments): values, timing constraints, a
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,11 @@ def _runtime() -> Any:
 
 def test_generic_backend_with_timing_constraints(tmp_path: Path) -> None:
     """Any BackendV2 is read from its target: T1/T2, gates, dt and the timing constraints in units of dt."""
-    from qiskit.providers.fake_provider import GenericBackendV2
+    with warnings.catch_warnings():  # qiskit 1.3.0's fake_provider imports its own deprecated qiskit.providers.models
+        warnings.filterwarnings("ignore", message="qiskit.providers.models is deprecated", category=DeprecationWarning)
+        from qiskit.providers.fake_provider import GenericBackendV2
 
-    backend = GenericBackendV2(num_qubits=5, seed=11)
+        backend = GenericBackendV2(num_qubits=5, seed=11)
     cal = calibration_from_backend(backend, name="generic5")
     target = backend.target
     assert cal.num_qubits == 5 and cal.dt_ns == pytest.approx(target.dt * 1e9, rel=1e-15)
@@ -124,3 +127,19 @@ def test_eagle_snapshot_excited_population_follows_frequency(monkeypatch: pytest
         # exact inverse relation (1e-12 relative: float round trip through log/exp)
         assert q.temperature_mk == pytest.approx(50.0, rel=1e-12)
         assert q.t2_us <= 2 * q.t1_us
+
+
+def test_broken_one_qubit_gates_are_kept_fully_depolarizing() -> None:
+    """FakeAachen reports id/sx/x with error 1 on qubits 19 and 35: kept at 2/3 (the schema needs every one-qubit
+    basis gate on every qubit); the broken qubits are never chosen."""
+    rt = _runtime()
+    from qbhw.hardware import import_fake_backend, select_qubits
+
+    target = rt.fake_provider.FakeAachen().target
+    broken = sorted({q for (q,), ip in target["sx"].items() if ip.error >= 1.0})
+    cal = import_fake_backend("FakeAachen")
+    assert broken == [19, 35]
+    for q in broken:
+        assert cal.gate("sx", (q,)).error == pytest.approx(2 / 3, abs=1e-15)
+    assert any("kept as fully depolarizing" in n and "sx[19]" in n for n in cal.notes)
+    assert not set(select_qubits(cal, 6)) & set(broken)

@@ -10,8 +10,7 @@ import decimal
 
 import pytest
 
-from qbhw.hardware import DeviceCalibration, synthetic_cavity_qed
-from qbhw.hardware.synthetic import SYNTHETIC_TEMPERATURE_MK
+from qbhw.hardware import SYNTHETIC_TEMPERATURE_MK, DeviceCalibration, synthetic_cavity_qed
 
 _CTX = decimal.Context(prec=40)
 #: k_B/h in GHz per mK (exact SI constants)

@@ -1,11 +1,13 @@
 """Device calibrations (schema, JSON files, the device registry, backend import), units, qubit choice, Aer noise
 models and transpile targets.
 
-Public surface: exactly what is re-exported here. ``import_fake_backend`` needs qiskit-ibm-runtime (the ``ibm``
-extra); everything else needs only qiskit and qiskit-aer.
+Public surface: exactly what is re-exported here, and the ``units`` module (the one place for unit conversions:
+``units.ghz_to_rad_per_ns``, ``units.us_to_ns``, ...). ``import_fake_backend`` needs qiskit-ibm-runtime (the
+``ibm`` extra); everything else needs only qiskit and qiskit-aer.
 """
 
 from qbhw.errors import CalibrationError, MissingDependencyError
+from qbhw.hardware import units
 from qbhw.hardware.backend_import import (
     DEFAULT_TEMPERATURE_MK,
     FALLBACK_FREQ_GHZ,
@@ -59,8 +61,8 @@ from qbhw.hardware.noise import (
     relaxation_process_fidelity,
     relaxation_superop,
 )
-from qbhw.hardware.synthetic import synthetic_cavity_qed
-from qbhw.hardware.target import transpile_target
+from qbhw.hardware.synthetic import SYNTHETIC_TEMPERATURE_MK, synthetic_cavity_qed
+from qbhw.hardware.target import device_backend, transpile_target
 from qbhw.hardware.units import RelaxationRates, relaxation_rates
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "NOISELESS_T_US",
     "RESONATOR_ROLES",
     "SCHEMA_VERSION",
+    "SYNTHETIC_TEMPERATURE_MK",
     "CalibrationError",
     "DeviceCalibration",
     "DeviceSummary",
@@ -89,6 +92,7 @@ __all__ = [
     "calibration_to_dict",
     "calibrations_dir",
     "default_device",
+    "device_backend",
     "dumps_calibration",
     "fake_backend_class_name",
     "gate_noise",
@@ -114,5 +118,6 @@ __all__ = [
     "summarize",
     "synthetic_cavity_qed",
     "transpile_target",
+    "units",
     "user_calibrations_dir",
 ]

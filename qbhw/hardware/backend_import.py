@@ -18,9 +18,10 @@ Choices, each recorded in the calibration's ``notes``:
   evaluates p_e = 1/(e^0 + 1) = 1/2; with no frequency (runtime 0.51 with Aer 0.18.2) it silently ignores T and
   uses p_e = 0.
 * T2 > 2 T1 (unphysical, seen on a few qubits of real snapshots): T2 is clamped to 2 T1.
-* Gates with error >= 1 (IBM's mark of a broken gate or coupler) are dropped, and so is a coupling edge left
-  without gates. Errors between d/(d+1) and 1 are clamped to d/(d+1) (fully depolarizing). Missing gate errors
-  count as 0, missing durations as 0.
+* Multi-qubit gates with error >= 1 (IBM's mark of a broken gate or coupler) are dropped, and so is a coupling
+  edge left without gates. A one-qubit gate reported broken is kept as fully depolarizing (error d/(d+1) = 2/3):
+  the schema needs every one-qubit basis gate on every qubit, and qubit selection then avoids that qubit. Errors
+  between d/(d+1) and 1 are clamped to d/(d+1) as well. Missing gate errors count as 0, missing durations as 0.
 * Reset error: backends report none; it is set to the qubit's thermal excited population (a reset leaves the
   qubit in its environment's residual excitation at best).
 """
@@ -220,6 +221,7 @@ def calibration_from_backend(
     arity = standard_gate_arity()
     gates: list[GateCalibration] = []
     broken: list[str] = []
+    broken_1q: list[str] = []
     clamped: list[str] = []
     unknown_error: set[str] = set()
     for op in sorted(target.operation_names):
@@ -235,15 +237,20 @@ def calibration_from_backend(
                 err = 0.0
             err = float(err)
             d = 2 ** len(qargs)
-            if err >= 1.0:
+            if err >= 1.0 and len(qargs) > 1:
                 broken.append(f"{op}{list(qargs)}")
                 continue
-            if err > d / (d + 1):
+            if err >= 1.0:
+                broken_1q.append(f"{op}{list(qargs)}")
+                err = d / (d + 1)
+            elif err > d / (d + 1):
                 clamped.append(f"{op}{list(qargs)}")
                 err = d / (d + 1)
             gates.append(GateCalibration(op, tuple(int(x) for x in qargs), _ns(dur) or 0.0, err))
     if broken:
         notes.append(f"dropped gates with error >= 1 (broken): {_ids(broken)}")
+    if broken_1q:
+        notes.append(f"one-qubit gates with error >= 1 (broken) kept as fully depolarizing (2/3): {_ids(broken_1q)}")
     if clamped:
         notes.append(f"gate error clamped to d/(d+1) on {_ids(clamped)}")
     if unknown_error:

@@ -7,8 +7,12 @@ the Target, so a scheduled transpilation (``scheduling_method="alap"``) aligns i
 requires. Durations are whole numbers of samples (the schema checks it) and are handed over as exact multiples of
 dt, so Qiskit never rounds them. Works on qiskit 1.3 and 2.x (the Target API common to both).
 
-To compile a small circuit onto chosen physical qubits, transpile against this target with
-``initial_layout=physical_qubits``: the result keeps the device's own indices.
+To compile a small circuit onto chosen physical qubits, transpile with ``initial_layout=physical_qubits``: the
+result keeps the device's own indices. Pass ``backend=device_backend(cal)`` rather than ``target=``: qiskit 1.3.0's
+``transpile(target=...)`` replaces the target's timing constraints by TimingConstraints() (all 1) when no backend
+is given, while a backend's target is honoured by 1.3.0 and 2.x alike. On a device whose pulse or acquire
+alignment is not 1, a circuit with delays that are not whole multiples of the alignment must be transpiled with a
+``scheduling_method`` (Qiskit refuses to realign an unscheduled circuit), as on IBM Eagle devices.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from qbhw.errors import QbhwError
 from qbhw.hardware.calibration import DeviceCalibration
 from qbhw.hardware.calibration_io import ContentKey
 from qbhw.hardware.units import ghz_to_hz, ns_to_s, us_to_s
@@ -91,3 +96,40 @@ def _target(key: ContentKey) -> Any:
     )
     target.add_instruction(Delay(Parameter("t")), {(q.index,): None for q in cal.qubits})
     return target
+
+
+def device_backend(cal: DeviceCalibration) -> Any:
+    """A compile-only Qiskit BackendV2 whose ``target`` is ``transpile_target(cal)`` (its ``run`` refuses): what to
+    hand to ``transpile(..., backend=...)`` so that dt and the timing constraints are honoured on qiskit 1.3.0 and
+    2.x alike. Built once per calibration content and shared."""
+    return _backend(ContentKey(cal))
+
+
+@functools.lru_cache(maxsize=TARGET_CACHE_SIZE)
+def _backend(key: ContentKey) -> Any:
+    from qiskit.providers import BackendV2, Options
+
+    target = _target(key)
+
+    class DeviceBackend(BackendV2):
+        """The calibration's transpile target as a backend, for compilation only."""
+
+        @property
+        def target(self) -> Any:
+            return target
+
+        @property
+        def max_circuits(self) -> None:
+            return None
+
+        @classmethod
+        def _default_options(cls) -> Any:
+            return Options()
+
+        def run(self, run_input: Any, **options: Any) -> Any:
+            raise QbhwError(
+                f"{self.name} is a compile-only backend (qbhw.hardware.device_backend); simulate the compiled "
+                "circuits with an Aer simulator and qbhw.hardware.noise_model instead"
+            )
+
+    return DeviceBackend(name=key.calibration.name, description=f"qbhw calibration {key.calibration.name}")
