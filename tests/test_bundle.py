@@ -558,6 +558,7 @@ def test_manifest_dict_round_trip_and_content_hash(bundle):
     assert again == manifest
     assert again.content_hash() == manifest.content_hash()
     assert len(manifest.content_hash()) == 64
+    assert manifest.job_tag() == "qbhw-bundle-" + manifest.content_hash()[:16]
     changed = Manifest.from_dict({**manifest.to_dict(), "seeds": {"transpile": 1}})
     assert changed.content_hash() != manifest.content_hash()
 

@@ -384,6 +384,11 @@ class Manifest:
         holds their hashes). Goes into job tags and counts.json."""
         return hashlib.sha256(_canonical_json(self.to_dict())).hexdigest()
 
+    def job_tag(self) -> str:
+        """The job tag that names this bundle on a provider (``qbhw-bundle-`` + the first 16 hex digits of the
+        content hash), so that its jobs can be found again (``QiskitRuntimeService().jobs(job_tags=[...])``)."""
+        return "qbhw-bundle-" + self.content_hash()[:16]
+
 
 def _check_names(names: Sequence[str], where: str) -> None:
     seen: dict[str, str] = {}
