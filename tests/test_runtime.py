@@ -217,6 +217,31 @@ def test_nighthawk_class_fake_without_reset_is_refused_before_submission():
         check_backend(backend, [qc])
 
 
+@needs_runtime
+def test_circuits_compiled_for_qbhws_fake_torino_are_isa_for_the_runtimes_fake_torino():
+    """The local round trip runs circuits compiled against qbhw's calibration snapshot on the runtime's own fake:
+    every gate of the calibration must exist on the same qubits there (check_backend would refuse otherwise)."""
+    from qiskit import QuantumCircuit, transpile
+    from qiskit_ibm_runtime.fake_provider import FakeTorino
+
+    from qbhw.experiments._runtime import check_backend
+    from qbhw.hardware import load_calibration, transpile_target
+
+    cal = load_calibration("fake_torino")
+    backend = FakeTorino()
+    missing = [(g.name, g.qubits) for g in cal.gates if not backend.target.instruction_supported(g.name, g.qubits)]
+    assert not missing
+    qc = QuantumCircuit(3, 3, name="c")
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.cx(1, 2)
+    qc.delay(100, 0, unit="ns")
+    qc.reset(2)
+    qc.measure([0, 1, 2], [0, 1, 2])
+    isa = transpile(qc, target=transpile_target(cal), initial_layout=[100, 101, 102], seed_transpiler=1)
+    check_backend(backend, [isa])
+
+
 # ------------------------------------------------------------------------------------------------ local round trip
 
 
