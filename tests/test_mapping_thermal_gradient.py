@@ -257,6 +257,7 @@ def test_limit_cycle_against_qutip_local_me(tau: float) -> None:
     w_ref = energy(end, cyc.before.hamiltonian) - energy(start, cyc.before.hamiltonian)
     assert abs(cyc.exact_work - w_ref) <= _work_bound(cyc.before, u, d_before)
     assert abs(d["work_exact"] - cyc.exact_work) < NUMERIC_TOL
+    assert abs(cyc.exact_work - cyc.ideal.work) <= d["work_error_bound_ideal"]
     # the ideal cycle is the model's
     assert cyc.ideal.work == tg.limit_cycle(params, tau).work
     assert np.abs(cyc.before.ideal_state - cyc.ideal.rho_end).max() == 0

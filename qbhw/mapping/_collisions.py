@@ -523,9 +523,12 @@ def gray_to_binary(circuit: Any, cavity: Sequence[int]) -> None:
 
 # --------------------------------------------------------------------------------------------- the search
 
-#: a step count found WITHOUT a fixed point must keep the distance within tolerance up to 2k + STABLE_MARGIN steps.
-#: Only a heuristic guard against a transient dip (measured on the collective palindromic grid, N = 3..6: no
-#: accepted k left the tolerance within 500 collisions); with a fixed point the search is exact instead.
+#: a step count found WITHOUT a fixed point must keep the distance within tolerance up to 2k + STABLE_MARGIN steps:
+#: a heuristic guard against a transient dip on the time scale of the approach itself (2k) and, for small k, of a
+#: few steps more. It is NOT a proof: measured on the collective palindromic grid (N = 3..6, T = 0.5..5, theta =
+#: 0.05..1.55 in steps of 0.15), 10 of the 39 k it accepted left the tolerance within 500 collisions, and every
+#: default palindromic steady-state circuit drifts away after its k (qbhw.mapping.collective, "Steady state").
+#: Results found this way say so (``StableSearch.certified`` False); with a fixed point the search is exact.
 STABLE_MARGIN = 10
 #: with a fixed point, the search follows the trajectory for at most CERTIFY_HORIZON * max(limit, STABLE_MARGIN)
 #: steps to certify k (a cost cap only: a k not certified by then is rejected, never accepted wrongly)
