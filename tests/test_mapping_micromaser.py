@@ -331,10 +331,15 @@ def test_loss_with_thermal_photons_and_ladder_coupling():
         assert pairs == (7 if nth > 0 else 2)
 
 
-def test_too_much_loss_names_cavity_loss():
+def test_too_much_loss_names_cavity_loss_or_collisions():
     with pytest.raises(ParameterError) as err:
         micromaser_circuit(mm.MicromaserParams(**{**DONE, "cavity_loss": 0.5}))
     assert err.value.parameter == "cavity_loss" and "--cavity-loss" in err.value.allowed
+    # 0.05 on 4 levels needs 3 damping collisions per interval: 40 atoms would need 157 collisions in all
+    lossy = mm.MicromaserParams(g_tau=0.3, collisions=40, cutoff=4, cavity_loss=0.05, cutoff_tolerance=1.0)
+    with pytest.raises(ParameterError) as err:
+        micromaser_circuit(lossy)
+    assert err.value.parameter == "collisions"
 
 
 # ------------------------------------------------------------------------------------------ refusals

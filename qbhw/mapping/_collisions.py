@@ -454,8 +454,10 @@ def _interaction(step: CollisionStep, qubits: Sequence[Sequence[int]], ancilla: 
         raise ValueError(f"gates={step.gates!r} acts on qubits; give one qubit per system subsystem")
     targets = physical + ([] if step.ancilla is None or ancilla is None else [ancilla])
     if step.gates == "unitary":
-        # UnitaryGate reads its first qarg as the least significant bit: physics order reversed
-        return [(UnitaryGate(np.asarray(step.unitary), label=step.label or None), targets[::-1])]
+        # UnitaryGate reads its first qarg as the least significant bit: physics order reversed. The matrix is a
+        # writeable C-ordered copy: qiskit-aer 0.18 simulated a UnitaryGate holding the step's read-only matrix
+        # wrongly (trace distance ~0.5, with qiskit 1.3.0 and 2.6.2; Qiskit's Operator was right)
+        return [(UnitaryGate(np.array(step.unitary, order="C"), label=step.label or None), targets[::-1])]
     if step.gates == "flip-flop":
         # exp[-i a (s-s+ + s+s-)] = exp[-i a (XX + YY)/2] = XXPlusYYGate(2a, beta=0) (docs/physics.md section 0)
         return [(XXPlusYYGate(2.0 * step.duration, 0.0), targets)]

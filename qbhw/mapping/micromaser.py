@@ -88,6 +88,9 @@ MAX_COLLISIONS = 60
 LOSS_TOLERANCE = 5e-3
 #: most loss sub-collisions per interval between atoms (each costs as much as an atom collision)
 MAX_LOSS_SUBCOLLISIONS = 16
+#: most collisions of a circuit with cavity loss, atoms and damping sub-collisions together (the same depth
+#: budget as MAX_COLLISIONS lossless atoms, twice over)
+MAX_CIRCUIT_COLLISIONS = 2 * MAX_COLLISIONS
 
 
 def _weights(coupling: str, levels: int) -> np.ndarray:
@@ -242,16 +245,25 @@ def micromaser_circuit(params: model.MicromaserParams, *, encoding: str = "binar
     channel (pruned collisions, the truncation edge and the engineered loss included).
 
     encoding must be "binary" (the only cavity encoding mapped). Raises ParameterError naming the field for what
-    a hardware run cannot do: collisions > MAX_COLLISIONS, a cutoff above 2^MAX_CAVITY_QUBITS, a register too
-    small for the physical cavity (cutoff), a loss the engineered damping cannot match (cavity_loss).
+    a hardware run cannot do: collisions > MAX_COLLISIONS (or, with loss, more than MAX_CIRCUIT_COLLISIONS atoms
+    and damping collisions), a cutoff above 2^MAX_CAVITY_QUBITS, a register too small for the physical cavity
+    (cutoff), a loss the engineered damping cannot match (cavity_loss).
     """
     from qiskit import QuantumCircuit
 
     _check_hardware_params(params, encoding)
     d, m = cavity_levels(params)
     levels = 2**m
-    ideal, leak = _ideal_register_state(params, levels, d)
     loss = _loss_plan(params, levels) if params.cavity_loss > 0.0 else None
+    k = int(params.collisions)
+    if loss is not None and k + (k - 1) * loss[0] > MAX_CIRCUIT_COLLISIONS:
+        raise ParameterError(
+            "collisions",
+            f"<= {(MAX_CIRCUIT_COLLISIONS + loss[0]) // (loss[0] + 1)} with --cavity-loss {params.cavity_loss:g} "
+            f"(each interval needs {loss[0]} damping collisions; at most {MAX_CIRCUIT_COLLISIONS} collisions in all)",
+            params.collisions,
+        )
+    ideal, leak = _ideal_register_state(params, levels, d)
     steps = _collision_steps(params, m, loss)
     vacuum = np.zeros((levels, levels), dtype=complex)
     vacuum[0, 0] = 1.0
