@@ -191,7 +191,7 @@ def _ground(n: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class CollisionPlan:
+class _Plan:
     """Collision angle, number of collisions and the time each collision represents (gamma dt = theta^2/(2n+1))."""
 
     theta: float
@@ -201,11 +201,11 @@ class CollisionPlan:
     certified: bool = False
 
 
-def _plan_time(params: CollectiveParams, time: float, collisions: int | None, theta: float | None) -> CollisionPlan:
+def _plan_time(params: CollectiveParams, time: float, collisions: int | None, theta: float | None) -> _Plan:
     rate = params.gamma * (2.0 * params.n_thermal + 1.0)
     total = rate * time  # sum of theta^2 over collisions
     if time == 0.0:
-        return CollisionPlan(0.0, 0, 0.0, "time 0: no collision (the cells stay in |g...g>)")
+        return _Plan(0.0, 0, 0.0, "time 0: no collision (the cells stay in |g...g>)")
     if collisions is not None and theta is not None:
         if abs(collisions * theta**2 - total) > 1e-9 * max(1.0, total):
             raise ParameterError(
@@ -214,9 +214,9 @@ def _plan_time(params: CollectiveParams, time: float, collisions: int | None, th
                 "(give only one of --collisions and --theta)",
                 collisions,
             )
-        return CollisionPlan(theta, collisions, time / collisions, "given theta and collisions")
+        return _Plan(theta, collisions, time / collisions, "given theta and collisions")
     if collisions is not None:
-        return CollisionPlan(
+        return _Plan(
             math.sqrt(total / collisions), collisions, time / collisions, "theta = sqrt(gamma (2n+1) time / collisions)"
         )
     theta_max = theta if theta is not None else THETA_TIME / math.sqrt(params.n)
@@ -227,7 +227,7 @@ def _plan_time(params: CollectiveParams, time: float, collisions: int | None, th
         else f"collisions = ceil(gamma (2n+1) time N / {THETA_TIME}^2), theta = sqrt(gamma (2n+1) time / collisions)"
         f" (theta sqrt(N) <= {THETA_TIME})"
     )
-    return CollisionPlan(math.sqrt(total / k), k, time / k, rule)
+    return _Plan(math.sqrt(total / k), k, time / k, rule)
 
 
 def _plan_ness(
@@ -237,7 +237,7 @@ def _plan_ness(
     theta: float | None,
     exchange: str,
     tolerance: float,
-) -> tuple[CollisionPlan, bool]:
+) -> tuple[_Plan, bool]:
     """Steady state. Without ``collisions``: for each theta (THETA_GRID or the given one) the fewest collisions k
     after which exact_state stays within ``tolerance`` of the model's steady state; the theta with the smallest k
     wins (ties: smaller theta). For the exact exchange without local channels the steady state is a fixed point of
@@ -258,7 +258,7 @@ def _plan_ness(
                 best = (d, th)
         assert best is not None
         th = best[1]
-        return CollisionPlan(th, collisions, th**2 / rate, _ness_rule(theta, collisions)), best[0] <= tolerance
+        return _Plan(th, collisions, th**2 / rate, _ness_rule(theta, collisions)), best[0] <= tolerance
     found: tuple[int, float, bool] | None = None
     closest: tuple[float, float] | None = None  # (distance after MAX_NESS_COLLISIONS, theta) if none qualifies
     for th in thetas:
@@ -275,10 +275,10 @@ def _plan_ness(
             closest = (search.distance, th)
     if found is not None:
         k, th, certified = found
-        return CollisionPlan(th, k, th**2 / rate, _ness_rule(theta, None), certified), True
+        return _Plan(th, k, th**2 / rate, _ness_rule(theta, None), certified), True
     assert closest is not None
     th = closest[1]
-    return CollisionPlan(th, MAX_NESS_COLLISIONS, th**2 / rate, _ness_rule(theta, None) + " (NOT met)"), False
+    return _Plan(th, MAX_NESS_COLLISIONS, th**2 / rate, _ness_rule(theta, None) + " (NOT met)"), False
 
 
 def _ness_rule(theta: float | None, collisions: int | None) -> str:

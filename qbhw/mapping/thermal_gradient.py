@@ -178,7 +178,7 @@ def _fixed_point(superop: np.ndarray) -> np.ndarray | None:
 
 
 @dataclass(frozen=True)
-class StepPlan:
+class _Plan:
     dt: float
     steps: int
     bath_speedup: float
@@ -194,13 +194,13 @@ def _dt_max(params: ThermalGradientParams) -> float:
     return min(bounds)
 
 
-def _plan_time(params: ThermalGradientParams, time: float, steps: int | None, dt: float | None) -> StepPlan:
+def _plan_time(params: ThermalGradientParams, time: float, steps: int | None, dt: float | None) -> _Plan:
     if time == 0.0:
-        return StepPlan(0.0, 0, 1.0, "time 0: no step (the qubits stay in the ground state)")
+        return _Plan(0.0, 0, 1.0, "time 0: no step (the qubits stay in the ground state)")
     if steps is not None and dt is not None and abs(steps * dt - time) > 1e-9 * max(1.0, time):
         raise ValueError(f"steps and dt must satisfy steps * dt = time = {time:g}")
     if steps is not None:
-        return StepPlan(time / steps, steps, 1.0, "given steps, dt = time/steps")
+        return _Plan(time / steps, steps, 1.0, "given steps, dt = time/steps")
     dt_max = dt if dt is not None else _dt_max(params)
     k = max(1, math.ceil(time / dt_max - 1e-12))
     rule = (
@@ -208,7 +208,7 @@ def _plan_time(params: ThermalGradientParams, time: float, steps: int | None, dt
         if dt is not None
         else (f"steps = ceil(time/dt_max), dt_max = min({DT_TIME:g}, 0.25/max Gamma_j, 0.25/g) = {dt_max:.4g}")
     )
-    return StepPlan(time / k, k, 1.0, rule)
+    return _Plan(time / k, k, 1.0, rule)
 
 
 def _plan_ness(
@@ -219,10 +219,10 @@ def _plan_ness(
     dt: float | None,
     speedup: float | None,
     tolerance: float,
-) -> tuple[StepPlan, bool]:
+) -> tuple[_Plan, bool]:
     dts = [dt] if dt is not None else list(DT_GRID)
     lams = [speedup] if speedup is not None else list(SPEEDUP_GRID)
-    best: tuple[tuple, StepPlan] | None = None
+    best: tuple[tuple, _Plan] | None = None
     fixed_point_ok = False
     for d in dts:
         for lam in lams:
@@ -236,7 +236,7 @@ def _plan_ness(
                     v = s @ v
                 dist = trace_distance(unvec(v, 4), target)
                 key: tuple = (not (fp_ok and dist <= tolerance), dist, lam, d)
-                plan = StepPlan(d, steps, lam, "given steps; (dt, bath_speedup) minimising the distance")
+                plan = _Plan(d, steps, lam, "given steps; (dt, bath_speedup) minimising the distance")
             else:
                 if not fp_ok:
                     continue
@@ -244,7 +244,7 @@ def _plan_ness(
                 if found.steps is None:
                     continue
                 key = (False, found.steps, lam, d)
-                plan = StepPlan(
+                plan = _Plan(
                     d,
                     found.steps,
                     lam,
