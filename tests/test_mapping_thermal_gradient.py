@@ -289,6 +289,16 @@ def test_limit_cycle_circuits_implement_their_channels() -> None:
     assert np.abs(ext[0].unitary - np.asarray(cyc.ideal.extraction_unitary)).max() < NUMERIC_TOL
 
 
+def test_short_cycle_warns_that_its_work_is_not_resolved() -> None:
+    # tau = 1: the register is within 5e-3 of the limit cycle after 61 cycles, but the work per cycle (1.8e-3) is
+    # below the bound 2 D ||H - U^+ H U|| on its error; the circuit's work is indeed 40 % off
+    cyc = limit_cycle_circuits(tg.ThermalGradientParams(), 1.0)
+    d = cyc.before.details
+    assert d["tolerance_met"] and "not resolved" in d["warning"]
+    assert abs(cyc.exact_work - cyc.ideal.work) <= d["work_error_bound_ideal"]
+    assert "warning" not in limit_cycle_circuits(tg.ThermalGradientParams(), 10.0).before.details
+
+
 def test_limit_cycle_too_short_names_cycle_time() -> None:
     # tau = 0.05: each stroke relaxes the register by ~exp(-Gamma tau) ~ 0.999, far more than MAX_CYCLES cycles
     with pytest.raises(ParameterError) as err:

@@ -113,9 +113,9 @@ class CollisionStep:
                 model's Hamiltonian for a coherent step
     duration    model units; the step is U = exp(-i duration generator) (see ``gates`` for the two exceptions).
                 For a collision it is the coupling g (in the model's reference frequency) times the interaction
-                time tau, i.e. the exchange angle, so a pulse layer realises it as "coupling g for g tau =
-                duration"; for a coherent step it is the evolution time. What it means per model is stated in
-                each mapping's docstring.
+                time tau, i.e. the exchange angle: a pulse layer switches a coupling g on for tau = duration / g
+                (after converting g to hardware units). For a coherent step it is the evolution time. What it
+                means per model is stated in each mapping's docstring.
     ancilla     the fresh ancilla's state, 2x2 in the basis (|g>, |e>); None for a coherent step on the system
     reset       whether the circuit resets the ancilla after the step (so that a later step can reuse the qubit);
                 False only for an ancilla nothing reuses. The exact channel always traces the ancilla out.

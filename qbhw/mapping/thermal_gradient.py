@@ -560,6 +560,12 @@ def limit_cycle_circuits(
         "power_ideal": ideal.power,
         "efficiency_ideal": ideal.efficiency,
     }
+    if common["work_error_bound_ideal"] >= abs(ideal.work):
+        common["warning"] = (
+            f"the work per cycle {ideal.work:.3g} is not resolved: the circuit's state error bounds its error by "
+            f"{common['work_error_bound_ideal']:.3g} (short cycles store little work per cycle); use a longer "
+            "--cycle-time"
+        )
 
     def mapped(
         stage: str, seq: tuple[CollisionStep, ...], exact: np.ndarray, ideal_state: np.ndarray, local_ref: np.ndarray
