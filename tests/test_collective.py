@@ -16,6 +16,7 @@ from scipy.sparse.linalg import spsolve
 
 from qbhw.errors import ParameterError
 from qbhw.models import collective as co
+from qbhw.models import collective_studies as studies
 from qbhw.physics import (
     capacity,
     ergotropy,
@@ -151,7 +152,7 @@ def test_large_n_saturation(temperature):
     nb = bose_einstein(1.0, temperature)
     limit = nb**2 / (nb + 1)
     assert limit == pytest.approx(W_LARGE_N[temperature], abs=TABLE_TOL)
-    w = co.ergotropy_vs_n(co.CollectiveParams(2, temperature), [2, 8, 64, 400]).ergotropy[:, 0]
+    w = studies.sweep(co.CollectiveParams(2, temperature), ns=[2, 8, 64, 400]).ergotropy[:, 0]
     assert w[1] > w[0] and np.all(np.diff(w) >= -1e-15)  # monotone in N (saturated to rounding at T = 0.5) ...
     assert np.all(w < limit + 1e-12)  # ... and bounded by n^2/(n+1)
     # x^{N+1} N-corrections are below 1e-12 at N = 400 for these temperatures
@@ -320,7 +321,7 @@ def test_same_temperature_local_bath_gives_gibbs(n, p):
 
 def test_variant_finite_temperature_optimum():
     # docs/physics.md 3.3: gamma = 1-p, local T = 0 decay at rate p; N = 4, p = 0.5: optimum near T = 2.4, W = 0.107
-    opt = co.optimal_temperature(co.CollectiveParams(4, 1.0, gamma=0.5, gamma_local=0.5))
+    opt = studies.optimal_temperature(co.CollectiveParams(4, 1.0, gamma=0.5, gamma_local=0.5))
     assert opt.interior
     assert opt.temperature == pytest.approx(2.4, abs=0.1)  # "near 2.4" (docs/physics.md prints one digit)
     assert opt.ergotropy == pytest.approx(0.107, abs=5e-4)  # printed to three digits
@@ -331,7 +332,7 @@ def test_variant_finite_temperature_optimum():
     for t in (0.05, 500.0):
         assert co.steady_state(co.CollectiveParams(4, t, gamma=0.5, gamma_local=0.5)).ergotropy < 0.01
     # pure collective: no interior optimum, W grows with T up to the bracket end
-    assert not co.optimal_temperature(co.CollectiveParams(4, 1.0), t_max=20.0).interior
+    assert not studies.optimal_temperature(co.CollectiveParams(4, 1.0), t_max=20.0).interior
 
 
 def test_variant_n2_is_passive_and_n3_discontinuity():
