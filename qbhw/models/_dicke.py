@@ -309,19 +309,22 @@ class Figures:
     purity: float
 
 
-def _passive_int64(cnt: _Counts, p: np.ndarray, v: np.ndarray, r: np.ndarray) -> float:
-    """sum_{k<N} R(B_k) (module docstring) with exact int64 cumulative counts (N <= INT64_N)."""
-    assert cnt.d_int64 is not None and cnt.cum_binom_int64 is not None
-    order = np.argsort(v)[::-1]
+def _passive_int64(cnt: _Counts, p: np.ndarray, v: np.ndarray, c: np.ndarray) -> float:
+    """sum_{k<N} R(B_k) (module docstring) with exact int64 cumulative counts (N <= INT64_N); ``c`` holds the
+    multiplicity of every entry."""
+    assert cnt.cum_binom_int64 is not None
+    order = np.argsort(-v)
     v_s = v[order]
-    c_cum = np.cumsum(cnt.d_int64[r[order]])
-    tail = np.cumsum(p[order][::-1])[::-1]  # weight of blocks i, i+1, ...
-    beyond = np.append(tail[1:], 0.0)  # weight of blocks i+1, ...
+    c_cum = c[order].cumsum()
+    m = p.size
+    rev = np.zeros(m + 1)  # rev[i] = weight of the last i blocks (in descending order of v)
+    p[order][::-1].cumsum(out=rev[1:])
     bounds = cnt.cum_binom_int64[: cnt.n]
     idx = np.searchsorted(c_cum, bounds, side="right")
-    ok = idx < c_cum.size
-    idx, bounds = idx[ok], bounds[ok]
-    return float(np.sum(beyond[idx] + v_s[idx] * (c_cum[idx] - bounds)))
+    if idx[-1] >= m:  # positions beyond the support carry no weight
+        ok = idx < m
+        idx, bounds = idx[ok], bounds[ok]
+    return float((rev[m - 1 - idx] + v_s[idx] * (c_cum[idx] - bounds)).sum())
 
 
 def _passive_exact(cnt: _Counts, p: np.ndarray, r: np.ndarray) -> float:
@@ -348,21 +351,35 @@ def _passive_exact(cnt: _Counts, p: np.ndarray, r: np.ndarray) -> float:
     return out
 
 
-def figures_from_flat(n: int, p: np.ndarray, r: np.ndarray, k: np.ndarray) -> Figures:
+def figures_from_flat(
+    n: int,
+    p: np.ndarray,
+    r: np.ndarray,
+    k: np.ndarray,
+    *,
+    d_float: np.ndarray | None = None,
+    d_int64: np.ndarray | None = None,
+) -> Figures:
     """Figures of merit of the block state with populations ``p`` (>= 0, summing to 1) of the sectors
-    j = N/2 - r in shells k (flat arrays of equal length; zero populations allowed)."""
+    j = N/2 - r in shells k (flat arrays of equal length; zero populations allowed). ``d_float``/``d_int64``
+    may give the multiplicity of every entry (precomputed by the caller; all populations then must be > 0)."""
     cnt = counts(n)
-    nz = p > 0
-    if not np.all(nz):
-        p, r, k = p[nz], r[nz], k[nz]
-    energy = float(np.dot(p, k))
+    if d_float is None:
+        nz = p > 0
+        if not nz.all():
+            p, r, k = p[nz], r[nz], k[nz]
+    energy = float(p @ k)
     if n <= INT64_N:
-        v = p / cnt.d_float[r]
-        purity = float(np.dot(p, v))
-        passive = _passive_int64(cnt, p, v, r)
+        assert cnt.d_int64 is not None
+        v = p / (cnt.d_float[r] if d_float is None else d_float)
+        purity = float(p @ v)
+        passive = _passive_int64(cnt, p, v, cnt.d_int64[r] if d_int64 is None else d_int64)
     else:
+        nz = p > 0
+        if not nz.all():
+            p, r = p[nz], r[nz]
         with np.errstate(under="ignore"):
-            purity = float(np.dot(p, np.exp(np.log(p) - cnt.log_d[r])))
+            purity = float(p @ np.exp(np.log(p) - cnt.log_d[r]))
         passive = _passive_exact(cnt, p, r)
     return Figures(energy=energy, ergotropy=energy - passive, capacity=n - 2.0 * passive, purity=purity)
 
@@ -385,7 +402,8 @@ class _System:
 
     ``unit_data[c]`` holds the entries of the generator of channel c at unit rate on one sparsity pattern;
     ``pos`` says where each entry goes in the solver's buffer (dense matrix or shell blocks; the row of the pinned
-    ground state goes to a dump slot), ``r``/``k``/``grid_a`` give each unknown's sector, shell and grid row.
+    ground state goes to a dump slot); ``r``, ``k`` and ``grid_index`` give each unknown's sector (N/2 - j),
+    shell and flat position on the [a, k] grid.
     """
 
     n: int
@@ -395,8 +413,10 @@ class _System:
     buffer_size: int
     dense: bool
     r: np.ndarray  # (M,) N/2 - j per unknown, in solver order (ground state first)
-    k: np.ndarray  # (M,) excitation number per unknown
-    grid_a: np.ndarray  # (M,) row of the [a, k] grid (sector index among all_j, ascending)
+    k: np.ndarray  # (M,) excitation number per unknown (float)
+    d_float: np.ndarray  # (M,) multiplicity d_j per unknown (float)
+    d_int64: np.ndarray | None  # (M,) the same, exact (N <= INT64_N)
+    grid_index: np.ndarray  # (M,) a (N + 1) + k on the [a, k] grid (a: sector index among all_j, ascending)
     shells: tuple[_Shell, ...]  # shells 1 ... N (empty for a dense solve)
 
 
@@ -446,7 +466,7 @@ def system(n: int) -> _System:
     rows, cols = lin // size, lin % size
     k_sorted = lay.k[order]
     r_sorted = np.rint(n / 2 - lay.j[order]).astype(np.int64)
-    grid_a = lay.sector[order]
+    grid_index = lay.sector[order] * (n + 1) + k_sorted
     starts = np.searchsorted(k_sorted, np.arange(n + 2))
     dense = size - 1 <= DENSE_SOLVE_MAX
     m1 = size - 1
@@ -492,9 +512,14 @@ def system(n: int) -> _System:
             above = here & (qc == q + 1)
             pos[above] = ub_off + (cols[above] - a1) * s + (rows[above] - a0)
         shells = tuple(_Shell(*o) for o in offs)
-    for a in (unit, pos, k_sorted, r_sorted, grid_a):
-        a.setflags(write=False)
-    return _System(n, size, unit, pos, buffer_size, dense, r_sorted, k_sorted, grid_a, shells)
+    cnt = counts(n)
+    d_float = cnt.d_float[r_sorted]
+    d_int64 = None if cnt.d_int64 is None else cnt.d_int64[r_sorted]
+    k_float = k_sorted.astype(float)
+    for a in (unit, pos, k_float, r_sorted, grid_index, d_float, d_int64):
+        if a is not None:
+            a.setflags(write=False)
+    return _System(n, size, unit, pos, buffer_size, dense, r_sorted, k_float, d_float, d_int64, grid_index, shells)
 
 
 def _shell_solve(sysm: _System, buf: np.ndarray) -> np.ndarray:
@@ -532,24 +557,26 @@ def _shell_solve(sysm: _System, buf: np.ndarray) -> np.ndarray:
 def steady_populations(sysm: _System, rates: np.ndarray) -> np.ndarray:
     """Stationary populations (solver order, summing to 1) for the channel rates (order of CHANNELS); the
     stationary state must be unique. Raises ArithmeticError if the system is singular or the result not finite."""
-    data = rates @ sysm.unit_data
     buf = np.zeros(sysm.buffer_size)
-    buf[sysm.pos] = data
+    buf[sysm.pos] = rates @ sysm.unit_data
     m1 = sysm.size - 1
     if sysm.dense:
         a = buf[: m1 * m1].reshape(m1, m1).T
-        b = -buf[m1 * m1 : m1 * m1 + m1]
+        b = buf[m1 * m1 : m1 * m1 + m1]
+        np.negative(b, out=b)
         _, _, x, info = lapack.dgesv(a, b, overwrite_a=1, overwrite_b=1)
         if info != 0:
             raise ArithmeticError(f"the steady-state system is singular (LAPACK info {info})")
     else:
         x = _shell_solve(sysm, buf)
-    p = np.concatenate([[1.0], x])
-    p[p < 0] = 0.0  # rounding only: the exact solution of a unique stationary state is positive
-    total = p.sum()
-    if not math.isfinite(total) or total <= 0:
-        raise ArithmeticError("the steady-state solve gave no finite positive populations")
-    return p / total
+    p = np.empty(sysm.size)
+    p[0] = 1.0
+    np.maximum(x, 0.0, out=p[1:])  # rounding only: the exact solution of a unique stationary state is positive
+    total = float(p.sum())
+    if not math.isfinite(total):
+        raise ArithmeticError("the steady-state solve gave populations that are not finite")
+    p /= total
+    return p
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -295,13 +295,20 @@ def _checked(value: float, name: str) -> float:
     return value
 
 
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """``a`` itself, made read-only (for arrays created here and not shared)."""
+    a.setflags(write=False)
+    return a
+
+
 def _result(params: CollectiveParams, time: float, js: np.ndarray, p: np.ndarray, f: _dicke.Figures) -> CollectiveState:
+    """The result for populations ``p`` and sectors ``js`` created by the caller (frozen, not copied)."""
     return CollectiveState(
         params=params,
         time=float(time),
-        j_values=_readonly(js),
-        populations=_readonly(p),
-        sector_weights=_readonly(p.sum(axis=1)),
+        j_values=_frozen(js),
+        populations=_frozen(p),
+        sector_weights=_frozen(p.sum(axis=1)),
         energy=_checked(f.energy, "energy"),
         ergotropy=_checked(f.ergotropy, "ergotropy"),
         capacity=_checked(f.capacity, "capacity"),
@@ -312,7 +319,7 @@ def _result(params: CollectiveParams, time: float, js: np.ndarray, p: np.ndarray
 def _state_result(params: CollectiveParams, time: float, js: np.ndarray, p: np.ndarray) -> CollectiveState:
     p = np.where(p < 0, 0.0, p)  # rounding of O(1e-16) only; the exact dynamics is positivity preserving
     p = p / p.sum()
-    return _result(params, time, js, p, _dicke.figures(params.n, js, p))
+    return _result(params, time, np.array(js, dtype=float), p, _dicke.figures(params.n, js, p))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -375,8 +382,13 @@ def _sectors(params: CollectiveParams, init: DickePopulations) -> tuple[np.ndarr
     return init.j_values[keep], init.populations[keep]
 
 
+def _occupation(temperature: float) -> float:
+    """n = 1/(e^{1/T} - 1) for a validated T >= 0 (qbhw.physics.bose_einstein without the checks)."""
+    return 0.0 if temperature == 0.0 else math.exp(-1.0 / temperature) / -math.expm1(-1.0 / temperature)
+
+
 def _rates(params: CollectiveParams) -> dict[str, float]:
-    nb, nl = params.n_thermal, params.local_n_thermal
+    nb, nl = _occupation(params.temperature), _occupation(params.local_temperature)
     return {
         "down": params.gamma * (nb + 1.0),
         "up": params.gamma * nb,
@@ -441,8 +453,9 @@ def steady_state(params: CollectiveParams, initial: DickePopulations | None = No
         p = _dicke.steady_populations(sysm, np.array([r[c] for c in _dicke.CHANNELS]))
         js = _dicke.all_j(n)
         grid = np.zeros((js.size, n + 1))
-        grid[sysm.grid_a, sysm.k] = p
-        return _result(params, math.inf, js, grid, _dicke.figures_from_flat(n, p, sysm.r, sysm.k))
+        grid.reshape(-1)[sysm.grid_index] = p
+        figs = _dicke.figures_from_flat(n, p, sysm.r, sysm.k, d_float=sysm.d_float, d_int64=sysm.d_int64)
+        return _result(params, math.inf, js, grid, figs)
     init = _initial(params, initial)
     js, p = _sectors(params, init)
     if params.gamma > 0:  # pure collective: ladder Gibbs state inside every sector, sector weights conserved
