@@ -630,11 +630,14 @@ def ladder_from_bottom(x: float, n_thermal: float, gamma: float, n_levels: int, 
     diag = -(out_down + out_up)
     off = g * math.sqrt(nb * (nb + 1.0)) * a_i
     lam, vec = sla.eigh_tridiagonal(diag, off)
+    # the largest eigenvalue is the stationary mode, exactly 0 (eigenvector pi^{1/2}); rounding would otherwise
+    # make it ~ -1e-14 and decay it away at huge t
     lam = np.minimum(lam, 0.0)
+    lam[-1] = 0.0
     weights = vec[0, :]  # V_{0l}
     scale = np.exp(0.5 * np.arange(levels) * math.log(x))  # x^{i/2}
     res = np.zeros((times.size, n_levels))
-    with np.errstate(under="ignore"):
-        decay = np.exp(np.outer(times, lam))  # (T, L)
+    with np.errstate(under="ignore", over="ignore"):
+        decay = np.exp(np.outer(times, lam))  # (T, L); t lam = -inf (huge t) decays to 0
     res[:, :levels] = (decay * weights) @ vec.T * scale
     return res

@@ -44,10 +44,12 @@ spectral decomposition of the symmetrised, provably truncated ladder). States th
 channels, thermal product initial states) need N <= MAX_BLOCK_N = 400: the steady-state solve then holds
 ~N^3/2 floats in its blocks (~130 MB at N = 400) and costs ~N^4/32 flops (0.1-0.3 s on one core). Temperatures
 are at most MAX_TEMPERATURE and rates at most MAX_RATE, so that every rate gamma (n + 1) N^2 is a finite float.
-Time evolution of the rate equation uses dense matrix exponentials for <= DENSE_MAX populations and scipy's
-expm_multiply above (cost ~ ||A||_1 t sparse mat-vecs, ||A|| ~ gamma (2n+1) N^2 / 2: stiff at large N); a run
-whose estimated cost exceeds MAX_EVOLUTION_FLOPS (about a minute on one core), or whose result would exceed
-MAX_TRAJECTORY_BYTES, or that asks for more than MAX_TIMES times, is refused before it starts.
+Time evolution of the rate equation uses dense matrix exponentials for <= DENSE_MAX populations (and
+||A||_1 t <= MAX_DENSE_STIFFNESS) and scipy's expm_multiply above (cost ~ ||A||_1 t sparse mat-vecs,
+||A|| ~ gamma (2n+1) N^2 / 2: stiff at large N); a run whose estimated cost exceeds MAX_EVOLUTION_FLOPS (about a
+minute on one core), or whose result would exceed MAX_TRAJECTORY_BYTES, or that asks for more than MAX_TIMES
+times, is refused before it starts. Pure collective dissipation from |g...g> (the spectral ladder) takes any
+finite time.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ MAX_RATE = 1e6
 DENSE_MAX = 700
 #: refuse a time evolution whose estimated cost exceeds this many flops (~1 minute on one core at ~3 GFLOP/s)
 MAX_EVOLUTION_FLOPS = 2e11
+#: dense matrix exponentials only for ||A||_1 t up to this (<= 40 squarings; far beyond, A t overflows)
+MAX_DENSE_STIFFNESS = 1e12
 #: largest number of times in one evolution
 MAX_TIMES = 10_000
 #: largest size of the populations array of one trajectory (len(times) x sectors x (N + 1) floats)
@@ -489,21 +493,29 @@ def _evolution_cost(a: sp.csr_matrix, times: np.ndarray) -> float:
     size = a.shape[0]
     norm = float(spla.norm(a, 1)) if a.nnz else 0.0
     ts = np.sort(times)
-    steps = np.unique(np.diff(np.concatenate([[0.0], ts])))
-    steps = steps[steps > 0]
-    if size <= DENSE_MAX:
-        squarings = np.log2(np.maximum(1.0, norm * steps))
-        return float(np.sum(2.0 * size**3 * (8.0 + squarings)) + 2.0 * size**2 * times.size)
+    steps = [float(x) for x in np.unique(np.diff(np.concatenate([[0.0], ts]))) if x > 0]
+    if size <= DENSE_MAX:  # Python floats: a product beyond the float range is inf, without a warning
+        if norm * float(ts[-1]) > MAX_DENSE_STIFFNESS:
+            return math.inf
+        squarings = sum(max(0.0, math.log2(norm) + math.log2(dt)) if norm > 0 else 0.0 for dt in steps)
+        return 2.0 * size**3 * (8.0 * len(steps) + squarings) + 2.0 * size**2 * times.size
     return 2.0 * a.nnz * (1.1 * norm * float(ts[-1]) + 40.0 * times.size)
 
 
-def _check_cost(flops: float) -> None:
+def _check_cost(flops: float, t_max: float) -> None:
+    if math.isinf(flops):
+        raise ParameterError(
+            "time",
+            f"such that ||A||_1 t <= {MAX_DENSE_STIFFNESS:.0e} for these parameters (a dense matrix exponential "
+            "needs log2(||A||_1 t) squarings; steady_state gives t -> infinity)",
+            t_max,
+        )
     if flops > MAX_EVOLUTION_FLOPS:
         raise ParameterError(
             "time",
             f"a shorter time (or fewer distinct time steps): the rate equation for these parameters would cost "
             f"~{flops:.2g} flops (limit {MAX_EVOLUTION_FLOPS:.0e})",
-            "too long",
+            t_max,
         )
 
 
@@ -538,7 +550,7 @@ def _evolve_populations(
                 a_mat = _dicke.generator(_dicke.layout(n, np.array([j])), **_rates(params))
                 plans.append(("rate", a, lo, hi, w, a_mat))
                 cost += _evolution_cost(a_mat, times)
-        _check_cost(cost)
+        _check_cost(cost, float(times.max()))
         for kind, a, lo, hi, w, a_mat in plans:
             if kind == "static":
                 out[:, a, lo] = w
@@ -552,7 +564,7 @@ def _evolve_populations(
         return js, out
     lay = _dicke.layout(n, js)
     a_mat = _dicke.generator(lay, **_rates(params))
-    _check_cost(_evolution_cost(a_mat, times))
+    _check_cost(_evolution_cost(a_mat, times), float(times.max()))
     flat = _propagate(a_mat, lay.from_grid(p), times)
     return js, lay.to_grid(flat)
 
