@@ -48,16 +48,16 @@ Everything that depends on N alone (layout, the five unit-rate generators on one
 of every entry in the shell blocks, multiplicities, binomials) is built once per N and cached.
 
 Figures of merit (``figures``). Sorting the nonzero eigenvalues v_i = p_i/d_i (descending, multiplicity
-c_i = d_i, cumulative count C_i) against the energies k in ascending order (cumulative multiplicity
-B_k = sum_{k' <= k} binom(N, k')), the passive energy is
+c_i = d_i, cumulative count C_i, C_0 = 0) against the energies k in ascending order (cumulative multiplicity
+B_k = sum_{k' <= k} binom(N, k')), the passive energy is (summation by parts)
 
-    sum_x e(x) r(x) = sum_{k=0}^{N-1} R(B_k),   R(x) = (weight beyond the top x positions)
-                    = sum_{i > i*} p_i + v_{i*} (C_{i*} - x),   i* = first block with C_i > x,
+    sum_x e(x) r(x) = sum_{k=0}^{N-1} R(B_k),   R(x) = weight beyond the top x positions,
 
-(summation by parts). Only N differences C_{i*} - x enter, each bounded by c_{i*}; they are exact (int64 for
-N <= INT64_N, Python integers above), so no float cancellation of numbers of size 2^N occurs. Since
-binom(N, k) = binom(N, N-k), the highest energy on the unitary orbit of rho is N - passive, hence
-capacity = N - 2 passive; ergotropy = <k> - passive.
+and R is piecewise linear: R(C_i) = sum_{i' > i} p_i', with slope -v_i between C_(i-1) and C_i. For N <= FLOAT_N
+every C_i and B_k is an integer below 2^53, exact in a float, and R(B_k) is one linear interpolation; above, the N
+differences C_i - B_k that enter are formed with Python integers (multiplicities up to 2^N), so no float
+cancellation of numbers of size 2^N occurs. Since binom(N, k) = binom(N, N-k), the highest energy on the unitary
+orbit of rho is N - passive, hence capacity = N - 2 passive; ergotropy = <k> - passive.
 """
 
 from __future__ import annotations
@@ -72,8 +72,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.linalg import blas, lapack
 
-#: cumulative multiplicities up to 2^N are exact in int64 for N <= 62; above, Python integers are used
-INT64_N = 62
+#: cumulative multiplicities up to 2^N are integers exactly representable in a float for N <= 52
+FLOAT_N = 52
 #: the steady state is one dense LAPACK solve up to this many populations, shell elimination above
 DENSE_SOLVE_MAX = 170
 #: the five dissipators of the model, in the order of ``rates`` vectors
@@ -282,8 +282,7 @@ class _Counts:
     d_exact: tuple[int, ...]  # d_r, exact
     log_d: np.ndarray  # log d_r
     d_float: np.ndarray  # float(d_r) (inf where it does not fit a float)
-    d_int64: np.ndarray | None  # d_r as int64 (N <= INT64_N)
-    cum_binom_int64: np.ndarray | None  # B_k = sum_{k' <= k} binom(N, k'), k = 0..N (N <= INT64_N)
+    bounds: np.ndarray | None  # B_k, k = 0 .. N-1, as floats (exact for N <= FLOAT_N)
 
 
 @functools.lru_cache(maxsize=16)
@@ -292,13 +291,11 @@ def counts(n: int) -> _Counts:
     d = tuple(binom[r] - (binom[r - 1] if r >= 1 else 0) for r in range(n // 2 + 1))
     log_d = np.array([math.log(x) for x in d])
     d_float = np.array([float(x) if x < 2**1000 else math.inf for x in d])
-    small = n <= INT64_N
-    d64 = np.array(d, dtype=np.int64) if small else None
-    cum = np.cumsum(np.array(binom, dtype=np.int64)) if small else None
-    for a in (log_d, d_float, d64, cum):
+    bounds = np.cumsum(np.array(binom[:n], dtype=float)) if n <= FLOAT_N else None
+    for a in (log_d, d_float, bounds):
         if a is not None:
             a.setflags(write=False)
-    return _Counts(n, d, log_d, d_float, d64, cum)
+    return _Counts(n, d, log_d, d_float, bounds)
 
 
 @dataclass(frozen=True)
@@ -309,22 +306,16 @@ class Figures:
     purity: float
 
 
-def _passive_int64(cnt: _Counts, p: np.ndarray, v: np.ndarray, c: np.ndarray) -> float:
-    """sum_{k<N} R(B_k) (module docstring) with exact int64 cumulative counts (N <= INT64_N); ``c`` holds the
-    multiplicity of every entry."""
-    assert cnt.cum_binom_int64 is not None
+def _passive_float(cnt: _Counts, p: np.ndarray, v: np.ndarray, d: np.ndarray) -> float:
+    """sum_{k<N} R(B_k) (module docstring) by linear interpolation, exact positions (N <= FLOAT_N)."""
+    assert cnt.bounds is not None
     order = np.argsort(-v)
-    v_s = v[order]
-    c_cum = c[order].cumsum()
     m = p.size
-    rev = np.zeros(m + 1)  # rev[i] = weight of the last i blocks (in descending order of v)
-    p[order][::-1].cumsum(out=rev[1:])
-    bounds = cnt.cum_binom_int64[: cnt.n]
-    idx = np.searchsorted(c_cum, bounds, side="right")
-    if idx[-1] >= m:  # positions beyond the support carry no weight
-        ok = idx < m
-        idx, bounds = idx[ok], bounds[ok]
-    return float((rev[m - 1 - idx] + v_s[idx] * (c_cum[idx] - bounds)).sum())
+    positions = np.zeros(m + 1)
+    d[order].cumsum(out=positions[1:])  # C_0 = 0, C_1, ..., C_m
+    beyond = np.zeros(m + 1)
+    p[order][::-1].cumsum(out=beyond[-2::-1])  # R(C_i) = weight of the blocks after i
+    return float(np.interp(cnt.bounds, positions, beyond, right=0.0).sum())
 
 
 def _passive_exact(cnt: _Counts, p: np.ndarray, r: np.ndarray) -> float:
@@ -352,28 +343,18 @@ def _passive_exact(cnt: _Counts, p: np.ndarray, r: np.ndarray) -> float:
 
 
 def figures_from_flat(
-    n: int,
-    p: np.ndarray,
-    r: np.ndarray,
-    k: np.ndarray,
-    *,
-    d_float: np.ndarray | None = None,
-    d_int64: np.ndarray | None = None,
+    n: int, p: np.ndarray, r: np.ndarray, k: np.ndarray, *, d_float: np.ndarray | None = None
 ) -> Figures:
     """Figures of merit of the block state with populations ``p`` (>= 0, summing to 1) of the sectors
-    j = N/2 - r in shells k (flat arrays of equal length; zero populations allowed). ``d_float``/``d_int64``
-    may give the multiplicity of every entry (precomputed by the caller; all populations then must be > 0)."""
+    j = N/2 - r in shells k (flat arrays of equal length; zero populations allowed). ``d_float`` may give the
+    multiplicity of every entry (precomputed by the caller)."""
     cnt = counts(n)
-    if d_float is None:
-        nz = p > 0
-        if not nz.all():
-            p, r, k = p[nz], r[nz], k[nz]
     energy = float(p @ k)
-    if n <= INT64_N:
-        assert cnt.d_int64 is not None
-        v = p / (cnt.d_float[r] if d_float is None else d_float)
+    if n <= FLOAT_N:
+        d = cnt.d_float[r] if d_float is None else d_float
+        v = p / d
         purity = float(p @ v)
-        passive = _passive_int64(cnt, p, v, cnt.d_int64[r] if d_int64 is None else d_int64)
+        passive = _passive_float(cnt, p, v, d)
     else:
         nz = p > 0
         if not nz.all():
@@ -415,7 +396,7 @@ class _System:
     r: np.ndarray  # (M,) N/2 - j per unknown, in solver order (ground state first)
     k: np.ndarray  # (M,) excitation number per unknown (float)
     d_float: np.ndarray  # (M,) multiplicity d_j per unknown (float)
-    d_int64: np.ndarray | None  # (M,) the same, exact (N <= INT64_N)
+    j_values: np.ndarray  # every sector j, ascending (the rows of the [a, k] grid)
     grid_index: np.ndarray  # (M,) a (N + 1) + k on the [a, k] grid (a: sector index among all_j, ascending)
     shells: tuple[_Shell, ...]  # shells 1 ... N (empty for a dense solve)
 
@@ -512,14 +493,12 @@ def system(n: int) -> _System:
             above = here & (qc == q + 1)
             pos[above] = ub_off + (cols[above] - a1) * s + (rows[above] - a0)
         shells = tuple(_Shell(*o) for o in offs)
-    cnt = counts(n)
-    d_float = cnt.d_float[r_sorted]
-    d_int64 = None if cnt.d_int64 is None else cnt.d_int64[r_sorted]
+    d_float = counts(n).d_float[r_sorted]
     k_float = k_sorted.astype(float)
-    for a in (unit, pos, k_float, r_sorted, grid_index, d_float, d_int64):
-        if a is not None:
-            a.setflags(write=False)
-    return _System(n, size, unit, pos, buffer_size, dense, r_sorted, k_float, d_float, d_int64, grid_index, shells)
+    js = lay.j_values.copy()
+    for a in (unit, pos, k_float, r_sorted, grid_index, d_float, js):
+        a.setflags(write=False)
+    return _System(n, size, unit, pos, buffer_size, dense, r_sorted, k_float, d_float, js, grid_index, shells)
 
 
 def _shell_solve(sysm: _System, buf: np.ndarray) -> np.ndarray:

@@ -455,11 +455,10 @@ def steady_state(params: CollectiveParams, initial: DickePopulations | None = No
         sysm = _dicke.system(n)
         r = _rates(params)
         p = _dicke.steady_populations(sysm, np.array([r[c] for c in _dicke.CHANNELS]))
-        js = _dicke.all_j(n)
-        grid = np.zeros((js.size, n + 1))
+        grid = np.zeros((sysm.j_values.size, n + 1))
         grid.reshape(-1)[sysm.grid_index] = p
-        figs = _dicke.figures_from_flat(n, p, sysm.r, sysm.k, d_float=sysm.d_float, d_int64=sysm.d_int64)
-        return _result(params, math.inf, js, grid, figs)
+        figs = _dicke.figures_from_flat(n, p, sysm.r, sysm.k, d_float=sysm.d_float)
+        return _result(params, math.inf, sysm.j_values, grid, figs)
     init = _initial(params, initial)
     js, p = _sectors(params, init)
     if params.gamma > 0:  # pure collective: ladder Gibbs state inside every sector, sector weights conserved
