@@ -478,6 +478,23 @@ def test_evolutions_beyond_the_limits_are_refused_before_they_start(params, time
     assert err.value.parameter == "time"
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: co.ground_state(10**12),
+        lambda: co.dicke_state(10**12, 1),
+        lambda: co.thermal_product_state(10**5, 1.0),
+        lambda: co.ladder_closed_form(10**9, 1.0),
+        lambda: co.collective_hamiltonian(40),
+        lambda: co.DickePopulations(10**12, np.array([0.5]), np.zeros((1, 2))),
+    ],
+)
+def test_sizes_are_checked_before_anything_is_allocated(call):
+    with pytest.raises(ParameterError) as err:
+        call()
+    assert err.value.parameter == "n"
+
+
 def test_huge_times_on_the_spectral_ladder_are_exact():
     """From |g...g> under pure collective dissipation the spectral solution handles any finite time."""
     traj = co.evolve(co.CollectiveParams(50, 2.0), [0.0, 1e308])

@@ -489,6 +489,10 @@ def test_size_limits_of_runs():
     with pytest.raises(ParameterError) as err:
         mm.default_grid(10, points=10**9)
     assert err.value.parameter == "points"
+    for call in (lambda: mm.lowering_operator(10**6), lambda: mm.collision_unitary(1.0, 10**6)):
+        with pytest.raises(ParameterError) as err:
+            call()
+        assert err.value.parameter == "cutoff"
     far_trap = math.pi / math.sqrt(10**5 + 1)  # N_tr = 10^5: the exact fixed point is a 10^5 x 10^5 matrix
     for coherence in (0.0, 1.0):
         with pytest.raises(ParameterError) as err:

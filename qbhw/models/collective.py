@@ -170,9 +170,7 @@ class DickePopulations:
     populations: np.ndarray
 
     def __post_init__(self) -> None:
-        n = _validate.integer_at_least("n", self.n, 1)
-        if n > MAX_LADDER_N:
-            raise ParameterError("n", f"an integer <= {MAX_LADDER_N}", n)
+        n = _spins(self.n)
         js = np.asarray(self.j_values, dtype=float).reshape(-1)
         p = np.asarray(self.populations, dtype=float)
         valid = set(_dicke.all_j(n).tolist())
@@ -199,9 +197,17 @@ class DickePopulations:
         return self.populations.sum(axis=1)
 
 
+def _spins(n: int) -> int:
+    """A validated number of spins, 1 <= N <= MAX_LADDER_N (checked before anything is allocated)."""
+    n = _validate.integer_at_least("n", n, 1)
+    if n > MAX_LADDER_N:
+        raise ParameterError("n", f"an integer <= {MAX_LADDER_N}", n)
+    return n
+
+
 def ground_state(n: int) -> DickePopulations:
     """|g...g> = |j = N/2, m = -N/2>."""
-    n = _validate.integer_at_least("n", n, 1)
+    n = _spins(n)
     p = np.zeros((1, n + 1))
     p[0, 0] = 1.0
     return DickePopulations(n, np.array([n / 2]), p)
@@ -209,7 +215,7 @@ def ground_state(n: int) -> DickePopulations:
 
 def dicke_state(n: int, excitations: int) -> DickePopulations:
     """The symmetric Dicke state |D_k> = |j = N/2, m = k - N/2> with k = ``excitations``."""
-    n = _validate.integer_at_least("n", n, 1)
+    n = _spins(n)
     k = _validate.integer_at_least("excitations", excitations, 0)
     if k > n:
         raise ParameterError("excitations", f"an integer in [0, {n}]", excitations)
@@ -220,7 +226,7 @@ def dicke_state(n: int, excitations: int) -> DickePopulations:
 
 def thermal_product_state(n: int, temperature: float) -> DickePopulations:
     """The product of N thermal qubits, exp(-H/T)/Z: p(j, k) = d_j q^k (1-q)^{N-k}, q = 1/(e^{1/T}+1)."""
-    n = _validate.integer_at_least("n", n, 1)
+    n = _spins(n)
     temperature = _validate.nonnegative("temperature", temperature)
     if temperature == 0.0:
         return ground_state(n)
@@ -346,7 +352,7 @@ class LadderClosedForm:
 
 def ladder_closed_form(n: int, temperature: float) -> LadderClosedForm:
     """docs/physics.md 3.2 closed forms; ``temperature`` may be math.inf (x = 1, uniform ladder)."""
-    n = _validate.integer_at_least("n", n, 1)
+    n = _spins(n)
     if isinstance(temperature, int | float) and math.isinf(temperature) and temperature > 0:
         x = 1.0
     else:
@@ -610,6 +616,9 @@ MAX_MATRIX_N = 10
 
 def collective_hamiltonian(n: int) -> np.ndarray:
     """J_z = (1/2) sum_i sz_i on 2^N (diagonal, big-endian): entry = (number of excited cells) - N/2."""
+    n = _validate.integer_at_least("n", n, 1)
+    if n > MAX_MATRIX_N:
+        raise ParameterError("n", f"an integer <= {MAX_MATRIX_N} for a dense 2^N matrix", n)
     k = np.array([bin(i).count("1") for i in range(2**n)], dtype=float)
     return np.diag(k - n / 2).astype(complex)
 

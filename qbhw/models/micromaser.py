@@ -288,6 +288,8 @@ class MicromaserTrajectory:
 def lowering_operator(cutoff: int, coupling: str = "jaynes-cummings") -> np.ndarray:
     """b on levels 0 ... D-1: sum_n sqrt(n)|n-1><n| (Jaynes-Cummings) or sum_n |n-1><n| (ladder)."""
     d = _validate.integer_at_least("cutoff", cutoff, 2)
+    if d > MAX_CUTOFF:
+        raise ParameterError("cutoff", f"an integer <= {MAX_CUTOFF}", d)
     _validate.one_of("coupling", coupling, COUPLINGS)
     n = np.arange(1, d)
     weights = np.sqrt(n) if coupling == "jaynes-cummings" else np.ones(d - 1)
