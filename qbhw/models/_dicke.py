@@ -40,10 +40,12 @@ Steady state (``steady_populations``). Every transition changes the excitation n
 order "shell by shell" (k = 0 ... N, j ascending inside a shell of s_k = N/2 - |k - N/2| + 1 states) A is block
 tridiagonal. The balance equations have one redundant row (the columns of A sum to zero); the population of the
 ground state |j = N/2, m = -N/2> (shell 0, alone) is pinned to 1 and its balance row dropped, which leaves a
-non-singular system when the stationary state is unique; the shells 1 ... N are eliminated in order (block
-Thomas algorithm, LAPACK dgesv per shell, O(sum_k s_k^3) ~ N^4/32 flops) and the result normalised. -A restricted
-to the unknowns is a column diagonally dominant M-matrix, for which Gaussian elimination needs no pivoting across
-blocks (Wilkinson's bound on the growth factor applies). Small systems are solved as one dense LAPACK system.
+non-singular system when the stationary state is unique. In shell order the matrix is banded (bandwidth
+~N/2): up to N = BAND_MAX_N it is one LAPACK banded solve (dgbsv, ~N^4/2 flops); above, the shells 1 ... N are
+eliminated in order (block Thomas algorithm, LAPACK dgesv per shell, O(sum_k s_k^3) ~ N^4/12 flops, in larger
+BLAS calls). -A restricted to the unknowns is a column diagonally dominant M-matrix, for which Gaussian
+elimination needs no pivoting across blocks (Wilkinson's bound on the growth factor applies). The result is
+normalised.
 Everything that depends on N alone (layout, the five unit-rate generators on one sparsity pattern, the positions
 of every entry in the shell blocks, multiplicities, binomials) is built once per N and cached.
 
@@ -74,9 +76,9 @@ from scipy.linalg import blas, lapack
 
 #: cumulative multiplicities up to 2^N are integers exactly representable in a float for N <= 52
 FLOAT_N = 52
-#: the steady state is one dense LAPACK solve up to this many populations, shell elimination above (measured
-#: on one core: equal cost near 170 unknowns, N ~ 24; only speed depends on it, the results agree to rounding)
-DENSE_SOLVE_MAX = 170
+#: the steady state is one banded LAPACK solve up to this N, shell elimination above (measured on one core: equal
+#: cost near N = 100; only speed depends on it, the results agree to rounding)
+BAND_MAX_N = 90
 #: the five dissipators of the model, in the order of ``rates`` vectors
 CHANNELS = ("down", "up", "local_down", "local_up", "dephasing")
 
@@ -383,9 +385,9 @@ class _System:
     """Everything the steady-state solve of N spins needs that does not depend on the rates (all sectors).
 
     ``unit_data[c]`` holds the entries of the generator of channel c at unit rate on one sparsity pattern;
-    ``pos`` says where each entry goes in the solver's buffer (dense matrix or shell blocks; the row of the pinned
+    ``pos`` says where each entry goes in the solver's buffer (band storage or shell blocks; the row of the pinned
     ground state goes to a dump slot); ``r``, ``k`` and ``grid_index`` give each unknown's sector (N/2 - j),
-    shell and flat position on the [a, k] grid.
+    shell and flat position on the [a, k] grid; ``band`` = (kl, ku) of the banded solve, or None for shells.
     """
 
     n: int
@@ -393,13 +395,13 @@ class _System:
     unit_data: np.ndarray  # (5, nnz)
     pos: np.ndarray  # (nnz,) positions in the buffer
     buffer_size: int
-    dense: bool
+    band: tuple[int, int] | None
     r: np.ndarray  # (M,) N/2 - j per unknown, in solver order (ground state first)
     k: np.ndarray  # (M,) excitation number per unknown (float)
     d_float: np.ndarray  # (M,) multiplicity d_j per unknown (float)
     j_values: np.ndarray  # every sector j, ascending (the rows of the [a, k] grid)
     grid_index: np.ndarray  # (M,) a (N + 1) + k on the [a, k] grid (a: sector index among all_j, ascending)
-    shells: tuple[_Shell, ...]  # shells 1 ... N (empty for a dense solve)
+    shells: tuple[_Shell, ...]  # shells 1 ... N (empty for a banded solve)
 
 
 @dataclass(frozen=True)
@@ -450,13 +452,23 @@ def system(n: int) -> _System:
     r_sorted = np.rint(n / 2 - lay.j[order]).astype(np.int64)
     grid_index = lay.sector[order] * (n + 1) + k_sorted
     starts = np.searchsorted(k_sorted, np.arange(n + 2))
-    dense = size - 1 <= DENSE_SOLVE_MAX
     m1 = size - 1
-    if dense:
-        # unknowns 1..M-1 (solver index - 1); column m1 of the buffer is the right-hand side -A[:, ground]
-        buffer_size = m1 * (m1 + 1) + 1
+    band: tuple[int, int] | None = None
+    if n <= BAND_MAX_N:
+        # unknowns 1..M-1 (solver index - 1) in LAPACK band storage ab[kl + ku + i - j, j] (Fortran order, 2 kl +
+        # ku + 1 rows: kl extra rows for the pivoting fill), then the right-hand side -A[:, ground], then a dump slot
+        inner = (rows > 0) & (cols > 0)
+        kl = max(1, int(np.max(rows[inner] - cols[inner])))
+        ku = max(1, int(np.max(cols[inner] - rows[inner])))
+        band = (kl, ku)
+        height = 2 * kl + ku + 1
+        buffer_size = height * m1 + m1 + 1
         dump = buffer_size - 1
-        pos = np.where(rows == 0, dump, np.where(cols == 0, m1 * m1 + (rows - 1), (cols - 1) * m1 + (rows - 1)))
+        pos = np.where(
+            rows == 0,
+            dump,
+            np.where(cols == 0, height * m1 + (rows - 1), (cols - 1) * height + (kl + ku + rows - cols)),
+        )
         shells: tuple[_Shell, ...] = ()
     else:
         # per shell q >= 1 (size s, rows a0:a1): D_q (s x s), L_q (s x s_prev, q >= 2) and UB_q = [U_q | b_q]
@@ -499,7 +511,7 @@ def system(n: int) -> _System:
     js = lay.j_values.copy()
     for a in (unit, pos, k_float, r_sorted, grid_index, d_float, js):
         a.setflags(write=False)
-    return _System(n, size, unit, pos, buffer_size, dense, r_sorted, k_float, d_float, js, grid_index, shells)
+    return _System(n, size, unit, pos, buffer_size, band, r_sorted, k_float, d_float, js, grid_index, shells)
 
 
 def _shell_solve(sysm: _System, buf: np.ndarray) -> np.ndarray:
@@ -540,11 +552,13 @@ def steady_populations(sysm: _System, rates: np.ndarray) -> np.ndarray:
     buf = np.zeros(sysm.buffer_size)
     buf[sysm.pos] = rates @ sysm.unit_data
     m1 = sysm.size - 1
-    if sysm.dense:
-        a = buf[: m1 * m1].reshape(m1, m1).T
-        b = buf[m1 * m1 : m1 * m1 + m1]
+    if sysm.band is not None:
+        kl, ku = sysm.band
+        height = 2 * kl + ku + 1
+        ab = buf[: height * m1].reshape(m1, height).T
+        b = buf[height * m1 : height * m1 + m1]
         np.negative(b, out=b)
-        _, _, x, info = lapack.dgesv(a, b, overwrite_a=1, overwrite_b=1)
+        _, _, x, info = lapack.dgbsv(kl, ku, ab, b, overwrite_ab=1, overwrite_b=1)
         if info != 0:
             raise ArithmeticError(f"the steady-state system is singular (LAPACK info {info})")
     else:
