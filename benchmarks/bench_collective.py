@@ -335,7 +335,7 @@ def bench_large(ns: tuple[int, ...]) -> None:
         r = interleaved(
             {"qbhw": lambda: co.steady_state(params), "before": lambda: before_steady_state(params)},
             rounds=3 if n >= 400 else ROUNDS,
-            target=0.0,
+            target=0.05,
         )
         figs = (s.energy, s.ergotropy, s.capacity, s.purity)
         rel = max(abs(x - y) / max(1.0, abs(y)) for x, y in zip(figs, before[1:], strict=True))
