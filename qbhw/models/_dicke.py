@@ -41,7 +41,7 @@ order "shell by shell" (k = 0 ... N, j ascending inside a shell of s_k = N/2 - |
 tridiagonal. The balance equations have one redundant row (the columns of A sum to zero); the population of the
 ground state |j = N/2, m = -N/2> (shell 0, alone) is pinned to 1 and its balance row dropped, which leaves a
 non-singular system when the stationary state is unique. In shell order the matrix is banded (bandwidth
-~N/2): up to N = BAND_MAX_N it is one LAPACK banded solve (dgbsv, ~N^4/2 flops); above, the shells 1 ... N are
+~N/2): up to N = BAND_MAX_N it is one LAPACK banded solve (dgbsv, ~N^4/4 flops); above, the shells 1 ... N are
 eliminated in order (block Thomas algorithm, LAPACK dgesv per shell, O(sum_k s_k^3) ~ N^4/12 flops, in larger
 BLAS calls). -A restricted to the unknowns is a column diagonally dominant M-matrix, for which Gaussian
 elimination needs no pivoting across blocks (Wilkinson's bound on the growth factor applies). The result is

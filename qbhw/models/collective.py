@@ -42,7 +42,7 @@ Sizes and limits (checked before any work; ParameterError names the field). Pure
 symmetric-sector states works up to N = MAX_LADDER_N = 10^4 (closed forms; dynamics from |g...g> by the exact
 spectral decomposition of the symmetrised, provably truncated ladder). States that carry every j sector (local
 channels, thermal product initial states) need N <= MAX_BLOCK_N = 400: the steady-state solve then holds
-~N^3/2 floats in its blocks (~130 MB at N = 400) and costs ~N^4/32 flops (0.1-0.3 s on one core). Temperatures
+~N^3/2 floats in its blocks (~130 MB at N = 400) and costs ~N^4/12 flops (0.1-0.3 s on one core). Temperatures
 are at most MAX_TEMPERATURE and rates at most MAX_RATE, so that every rate gamma (n + 1) N^2 is a finite float.
 Time evolution of the rate equation uses dense matrix exponentials for <= DENSE_MAX populations (and
 ||A||_1 t <= MAX_DENSE_STIFFNESS) and scipy's expm_multiply above (cost ~ ||A||_1 t sparse mat-vecs,
