@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qbhw.cli import main
-from qbhw.experiments import Experiment, run_experiment
+from qbhw.experiments import ChargerTime, Experiment, run_experiment
 from qbhw.hardware import default_device, noiseless
 from qbhw.models.charger import ChargerParams
 from qbhw.models.micromaser import MicromaserParams
@@ -104,7 +104,7 @@ def test_sweep_writes_result_counts_and_plot_and_refuses_to_overwrite(tmp_path, 
     assert "measured W" in text and "0.4" in text
     result = json.loads((out / "result.json").read_text())
     assert result["sweep"] == {"parameter": "time", "values": [0.0, 0.2, 0.4]}
-    assert [p["options"]["time"] for p in result["points"]] == [0.0, 0.2, 0.4]
+    assert [p["time"] for p in result["points"]] == [0.0, 0.2, 0.4]
     assert [p["seed"] for p in result["points"]] == [0, 1, 2]
     counts = json.loads((out / "counts.json").read_text())["counts"]
     assert len(counts) == 3 and sum(sum(s["counts"].values()) for s in counts[0]) == 900
@@ -163,7 +163,7 @@ def test_dicke_estimator_is_refused_for_other_models(device):
     from qbhw.errors import ParameterError
 
     with pytest.raises(ParameterError) as err:
-        run_experiment(Experiment("charger", ChargerParams(), device, options=(("time", 0.3),), estimator="dicke-z"))
+        run_experiment(Experiment("charger", ChargerParams(), device, time=ChargerTime(0.3), estimator="dicke-z"))
     assert err.value.parameter == "estimator"
 
 

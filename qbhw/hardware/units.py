@@ -77,3 +77,8 @@ def rate_per_us_to_reference(rate_per_us: float, reference_ghz: float) -> float:
 def temperature_mk_to_reference(temperature_mk: float, reference_ghz: float) -> float:
     """T / omega_0 = k_B T / (h f_ref) for T in mK."""
     return temperature_mk_to_ghz(temperature_mk) / _validate.positive("reference_ghz", reference_ghz)
+
+
+def seconds_to_ns(seconds: float) -> float:
+    """A duration in s as ns."""
+    return _validate.finite("seconds", seconds) * 1e9
