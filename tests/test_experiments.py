@@ -382,3 +382,61 @@ def test_every_compilation_is_verified_against_the_exact_channel(device):
     rho = sim.register_state(compiled.circuit, compiled.register)
     assert np.abs(rho - mapped.exact_state).max() <= TRANSPILE_CHECK_TOL
     assert not math.isnan(compiled.duration_ns)
+
+
+# ------------------------------------------------------------------------------------------- the catalogue
+
+
+def test_catalogue_covers_every_field_once_with_help_and_a_flag_type():
+    """Every field of a model's params, time and options dataclasses is one flag with help text; names are unique
+    per model; the sweep field is a params or time field of an int or float kind."""
+    from qbhw.experiments import MODELS
+
+    assert set(MODELS) == {"charger", "thermal-gradient", "collective", "micromaser"}
+    for spec in MODELS.values():
+        fields = spec.fields(run=True)
+        names = [f.name for f in fields]
+        assert len(names) == len(set(names)), spec.name
+        for cls in (spec.params, spec.time, spec.options):
+            if cls is not None:
+                assert {f.name for f in dataclasses.fields(cls) if f.init} <= set(names), cls
+        assert all(f.help and f.kind in (int, float, str) and f.flag.startswith("--") for f in fields)
+        sweep = next(f for f in fields if f.name == spec.sweep_field)
+        assert sweep.owner in ("params", "time") and sweep.kind in (int, float)
+        assert {f.name for f in spec.fields(run=False)} == {f.name for f in fields if f.owner != "options"}
+
+
+def test_catalogue_builds_typed_inputs_from_flag_values():
+    from qbhw.experiments import CollectiveOptions, CollectiveTime, ThermalGradientTime, model_spec
+    from qbhw.models.collective import CollectiveParams
+
+    spec = model_spec("collective")
+    params, time, options = spec.inputs({"n": 2, "temperature": 1.5, "time": 0.5, "collisions": 3, "theta": None})
+    assert params == CollectiveParams(2, 1.5) and time == CollectiveTime(0.5)
+    assert options == CollectiveOptions(collisions=3)
+    assert spec.with_value(params, time, 0.7) == (params, CollectiveTime(0.7))
+    mm = model_spec("micromaser")
+    p, t, o = mm.inputs({"collisions": 4})
+    assert (p.collisions, t, o) == (4, None, None) and mm.with_value(p, t, 6)[0].collisions == 6
+    with pytest.raises(ParameterError) as err:
+        ThermalGradientTime(time=1.0, cycle_time=2.0)
+    assert err.value.parameter == "time" and "--cycle-time" in err.value.allowed
+    with pytest.raises(ParameterError) as err:
+        model_spec("nope")
+    assert err.value.parameter == "model"
+
+
+def test_run_job_sweeps_the_models_sweep_field_with_seeds_seed_plus_k(device, monkeypatch, charger_record):
+    from qbhw.experiments import run_job, sweep
+
+    seen: list[Experiment] = []
+
+    def fake(exp):
+        seen.append(exp)
+        return dataclasses.replace(charger_record, seed=exp.seed, time={"time": exp.time.time})
+
+    monkeypatch.setattr(sweep, "run_point", fake)
+    job = run_job("charger", ChargerParams(j2=0.1), device=device, sweep=(0.0, 0.25), seed=7, shots=90)
+    assert [e.time for e in seen] == [ChargerTime(0.0), ChargerTime(0.25)]
+    assert [e.seed for e in seen] == [7, 8] and all(e.params.j2 == 0.1 and e.shots == 90 for e in seen)
+    assert job.is_sweep and job.xs() == (0.0, 0.25) and job.values == (0.0, 0.25)

@@ -124,6 +124,30 @@ def _route(circuit: Any, device: DeviceCalibration, chosen: tuple[int, ...], see
     return _stages(pm, ("init", "layout", "routing")).run(circuit)
 
 
+def _preset(target: Any, seed: int) -> Any:
+    """qiskit's level-2 preset pass manager for ``target`` with ALAP scheduling under the Target's timing
+    constraints. qiskit 1.3.0 ignores a Target's own constraints unless they are also passed explicitly (a
+    deprecated argument there, removed in 2.0), so on 1.x they are."""
+    import warnings
+
+    import qiskit
+    from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
+
+    options: dict[str, Any] = {"target": target, "seed_transpiler": seed, "scheduling_method": "alap"}
+    constraints = target.timing_constraints()
+    aligned = (
+        constraints.granularity,
+        constraints.min_length,
+        constraints.pulse_alignment,
+        constraints.acquire_alignment,
+    )
+    if int(qiskit.__version__.split(".")[0]) < 2 and aligned != (1, 1, 1, 1):
+        options["timing_constraints"] = constraints
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*timing_constraints.*")
+        return generate_preset_pass_manager(TRANSPILER_OPTIMIZATION_LEVEL, **options)
+
+
 def _lift(circuit: Any, chosen: Sequence[int], width: int) -> Any:
     """``circuit`` (qubit i = physical ``chosen[i]``) on ``width`` qubits with qubit q = physical q."""
     from qiskit import QuantumCircuit
@@ -157,7 +181,7 @@ def _duration_ns(circuit: Any, target: Any) -> float:
         start = max(free.get(q, 0.0) for q in qs)
         for q in qs:
             free[q] = start + seconds
-    return round(units.seconds_to_ns(max(free.values(), default=0.0)), 6)
+    return round(units.s_to_ns(max(free.values(), default=0.0)), 6)
 
 
 def isa_violations(circuit: Any, target: Any, *, start: int = 0) -> list[str]:
@@ -198,7 +222,6 @@ def compile_for_device(
     (``Compiled.check`` is None). Raises ParameterError("device") when the device is too small, and qiskit's
     TranspilerError when this route cannot transpile the circuit."""
     from qiskit import transpile
-    from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
 
     if route not in ROUTES:
         raise ParameterError("route", "one of " + ", ".join(ROUTES), route)
@@ -214,9 +237,7 @@ def compile_for_device(
     routed = _route(logical, device, chosen, seed_transpiler)
     full = transpile_target(device)
     target = _target_on(full, chosen, timing_constraints(device, full))
-    pm = generate_preset_pass_manager(
-        TRANSPILER_OPTIMIZATION_LEVEL, target=target, seed_transpiler=seed_transpiler, scheduling_method="alap"
-    )
+    pm = _preset(target, seed_transpiler)
     isa = _stages(pm, ("translation", "optimization", "scheduling")).run(_lift(routed, chosen, device.num_qubits))
     check_isa(isa, device, target=full)
     initial = tuple(chosen[i] for i in routed.layout.initial_index_layout(filter_ancillas=True))

@@ -196,6 +196,6 @@ def verify(circuit: Any, device: DeviceCalibration, register: Sequence[int], exp
     its operation's: qiskit 1.3.0 makes such resets)."""
     if any(len(inst.qubits) != inst.operation.num_qubits for inst in circuit.data):
         return float("inf")
-    sim = simulator(device, active_qubits(circuit), noisy=False)
+    sim = simulator(device, sorted(set(active_qubits(circuit)) | set(register)), noisy=False)
     rho = sim.register_state(circuit, register)
     return float(np.abs(rho - np.asarray(expected)).max())

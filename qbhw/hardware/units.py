@@ -79,6 +79,5 @@ def temperature_mk_to_reference(temperature_mk: float, reference_ghz: float) -> 
     return temperature_mk_to_ghz(temperature_mk) / _validate.positive("reference_ghz", reference_ghz)
 
 
-def seconds_to_ns(seconds: float) -> float:
-    """A duration in s as ns."""
-    return _validate.finite("seconds", seconds) * 1e9
+def s_to_ns(time_s: float) -> float:
+    return time_s * 1e9
