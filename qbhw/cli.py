@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -299,20 +298,15 @@ def _fail(message: str, status: int = EXIT_USAGE) -> int:
 
 
 def _render(outcome: Outcome, as_json: bool) -> str:
+    from qbhw import report
+
     if as_json:
         return to_json(outcome.values)
     if outcome.text is not None:
         return outcome.text
-    from qbhw.report import table
-
     if outcome.rows is not None:
-        return table(outcome.rows, title=outcome.title)
-    rows = [(k, v) for k, v in outcome.values.items() if k not in ("parameters", "model", "warnings")]
-    rows = [(k, v) for k, v in rows if not (isinstance(v, float) and math.isnan(v))]
-    text = table(rows, title=outcome.title)
-    if "parameters" in outcome.values:
-        text += "\n(parameters: " + ", ".join(f"{k}={v}" for k, v in outcome.values["parameters"].items()) + ")"
-    return text
+        return report.table(outcome.rows, title=outcome.title)
+    return report.values_table(outcome.values, title=outcome.title)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,7 +10,7 @@ import io
 import math
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -59,6 +59,17 @@ def grid(
 def table(rows: Sequence[tuple[str, Any]], title: str | None = None) -> str:
     """Two columns, quantity and value (``format_value``), both left-aligned."""
     return grid([(k, format_value(v)) for k, v in rows], title=title, align="ll")
+
+
+def values_table(values: Mapping[str, Any], title: str | None = None) -> str:
+    """The table of ``qbhw ideal``: every value except ``model``, ``parameters`` and ``warnings`` (NaN rows left
+    out), then the parameters on one line."""
+    rows = [(k, v) for k, v in values.items() if k not in ("parameters", "model", "warnings")]
+    rows = [(k, v) for k, v in rows if not (isinstance(v, float) and math.isnan(v))]
+    text = table(rows, title=title)
+    if "parameters" in values:
+        text += "\n(parameters: " + ", ".join(f"{k}={v}" for k, v in values["parameters"].items()) + ")"
+    return text
 
 
 def _fmt(x: Any) -> str:

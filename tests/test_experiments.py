@@ -134,20 +134,16 @@ def _gate_starts_dt(compiled, device) -> list[float]:
     return starts
 
 
-def test_timing_constraints_reach_the_schedule(device, monkeypatch):
-    """The device's timing constraints reach qiskit's scheduler: after an idle delay of 5 dt on a qubit, its first
-    gate starts at 16 dt with a pulse alignment of 16 dt (qiskit's ConstrainedReschedule moves it to the next
-    multiple; gate durations themselves are assumed aligned, as on real backends), and at 5 dt without one. The
-    constraints come from the calibration or its Target; forced here, until the calibration carries them."""
-    from qbhw.experiments import compile as comp
-
+def test_timing_constraints_reach_the_schedule(device):
+    """The calibration's timing constraints reach qiskit's scheduler: after an idle delay of 5 dt on a qubit, its
+    first gate starts at 16 dt with a pulse alignment of 16 dt (qiskit's ConstrainedReschedule moves it to the next
+    multiple; gate durations themselves are assumed aligned, as on real backends), and at 5 dt without one."""
     toy = _toy(delay_dt=5)
-    free = _gate_starts_dt(comp.compile_for_device(toy, device), device)
-    forced = {"granularity": 1, "min_length": 1, "pulse_alignment": 16, "acquire_alignment": 16}
-    monkeypatch.setattr(comp, "timing_constraints", lambda device, target: forced)
-    compiled = comp.compile_for_device(toy, device)
+    free = _gate_starts_dt(compile_for_device(toy, device), device)
+    aligned_device = dataclasses.replace(device, pulse_alignment=16, acquire_alignment=16)
+    compiled = compile_for_device(toy, aligned_device)
     aligned = _gate_starts_dt(compiled, device)
-    assert (free[0], aligned[0]) == (5.0, 16.0)
+    assert (device.pulse_alignment, free[0], aligned[0]) == (1, 5.0, 16.0)
     sim = execute.simulator(device, compiled.physical_qubits, noisy=False)
     assert np.abs(sim.register_state(compiled.circuit, compiled.register) - toy.exact_state).max() < EXACT
 
@@ -250,7 +246,8 @@ def test_fast_path_samples_the_register_state_in_physics_order(device):
 
 
 def test_isa_circuits_round_trip_through_qpy(toy_compiled):
-    """What a backend receives is plain QPY: the compiled circuit and its tomography circuits load back equal.
+    """What a backend receives is plain QPY (and OpenQASM 3): the compiled circuit and its tomography circuits load
+    back equal.
     The idle relaxation (Aer channel instructions) exists only inside execute, never in these circuits."""
     from qiskit import qpy
 
@@ -263,6 +260,10 @@ def test_isa_circuits_round_trip_through_qpy(toy_compiled):
     buf.seek(0)
     loaded = qpy.load(buf)
     assert [qc == orig for qc, orig in zip(loaded, circuits, strict=True)] == [True] * len(circuits)
+    from qiskit import qasm3
+
+    texts = [qasm3.dumps(qc) for qc in circuits]  # the readable copy exports too
+    assert all("delay" in t and "kraus" not in t and "quantum_channel" not in t for t in texts)
 
 
 def test_experiment_validates_its_fields(device):
@@ -440,3 +441,20 @@ def test_run_job_sweeps_the_models_sweep_field_with_seeds_seed_plus_k(device, mo
     assert [e.time for e in seen] == [ChargerTime(0.0), ChargerTime(0.25)]
     assert [e.seed for e in seen] == [7, 8] and all(e.params.j2 == 0.1 and e.shots == 90 for e in seen)
     assert job.is_sweep and job.xs() == (0.0, 0.25) and job.values == (0.0, 0.25)
+
+
+def test_simulating_never_modifies_the_callers_circuit_even_on_a_device_of_the_circuits_width(device):
+    """A device exactly as wide as the circuit: the simulator still maps physical qubit q to its own order (the
+    chosen qubits need not be sorted), the noiseless state is the exact one, and simulating twice leaves the
+    compiled circuit unchanged (no save instruction appended to it)."""
+    small = restrict(device, (28, 36, 29))  # Torino's best three, relabelled so that they are chosen as (1, 2, 0)
+    toy = _toy()
+    compiled = compile_verified(toy, small)
+    assert compiled.physical_qubits == (1, 2, 0) and compiled.circuit.num_qubits == 3
+    assert compiled.check is not None and compiled.check < EXACT
+    size = compiled.circuit.size()
+    sim = execute.simulator(small, compiled.physical_qubits, noisy=True)
+    first = sim.register_state(compiled.circuit, compiled.register)
+    second = sim.register_state(compiled.circuit, compiled.register)
+    assert compiled.circuit.size() == size and np.array_equal(first, second)
+    assert "save_density_matrix" not in {inst.operation.name for inst in compiled.circuit.data}

@@ -38,7 +38,7 @@ TRANSPILER_SEED = 7
 #: preset pass-manager level: 2 is qiskit's default and keeps the transpile time small next to the simulation
 TRANSPILER_OPTIMIZATION_LEVEL = 2
 ROUTES = ("direct", "two-stage")
-#: timing constraints of a Target (in units of dt); a calibration or Target without them means 1 (no constraint)
+#: timing constraints of a Target, in units of dt (``qbhw.hardware.transpile_target`` takes them from the calibration)
 TIMING_CONSTRAINTS = ("granularity", "min_length", "pulse_alignment", "acquire_alignment")
 #: instructions that are not operations of the device (directives)
 _DIRECTIVES = ("barrier",)
@@ -81,15 +81,9 @@ class Compiled:
         return self.register
 
 
-def timing_constraints(device: DeviceCalibration, target: Any) -> dict[str, int]:
-    """The device's timing constraints in units of dt: the calibration's fields when it has them, else the
-    Target's, else 1."""
-    return {name: int(getattr(device, name, None) or getattr(target, name, None) or 1) for name in TIMING_CONSTRAINTS}
-
-
-def _target_on(target: Any, qubits: Sequence[int], constraints: dict[str, int]) -> Any:
-    """A copy of ``target`` (same width, dt, qubit properties) with only the instructions that act inside
-    ``qubits``: the transpiler can neither place nor route anything outside them."""
+def _target_on(target: Any, qubits: Sequence[int]) -> Any:
+    """A copy of ``target`` (same width, dt, timing constraints, qubit properties) with only the instructions that
+    act inside ``qubits``: the transpiler can neither place nor route anything outside them."""
     from qiskit.transpiler import Target
 
     inside = set(qubits)
@@ -98,7 +92,7 @@ def _target_on(target: Any, qubits: Sequence[int], constraints: dict[str, int]) 
         num_qubits=target.num_qubits,
         dt=target.dt,
         qubit_properties=target.qubit_properties,
-        **constraints,
+        **{name: int(getattr(target, name)) for name in TIMING_CONSTRAINTS},
     )
     for name in target.operation_names:
         props = {qargs: p for qargs, p in target[name].items() if qargs is None or set(qargs) <= inside}
@@ -236,7 +230,7 @@ def compile_for_device(
     chosen = select_qubits(device, k)
     routed = _route(logical, device, chosen, seed_transpiler)
     full = transpile_target(device)
-    target = _target_on(full, chosen, timing_constraints(device, full))
+    target = _target_on(full, chosen)
     pm = _preset(target, seed_transpiler)
     isa = _stages(pm, ("translation", "optimization", "scheduling")).run(_lift(routed, chosen, device.num_qubits))
     check_isa(isa, device, target=full)

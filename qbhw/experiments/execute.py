@@ -88,8 +88,17 @@ class Simulator:
     idle: Any  # PassManager attaching idle relaxation, or None
 
     def _prepare(self, circuit: Any) -> Any:
-        qc = compact(circuit, self.qubits) if circuit.num_qubits != len(self.qubits) else circuit
-        return qc if self.idle is None else self.idle.run(qc)
+        """A new circuit for Aer: ``circuit`` (device width, qubit q = physical q) compacted onto ``qubits``, with
+        the idle relaxation attached when noisy. The caller's circuit is never modified."""
+        if circuit.num_qubits != self.device.num_qubits:
+            raise QbhwError(
+                f"circuit {circuit.name!r} has {circuit.num_qubits} qubits; the simulator takes circuits on all "
+                f"{self.device.num_qubits} qubits of {self.device.name}"
+            )
+        return self._noisy(compact(circuit, self.qubits))
+
+    def _noisy(self, compacted: Any) -> Any:
+        return compacted if self.idle is None else self.idle.run(compacted)
 
     def _run(self, circuit: Any, **options: Any) -> Any:
         result = self.backend.run(circuit, **options).result()
@@ -99,7 +108,8 @@ class Simulator:
 
     def final_state(self, circuit: Any) -> Any:
         """The exact final density matrix of the simulated qubits (Aer ``DensityMatrix``, little-endian over
-        ``qubits``) of ``circuit`` (device width, or already compact). The save instruction is appended here."""
+        ``qubits``: simulator qubit i = ``qubits[i]``) of ``circuit`` (device width). The save instruction is
+        appended here, to a copy."""
         import qiskit_aer  # noqa: F401  (registers QuantumCircuit.save_density_matrix)
 
         qc = self._prepare(circuit)
@@ -111,11 +121,14 @@ class Simulator:
         return reduced_state(self.final_state(circuit), self._positions(register))
 
     def counts(self, circuits: Sequence[Any], shots: Sequence[int], *, seed: int) -> list[dict[str, int]]:
-        """Counts of each circuit (its own shot number), readout error included. Circuit i is simulated with
-        ``seed_simulator = seed + i``, so the result depends only on ``seed``."""
+        """Counts of each circuit (device width; its own shot number), readout error included. Circuit i is
+        simulated with ``seed_simulator = seed + i``, so the result depends only on ``seed``."""
+        return self._counts([self._prepare(qc) for qc in circuits], shots, seed)
+
+    def _counts(self, compacted: Sequence[Any], shots: Sequence[int], seed: int) -> list[dict[str, int]]:
         out = []
-        for i, (qc, n) in enumerate(zip(circuits, shots, strict=True)):
-            result = self._run(self._prepare(qc), shots=int(n), seed_simulator=int(seed) + i)
+        for i, (qc, n) in enumerate(zip(compacted, shots, strict=True)):
+            result = self._run(qc, shots=int(n), seed_simulator=int(seed) + i)
             out.append({k: int(v) for k, v in result.get_counts(0).items()})
         return out
 
@@ -145,7 +158,7 @@ class Simulator:
         start = QuantumCircuit(len(self.qubits), name="state")
         start.append(SetDensityMatrix(state), start.qubits)
         circuits = tomography.measurement_circuits(start, positions, settings, basis_gates=self.device.basis_gates)
-        return self.counts(circuits, shots, seed=seed)
+        return self._counts([self._noisy(qc) for qc in circuits], shots, seed)
 
     def _positions(self, physical: Sequence[int]) -> list[int]:
         where = {q: i for i, q in enumerate(self.qubits)}

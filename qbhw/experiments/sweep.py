@@ -29,7 +29,7 @@ from qbhw._threads import limit_threads
 from qbhw.errors import ParameterError, QbhwError
 from qbhw.experiments.pipeline import Experiment, run_experiment
 from qbhw.experiments.records import PointRecord
-from qbhw.hardware import calibration_to_dict
+from qbhw.hardware import calibration_hash
 
 #: most points of one sweep: a sweep is a list of experiments held in memory and one file per point
 MAX_POINTS = 1000
@@ -70,8 +70,8 @@ def run_point(experiment: Experiment) -> PointRecord:
 
 
 def fingerprint(experiment: Experiment) -> str:
-    """SHA-256 of everything that determines the point (model, parameters, time, options, device, shots, seed,
-    analysis)."""
+    """SHA-256 of everything that determines the point (model, parameters, time, options, the device's content
+    hash, shots, seed, analysis)."""
 
     def plain(value: Any) -> Any:
         return None if value is None else dataclasses.asdict(value)
@@ -81,7 +81,7 @@ def fingerprint(experiment: Experiment) -> str:
         params=plain(experiment.params),
         time=plain(experiment.time),
         options=plain(experiment.options),
-        device=calibration_to_dict(experiment.device),
+        device=calibration_hash(experiment.device),
     )
     text = json.dumps(jsonable(spec), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -204,7 +204,3 @@ def rate_per_us_to_reference(rate_per_us: float, reference_ghz: float) -> float:
 def temperature_mk_to_reference(temperature_mk: float, reference_ghz: float) -> float:
     """T / omega_0 = k_B T / (h f_ref) for T in mK."""
     return temperature_mk_to_ghz(temperature_mk) / _validate.positive("reference_ghz", reference_ghz)
-
-
-def s_to_ns(time_s: float) -> float:
-    return time_s * 1e9
