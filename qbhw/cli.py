@@ -154,7 +154,8 @@ def _add_run_flags(sub: _Parser) -> None:
 
     sub.add_argument(
         "--device",
-        help="device name in calibrations/ or a calibration JSON path (default: the embedded default device)",
+        help="a device name (built-in snapshot or user calibration, see 'qbhw devices') or a calibration JSON path "
+        "(default: the built-in default device)",
     )
     sub.add_argument(
         "--noiseless",
@@ -208,7 +209,14 @@ def _run_devices(args: argparse.Namespace) -> Outcome:
 
     summaries = list_device_summaries()
     devices = [dataclasses.asdict(s) for s in summaries]
-    return Outcome("device snapshots in calibrations/", {"devices": devices}, rows=device_rows(summaries))
+    from qbhw.errors import CalibrationError
+    from qbhw.hardware import user_calibrations_dir
+
+    try:
+        title = f"device snapshots (built in, and user calibrations in {user_calibrations_dir()})"
+    except CalibrationError:  # no home folder: there are only the built-in ones
+        title = "device snapshots (built in)"
+    return Outcome(title, {"devices": devices}, rows=device_rows(summaries))
 
 
 def _run_devices_import(args: argparse.Namespace) -> Outcome:
@@ -268,15 +276,16 @@ def build_parser() -> argparse.ArgumentParser:
     devices = commands.add_parser(
         "devices",
         help="list the embedded device snapshots, or import one",
-        description="List the device calibration snapshots in calibrations/.",
+        description="List the device calibration snapshots: the built-in ones and those in the user calibrations "
+        "folder ($QBHW_CALIBRATIONS, else ~/.local/share/qbhw/calibrations).",
     )
     devices.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     device_commands = devices.add_subparsers(dest="devices_command", metavar="SUBCOMMAND", parser_class=_Parser)
     imp = device_commands.add_parser(
-        "import", help="snapshot a qiskit-ibm-runtime fake backend into calibrations/ (needs the ibm extra)"
+        "import", help="snapshot a qiskit-ibm-runtime fake backend into the user calibrations folder (ibm extra)"
     )
     imp.add_argument("name", help="fake backend, e.g. FakeTorino, fake_torino or torino")
-    imp.add_argument("--out", help="where to write the JSON (default calibrations/<name>.json)")
+    imp.add_argument("--out", help="where to write the JSON (default: <user calibrations folder>/<name>.json)")
     imp.add_argument("--force", action="store_true", help="replace an existing file")
     imp.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     _finish(imp, _run_devices_import)
