@@ -401,3 +401,10 @@ def test_thermal_gradient_without_a_reachable_mapping_names_a_flag_that_exists(c
     assert_usage_error(status, out, err)
     named = re.findall(r"--[a-z][a-z0-9-]*", err)
     assert named and all(flag in _help(capsys, "run", "thermal-gradient") for flag in named), err
+
+
+def test_a_steady_state_run_has_no_time_like_the_ideal_command(capsys):
+    ideal = run_json(capsys, "ideal", "thermal-gradient")
+    ran = run_json(capsys, "run", "thermal-gradient", "--shots", "0")
+    assert "time" not in ideal and "time" not in ran and "cycle_time" not in ran
+    assert ran["ideal"]["ergotropy"] == pytest.approx(ideal["ergotropy"], abs=1e-9)

@@ -350,7 +350,9 @@ def make_record(
     return PointRecord(
         model=exp.model,
         parameters=freeze(dataclasses.asdict(exp.params)),
-        time=freeze({} if exp.time is None else dataclasses.asdict(exp.time)),
+        time=freeze(
+            {} if exp.time is None else {k: v for k, v in dataclasses.asdict(exp.time).items() if v is not None}
+        ),
         options=freeze(
             {} if exp.options is None else {k: v for k, v in dataclasses.asdict(exp.options).items() if v is not None}
         ),

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qbhw._json import jsonable
+from qbhw.experiments.catalog import model_spec
 
 #: the battery figures of every state, in table order
 FIGURE_KEYS = ("energy", "ergotropy", "capacity", "purity", "fidelity")
@@ -263,8 +264,9 @@ class PointRecord:
     """One point of a run (module docstring).
 
     model, parameters, time, options   the inputs: model name, the params, time and circuit-options dataclasses
-                      as plain mappings (``time`` holds the model's evolution time, e.g. {"time": 0.3}; empty for
-                      the micromaser, whose time is its ``collisions`` parameter)
+                      as plain mappings, unset (None) time and option fields left out (``time`` holds the model's
+                      evolution time, e.g. {"time": 0.3}; empty for a steady state and for the micromaser, whose time
+                      is its ``collisions`` parameter)
     device, shots, seed, sampling_seed   where and how it was measured (``shots``: total over the settings)
     ideal, circuit, noisy   Figures of the ideal model, the noiseless circuit (its exact channel) and the noisy
                       prediction; ``compilation`` the circuit report
@@ -321,8 +323,6 @@ class PointRecord:
     def from_dict(cls, data: Mapping[str, Any]) -> PointRecord:
         """The record of ``to_dict`` (with or without counts). The time keys are the model's time fields
         (``qbhw.experiments.catalog``)."""
-        from qbhw.experiments.catalog import model_spec
-
         spec = model_spec(str(data["model"]))
         time_fields = () if spec.time is None else tuple(f.name for f in dataclasses.fields(spec.time))
         circuit = data["circuit"]
