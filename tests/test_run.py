@@ -212,3 +212,16 @@ def test_negative_control_resonant_thermal_ness_on_the_noiseless_device(capsys):
     assert m["ergotropy_ci"][0] <= 0.0 + 1e-12
     assert out["noisy"]["ergotropy"] == pytest.approx(out["circuit"]["ergotropy"], abs=1e-9)  # noiseless device
     assert m["ergotropy"] <= out["noisy"]["ergotropy"] + 5 * m["ergotropy_std"], m
+
+
+@pytest.mark.slow
+def test_workers_run_the_same_points_and_report_their_errors_as_one_line(capsys):
+    """--workers 2 (spawned processes, each limiting its BLAS threads) gives the records of the serial run, and a
+    ParameterError raised inside a worker crosses the process boundary intact: one line naming the flag, exit 2."""
+    argv = ["run", "charger", "--time", "0:0.2:0.2", "--shots", "900", "--json"]
+    serial = _run_json(capsys, argv)
+    parallel = _run_json(capsys, [*argv, "--workers", "2"])
+    assert parallel == serial
+    assert main(["run", "micromaser", "--cavity-loss", "0.1", "--collisions", "1:2:1", "--workers", "2"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith("qbhw: error: --cavity-loss must be") and not any("Traceback" in e for e in err)
