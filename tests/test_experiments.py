@@ -458,3 +458,27 @@ def test_simulating_never_modifies_the_callers_circuit_even_on_a_device_of_the_c
     second = sim.register_state(compiled.circuit, compiled.register)
     assert compiled.circuit.size() == size and np.array_equal(first, second)
     assert "save_density_matrix" not in {inst.operation.name for inst in compiled.circuit.data}
+
+
+def test_a_stage_can_be_replaced_without_forking_the_pipeline(device):
+    """A pulse engine replaces predict, a real backend replaces measure: here a predictor that returns the mapping's
+    exact state as the "noisy" one (a perfect device) and a measurer that returns fixed counts of |0> on every
+    setting. The record then carries their results, and the default Aer stages are not needed."""
+    from qbhw.experiments import Measurement, Prediction, figures, measurement_plan
+
+    def perfect(mapped, compiled):
+        exact = figures(mapped, mapped.exact_state)
+        return Prediction(figures(mapped, mapped.ideal_state), exact, exact, mapped.exact_state, engine="perfect")
+
+    def zeros(exp, mapped, compiled, prediction):
+        estimator, settings, shots = measurement_plan(exp, mapped)
+        counts = tuple({"0" * len(s): n} for s, n in zip(settings, shots, strict=True))
+        return Measurement(estimator, settings, shots, counts, seed=0, method="fixed")
+
+    exp = Experiment("charger", ChargerParams(), device, time=ChargerTime(0.0), shots=900, bootstrap=20)
+    r = run_experiment(exp, predictor=perfect, measurer=zeros)
+    assert r.prediction.engine == "perfect" and r.noisy == r.exact
+    assert r.measurement is not None and r.measurement.method == "fixed"
+    record = r.record()
+    assert all(dict(c.counts) == {"00": 100} for c in record.counts)
+    assert record.noisy.fidelity == pytest.approx(1.0, abs=EXACT)

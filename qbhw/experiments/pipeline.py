@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -421,13 +422,33 @@ class ExperimentResult:
         )
 
 
-def run_experiment(exp: Experiment) -> ExperimentResult:
-    """All stages of one experiment on Aer (module docstring); one noise model for predict and measure."""
+#: the predict stage as a replaceable function: (mapped, compiled) -> Prediction
+Predictor = Callable[[MappedCircuit, Compiled], Prediction]
+#: the measure stage as a replaceable function: (experiment, mapped, compiled, prediction) -> Measurement or None
+Measurer = Callable[[Experiment, MappedCircuit, Compiled, Prediction], "Measurement | None"]
+
+
+def run_experiment(
+    exp: Experiment, *, predictor: Predictor | None = None, measurer: Measurer | None = None
+) -> ExperimentResult:
+    """All stages of one experiment (module docstring). By default predict and measure run on Aer with one noise
+    model; ``predictor`` replaces the predict stage (e.g. a pulse-level engine) and ``measurer`` the measure stage
+    (e.g. counts from a real backend), each with the signature of the default stage without its simulator."""
     mapped = map_circuit(exp)
     compiled = compile_verified(mapped, exp.device)
-    sim = execute.simulator(exp.device, compiled.physical_qubits, noisy=True)
-    prediction = predict(mapped, compiled, sim)
-    measurement = measure(exp, mapped, compiled, prediction, sim)
+    sim: execute.Simulator | None = None
+
+    def aer() -> execute.Simulator:  # built once, for whichever default stage runs first
+        nonlocal sim
+        if sim is None:
+            sim = execute.simulator(exp.device, compiled.physical_qubits, noisy=True)
+        return sim
+
+    prediction = predictor(mapped, compiled) if predictor is not None else predict(mapped, compiled, aer())
+    if measurer is not None:
+        measurement = measurer(exp, mapped, compiled, prediction)
+    else:
+        measurement = measure(exp, mapped, compiled, prediction, aer())
     return ExperimentResult(
         exp, mapped, compiled, prediction, measurement, estimate(exp, mapped, compiled, measurement)
     )
