@@ -5,8 +5,20 @@ from __future__ import annotations
 import os
 
 
+def _restore(cls: type[QbhwError], args: tuple[object, ...], state: dict[str, object]) -> QbhwError:
+    """Unpickle a QbhwError without calling its ``__init__`` (whose signature differs per class)."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
 class QbhwError(Exception):
-    """Base class of every error qbhw raises on purpose."""
+    """Base class of every error qbhw raises on purpose. Picklable with all its attributes, so that an error
+    raised in a sweep worker process reaches the command line intact."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
 
 
 class ParameterError(QbhwError, ValueError):
@@ -22,9 +34,6 @@ class ParameterError(QbhwError, ValueError):
         self.got = got
         super().__init__(f"{parameter} must be {allowed} (got {got!r})")
 
-    def __reduce__(self) -> tuple[object, ...]:  # picklable: errors cross process boundaries from sweep workers
-        return (ParameterError, (self.parameter, self.allowed, self.got))
-
 
 class NonUniqueSteadyStateError(QbhwError, ArithmeticError):
     """The Liouvillian has more than one stationary state; a null vector picked at random would be wrong."""
@@ -35,9 +44,6 @@ class NonUniqueSteadyStateError(QbhwError, ArithmeticError):
             f"the steady state is not unique: the stationary space has dimension {dimension}; "
             "evolve from an initial state or project onto the conserved quantities instead"
         )
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (NonUniqueSteadyStateError, (self.dimension,))
 
 
 class CalibrationError(QbhwError, ValueError):
@@ -53,9 +59,6 @@ class CalibrationError(QbhwError, ValueError):
         self.file = file
         text = f"{field} {reason}" if field else reason
         super().__init__(f"{file}: {text}" if file else text)
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_calibration_error, (self.reason, self.field, self.file))
 
     def within(self, prefix: str) -> CalibrationError:
         """The same error with ``prefix`` prepended to its field path (``qubits[3]`` + ``t1_us``)."""
@@ -74,10 +77,6 @@ def _join_field(prefix: str, name: str) -> str:
     return f"{prefix}{name}" if name.startswith("[") else f"{prefix}.{name}"
 
 
-def _calibration_error(reason: str, field: str, file: str | None) -> CalibrationError:
-    return CalibrationError(reason, field=field, file=file)
-
-
 class MissingDependencyError(QbhwError, ImportError):
     """An optional dependency is not installed; the message gives the install command."""
 
@@ -88,13 +87,9 @@ class CutoffError(ParameterError):
     def __init__(self, cutoff: int, tolerance: float, population: float, collision: int) -> None:
         self.top_level_population = population
         self.collision = collision
-        self._args = (cutoff, tolerance, population, collision)
         super().__init__(
             "cutoff",
             f"large enough that the top Fock level {cutoff - 1} holds at most {tolerance:.3g} of the population "
             f"(it held {population:.3g} after collision {collision}); raise --cutoff",
             cutoff,
         )
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (CutoffError, self._args)
