@@ -222,6 +222,6 @@ def test_workers_run_the_same_points_and_report_their_errors_as_one_line(capsys)
     serial = _run_json(capsys, argv)
     parallel = _run_json(capsys, [*argv, "--workers", "2"])
     assert parallel == serial
-    assert main(["run", "micromaser", "--cavity-loss", "0.1", "--collisions", "1:2:1", "--workers", "2"]) == 2
-    err = capsys.readouterr().err.splitlines()
-    assert err[-1].startswith("qbhw: error: --cavity-loss must be") and not any("Traceback" in e for e in err)
+    assert main(["run", "micromaser", "--cutoff", "64", "--collisions", "1:2:1", "--workers", "2"]) == 2
+    err = capsys.readouterr().err.splitlines()  # the mapping refuses a cavity of more than 4 qubits, in the worker
+    assert err[-1].startswith("qbhw: error: --cutoff must be") and not any("Traceback" in e for e in err)
