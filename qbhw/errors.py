@@ -5,8 +5,20 @@ from __future__ import annotations
 import os
 
 
+def _restore(cls: type[QbhwError], args: tuple[object, ...], state: dict[str, object]) -> QbhwError:
+    """Unpickle a QbhwError without calling its ``__init__`` (whose signature differs per class)."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
 class QbhwError(Exception):
-    """Base class of every error qbhw raises on purpose."""
+    """Base class of every error qbhw raises on purpose. Picklable with all its attributes, so that an error
+    raised in a sweep worker process reaches the command line intact."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
 
 
 class ParameterError(QbhwError, ValueError):
