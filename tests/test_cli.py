@@ -396,8 +396,6 @@ def test_thermal_gradient_without_a_reachable_mapping_names_a_flag_that_exists(c
     import re
 
     status, out, err = run(capsys, "run", "thermal-gradient", "--gamma", "1e-5", "--shots", "0")
-    if status == 1 and "'tolerance' is not a flag" in err:
-        pytest.xfail("the mapping still raises on its internal 'tolerance' (rewritten on the mapping branch)")
     assert_usage_error(status, out, err)
     named = re.findall(r"--[a-z][a-z0-9-]*", err)
     assert named and all(flag in _help(capsys, "run", "thermal-gradient") for flag in named), err
