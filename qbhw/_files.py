@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-#: the lock file inside a locked folder (it stays; only the lock on it is released)
+#: the lock file inside a locked folder (removed when the lock is released)
 LOCK_NAME = ".qbhw.lock"
 
 
@@ -44,26 +44,42 @@ def folder_lock(folder: str | os.PathLike[str], *, owner: str = "") -> Iterator[
     BlockingIOError at once (no waiting) when another process holds it, with ``filename`` the folder and
     ``strerror`` what the holder wrote into the lock file: its process id and ``owner`` (e.g. its command).
 
-    The kernel releases the lock when the process ends, however it ends (a crash or a kill leaves no stale lock).
-    Advisory: it excludes only processes that take the same lock (every qbhw writer of a result folder does).
+    The kernel releases the lock when the process ends, however it ends (a crash or a kill leaves no stale lock,
+    at most a lock file nobody holds). The file is removed on release; a process that opened it just before checks
+    after locking that the path still names the file it locked, else it starts over. Advisory: it excludes only
+    processes that take the same lock (every qbhw writer of a result folder does).
     """
     import fcntl
 
     path = Path(folder) / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
+    for _ in range(_LOCK_ATTEMPTS):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+            os.close(fd)
             raise BlockingIOError(errno.EWOULDBLOCK, holder or "held by another process", str(folder)) from None
-        os.ftruncate(fd, 0)
+        try:  # the holder before us may have removed the file after we opened it: lock the file that is there
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    else:  # pragma: no cover - the file was replaced _LOCK_ATTEMPTS times in a row
+        raise BlockingIOError(errno.EWOULDBLOCK, "the lock file keeps changing", str(folder))
+    try:
         os.pwrite(fd, f"pid {os.getpid()}{': ' + owner if owner else ''}\n".encode(), 0)
         try:
             yield Path(folder)
         finally:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
+            with contextlib.suppress(OSError):  # the lock file goes with the lock (a later locker checks the inode)
+                os.unlink(path)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+#: how often ``folder_lock`` retries when the lock file was replaced between its open and its lock
+_LOCK_ATTEMPTS = 5

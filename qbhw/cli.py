@@ -113,7 +113,7 @@ def _run_run(args: argparse.Namespace) -> Outcome:
     from qbhw import report
     from qbhw.experiments import PointStore, experiments_for, model_spec, parse_range, run_job
     from qbhw.experiments.job import check_job
-    from qbhw.hardware import default_device, load_calibration, noiseless
+    from qbhw.hardware import default_device, noiseless
 
     spec = model_spec(args.model)
     fields = spec.fields(run=True)
@@ -126,7 +126,7 @@ def _run_run(args: argparse.Namespace) -> Outcome:
         raise ParameterError("out", "a folder name (it is empty)", args.out)
     if args.device is not None and not args.device.strip():
         raise ParameterError("device", "a device name or the path of a calibration file (it is empty)", args.device)
-    device = default_device() if args.device is None else load_calibration(args.device)
+    device = default_device() if args.device is None else _device(args.device)
     if args.noiseless:
         device = noiseless(device)
     settings: dict[str, Any] = dict(
@@ -172,6 +172,22 @@ def _run_run(args: argparse.Namespace) -> Outcome:
             paths = report.write_run_outputs(job, out, args.plot)
         text = report.run_text(job, args.plot) + "\nwrote " + ", ".join(str(p) for p in paths)
     return Outcome(report.run_title(job, args.plot), report.run_json(job), text=text)
+
+
+def _device(name_or_path: str) -> Any:
+    """The calibration ``--device`` names; an unknown name is a ParameterError naming --device (a file's errors
+    name the file)."""
+    from qbhw.errors import CalibrationError
+    from qbhw.hardware import load_calibration
+
+    try:
+        return load_calibration(name_or_path)
+    except CalibrationError as exc:
+        if exc.file is not None:
+            raise
+        raise ParameterError(
+            "device", f"a device name or the path of a calibration file ({exc.reason})", name_or_path
+        ) from None
 
 
 def _add_run_flags(sub: _Parser) -> None:
@@ -275,16 +291,11 @@ def _run_devices_import(args: argparse.Namespace) -> Outcome:
 
     if args.out is not None and not args.out.strip():
         raise ParameterError("out", "the path of a .json file to write (it is empty)", args.out)
+    if args.out is not None:  # the path is checked before the (slow) import
+        _check_import_target(Path(args.out), args.force)
     cal = import_fake_backend(args.name)
     out = Path(args.out) if args.out else calibrations_dir() / f"{cal.name}.json"
-    try:
-        exists, is_dir = out.exists(), out.is_dir()
-    except OSError as exc:  # a name too long, a component that is a file, ...
-        raise ParameterError("out", f"a path that can be written ({exc.strerror or exc})", str(out)) from None
-    if is_dir:
-        raise ParameterError("out", "the path of a .json file to write (it is a directory)", str(out))
-    if exists and not args.force:
-        raise QbhwError(f"{out} exists; pass --force to replace it or --out to write elsewhere")
+    _check_import_target(out, args.force)
     path = save_calibration(cal, out)
     values = {
         "device": cal.name,
@@ -294,6 +305,17 @@ def _run_devices_import(args: argparse.Namespace) -> Outcome:
         "date": cal.date,
     }
     return Outcome(f"imported {cal.name}", values)
+
+
+def _check_import_target(out: Any, force: bool) -> None:
+    try:
+        exists, is_dir = out.exists(), out.is_dir()
+    except OSError as exc:  # a name too long, a component that is a file, ...
+        raise ParameterError("out", f"a path that can be written ({exc.strerror or exc})", str(out)) from None
+    if is_dir:
+        raise ParameterError("out", "the path of a .json file to write (it is a directory)", str(out))
+    if exists and not force:
+        raise QbhwError(f"{out} exists; pass --force to replace it or --out to write elsewhere")
 
 
 # ----------------------------------------------------------------------------------------------- the parser

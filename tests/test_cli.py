@@ -383,11 +383,11 @@ def test_an_unexpected_exception_is_one_line_not_a_traceback(capsys, monkeypatch
     from qbhw.models import charger
 
     def broken(params, time):
-        raise ZeroDivisionError("boom")
+        raise KeyError("boom")
 
     monkeypatch.setattr(charger, "evolve", broken)
     status, out, err = run(capsys, "ideal", "charger")
-    assert (status, out) == (1, "") and err == "qbhw: internal error: ZeroDivisionError: boom (please report this)\n"
+    assert (status, out) == (1, "") and err == "qbhw: internal error: KeyError: 'boom' (please report this)\n"
 
 
 def test_thermal_gradient_without_a_reachable_mapping_names_a_flag_that_exists(capsys):

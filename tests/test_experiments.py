@@ -27,6 +27,7 @@ from qbhw.experiments import (
     compile_for_device,
     compile_verified,
     execute,
+    experiments_for,
     fingerprint,
     measurement_circuits,
     parse_range,
@@ -427,7 +428,10 @@ def test_catalogue_builds_typed_inputs_from_flag_values():
     assert err.value.parameter == "model"
 
 
-def test_run_job_sweeps_the_models_sweep_field_with_seeds_seed_plus_k(device, monkeypatch, charger_record):
+def test_run_job_sweeps_the_models_sweep_field_with_spawned_seeds(device, monkeypatch, charger_record):
+    """Point k of a job draws from SeedSequence(seed).spawn(n)[k]: the job seed with spawn key (k,), so that the
+    points of one job and those of jobs with neighbouring seeds share no stream (seed + k made the sweeps of seeds
+    0 and 1 share all but one point seed)."""
     from qbhw.experiments import run_job, sweep
 
     seen: list[Experiment] = []
@@ -439,8 +443,20 @@ def test_run_job_sweeps_the_models_sweep_field_with_seeds_seed_plus_k(device, mo
     monkeypatch.setattr(sweep, "run_point", fake)
     job = run_job("charger", ChargerParams(j2=0.1), device=device, sweep=(0.0, 0.25), seed=7, shots=90)
     assert [e.time for e in seen] == [ChargerTime(0.0), ChargerTime(0.25)]
-    assert [e.seed for e in seen] == [7, 8] and all(e.params.j2 == 0.1 and e.shots == 90 for e in seen)
+    assert [e.seed for e in seen] == [7, 7] and [e.spawn_key for e in seen] == [(0,), (1,)]
+    assert all(e.params.j2 == 0.1 and e.shots == 90 for e in seen)
     assert job.is_sweep and job.xs() == (0.0, 0.25) and job.values == (0.0, 0.25)
+    children = np.random.SeedSequence(7).spawn(2)
+    for exp, child in zip(seen, children, strict=True):
+        assert exp.seeds() == tuple(int(x) for x in child.generate_state(2))
+    # every point stream of the sweeps with seeds 0 and 1 differs (the old seed + k shared 5 of 6)
+    streams = set()
+    for seed in (0, 1):
+        for exp in experiments_for(
+            "charger", ChargerParams(), device=device, sweep=[0.1 * k for k in range(6)], seed=seed
+        ):
+            streams.add(exp.seeds())
+    assert len(streams) == 12
 
 
 def test_simulating_never_modifies_the_callers_circuit_even_on_a_device_of_the_circuits_width(device):

@@ -117,14 +117,24 @@ def test_sweep_writes_result_counts_and_plot_and_refuses_to_overwrite(tmp_path, 
     result = json.loads((out / "result.json").read_text())
     assert result["sweep"] == {"parameter": "time", "values": [0.0, 0.2, 0.4]}
     assert [p["time"] for p in result["points"]] == [0.0, 0.2, 0.4]
-    assert [p["seed"] for p in result["points"]] == [0, 1, 2]
-    counts = json.loads((out / "counts.json").read_text())["counts"]
-    assert len(counts) == 3 and sum(sum(s["counts"].values()) for s in counts[0]) == 900
+    assert [p["seed"] for p in result["points"]] == [0, 0, 0]
+    assert [p["spawn_key"] for p in result["points"]] == [[0], [1], [2]]
+    assert result["calibration"]["name"] == "fake_torino" and len(result["calibration"]["content_hash"]) == 64
+    assert result["versions"] == [{k: result["points"][0][f"{k}_version"] for k in ("qiskit", "qiskit_aer", "qbhw")}]
+    counts = json.loads((out / "counts.json").read_text())
+    assert counts["sweep"] == result["sweep"] and "from the right" in counts["bit_order"]
+    points = counts["points"]
+    assert len(points) == 3 and sum(s["shots"] for s in points[0]["counts"]) == 900
+    for p, r in zip(points, result["points"], strict=True):
+        assert p["register_physical_qubits"] == r["circuit"]["register_physical_qubits"]
+        assert (p["seed"], p["spawn_key"], p["sampling_seed"]) == (r["seed"], r["spawn_key"], r["sampling_seed"])
+        assert p["bootstrap_seed"] == r["measured"]["bootstrap_seed"]
+        assert all(s["shots"] == sum(s["counts"].values()) for s in p["counts"])
     assert (out / "ergotropy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(list((out / "points").glob("point_*.json"))) == 3
     # an existing result is never overwritten silently
     assert main(argv) == 2
-    assert "exists; pass --force" in capsys.readouterr().err
+    assert "--out must be a folder without a finished result" in capsys.readouterr().err
     # an interrupted sweep resumes: remove the result and one point; the rerun redoes exactly that point
     (out / "result.json").unlink()
     (out / "points" / "point_0001.json").unlink()

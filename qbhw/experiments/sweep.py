@@ -33,7 +33,8 @@ from qbhw.experiments.pipeline import Experiment, Progress, run_experiment
 from qbhw.experiments.records import PointRecord
 from qbhw.hardware import calibration_hash
 
-#: most points of one sweep: a sweep is a list of experiments held in memory and one file per point
+#: most points of one sweep: one file per point, and at the ~2 s a small point takes at least, 1000 points are
+#: already half an hour (the job's summed shots and bootstrap work are bounded too, ``job.check_job``)
 MAX_POINTS = 1000
 
 
@@ -57,7 +58,10 @@ def parse_range(text: str, parameter: str, *, integer: bool) -> tuple[float, ...
         raise ParameterError(parameter, "a range start:stop:step with step > 0", text)
     if stop < start:
         raise ParameterError(parameter, "a non-empty range start:stop:step (start <= stop)", text)
-    count = int(math.floor((stop - start) / step + 1e-9)) + 1
+    span = (stop - start) / step
+    if not math.isfinite(span) or span + 1 > MAX_POINTS:
+        raise ParameterError(parameter, f"a range of at most {MAX_POINTS} points", text)
+    count = int(math.floor(span + 1e-9)) + 1
     if count > MAX_POINTS:
         raise ParameterError(parameter, f"a range of at most {MAX_POINTS} points", text)
     if integer:
@@ -148,6 +152,7 @@ class PointStore:
             raise QbhwError(f"{p} is not a readable point file ({exc!r}); delete it to rerun that point") from None
 
     def save(self, index: int, experiment: Experiment, record: PointRecord) -> None:
+        """Write the point atomically; an OS failure (a full disk, ...) is a QbhwError naming the file."""
         point = record.to_dict(counts=True)
         text = to_json(
             {
@@ -157,7 +162,13 @@ class PointStore:
                 "point": point,
             }
         )
-        write_atomic(self.path(index), text + "\n")
+        try:
+            write_atomic(self.path(index), text + "\n")
+        except OSError as exc:
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise QbhwError(
+                f"cannot write {self.path(index)} ({reason}); free space there or choose another --out"
+            ) from None
 
 
 def run_points(
@@ -195,7 +206,7 @@ def run_points(
 
     if executor is None:
         for i in todo:
-            finish(i, run_point(experiments[i], None if stages is None else stages(i)))
+            finish(i, run_point(experiments[i]) if stages is None else run_point(experiments[i], stages(i)))
     else:
         futures: dict[Future[Any], int] = {executor.submit(run_point, experiments[i]): i for i in todo}
         try:
