@@ -76,7 +76,8 @@ def values_table(values: Mapping[str, Any], title: str | None = None) -> str:
     rows = [(k, v) for k, v in rows if not (isinstance(v, float) and math.isnan(v))]
     text = table(rows, title=title)
     if "parameters" in values:
-        text += "\n(parameters: " + ", ".join(f"{k}={v}" for k, v in values["parameters"].items()) + ")"
+        params = ", ".join(f"{k}={'default' if v is None else v}" for k, v in values["parameters"].items())
+        text += f"\n(parameters: {params})"
     return text
 
 
@@ -84,13 +85,15 @@ def _fmt(x: Any) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     if isinstance(x, float | np.floating):
-        return f"{float(x):.4f}"
+        text = f"{float(x):.4f}"
+        return "0.0000" if text == "-0.0000" else text  # a rounding-level negative is not a sign
     return str(x)
 
 
 def label(model: str, key: str) -> str:
-    """How tables and plots name the figure ``key`` of ``model`` (its ``figure_names``, underscores as spaces)."""
-    return model_spec(model).figure_name(key).replace("_", " ")
+    """How tables name the figure ``key`` of ``model``: its JSON key (``ModelSpec.figure_names``; the micromaser's
+    capacity is ``truncated_capacity``, the capacity within the truncated Fock space, which measures the cutoff)."""
+    return model_spec(model).figure_name(key)
 
 
 def _ci(fig: Any) -> str:
@@ -153,11 +156,12 @@ def run_title(job: JobResult, figure: str = "ergotropy") -> str:
         return (
             f"{job.model} on {first.device} (qubits {list(c.physical_qubits)}, register "
             f"{list(c.register_physical_qubits)}; {c.two_qubit_gates} two-qubit gates, depth {c.depth}, "
-            f"{c.duration_ns / 1000:.1f} us), shots {first.shots}, seed {first.seed}"
+            f"{c.duration_ns / 1000:.1f} us), shots {first.shots}, seed {first.seed}; noisy = this one compilation"
         )
     return (
-        f"{job.model} on {first.device}: {label(job.model, figure)} vs {job.sweep_field}, shots {first.shots} per "
-        f"point, seed {job.seed}"
+        f"{job.model} on {first.device}: {label(job.model, figure).replace('_', ' ')} vs {job.sweep_field}, shots "
+        f"{first.shots} per "
+        f"point, seed {job.seed}; noisy = each point's one compilation"
     )
 
 
@@ -296,9 +300,16 @@ def plot_series(job: JobResult, figure: str = "ergotropy") -> PlotSeries:
 
 
 def plot(job: JobResult, figure: str = "ergotropy", *, title: str = "") -> bytes:
-    """PNG of ``figure`` vs the swept quantity (a single run at its own x): ideal, noiseless circuit, noisy
-    prediction, and measured with its interval drawn exactly from the record (a bar from the interval's low to
-    high end, the point on it); ``plot_series`` are the values drawn."""
+    """PNG of ``draw(job, figure, title=title)``."""
+    buf = io.BytesIO()
+    draw(job, figure, title=title).savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def draw(job: JobResult, figure: str = "ergotropy", *, title: str = "") -> Any:
+    """A matplotlib Figure (Agg canvas) of ``figure`` vs the swept quantity (a single run at its own x): ideal,
+    noiseless circuit, noisy prediction, and measured with its interval drawn exactly from the record (a bar from
+    the interval's low to high end, the point on it); ``plot_series`` are the values drawn."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -327,14 +338,12 @@ def plot(job: JobResult, figure: str = "ergotropy", *, title: str = "") -> bytes
             x0 = float(xs[0])
             ax.set_xlim(x0 - max(1.0, abs(x0)) * 0.5, x0 + max(1.0, abs(x0)) * 0.5)
     unit = "" if figure in ("purity", "fidelity") else " (model units)"
-    ax.set_ylabel(f"{label(job.model, figure)}{unit}")
+    ax.set_ylabel(f"{label(job.model, figure).replace('_', ' ')}{unit}")
     if title:
         ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return fig
 
 
 def plot_ergotropy(job: JobResult, *, title: str = "") -> bytes:

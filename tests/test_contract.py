@@ -162,6 +162,18 @@ def _disk_full(only: Callable[[str], bool]) -> Callable[[pytest.MonkeyPatch, Pat
     return patch
 
 
+def _no_dask(mp: pytest.MonkeyPatch, tmp: Path) -> None:
+    """The distributed extra is not installed (an import of it fails)."""
+    mp.setitem(sys.modules, "distributed", None)
+
+
+def _quick_connect(mp: pytest.MonkeyPatch, tmp: Path) -> None:
+    pytest.importorskip("distributed")
+    from qbhw.experiments import job
+
+    mp.setattr(job, "_DASK_CONNECT_S", 0.5)
+
+
 def _vanishing_calibration(mp: pytest.MonkeyPatch, tmp: Path) -> None:
     """The calibration file disappears between the name lookup and the read."""
     from qbhw.hardware import calibration_io
@@ -477,6 +489,22 @@ CATALOGUE: tuple[Bad, ...] = (
         "/some/file",
         "Input/output error",
         patch=_raise_in_run(OSError(errno.EIO, os.strerror(errno.EIO), "/some/file")),
+    ),
+    Bad(
+        "os",
+        "scheduler-extra-missing",
+        (*RUN_CH, "--time", "0:0.2:0.2", "--scheduler", "tcp://127.0.0.1:1"),
+        "--scheduler",
+        "pip install 'qbhw[distributed]'",
+        patch=_no_dask,
+    ),
+    Bad(
+        "os",
+        "scheduler-unreachable",
+        (*RUN_CH, "--time", "0:0.2:0.2", "--scheduler", "tcp://127.0.0.1:1"),
+        "--scheduler",
+        "running Dask scheduler",
+        patch=_quick_connect,
     ),
     # ---------------------------------------------------------------------------------------- interruption
     Bad(
