@@ -173,9 +173,9 @@ def run_text(job: JobResult, figure: str = "ergotropy") -> str:
     m = job.records[0].measured
     estimator = "none (shots 0)" if m is None else m.estimator
     layouts = job.records[0].layouts
+    which = "each point's one compilation" if job.is_sweep else "this one compilation"
     noisy = (
-        "noisy = the prediction of this one compilation (qubit choice and routing; --layouts K shows the spread "
-        "over the K best)"
+        f"noisy = the prediction of {which} (qubit choice and routing; --layouts K shows the spread over the K best)"
         if layouts is None
         else f"noisy = the prediction of the best of {len(layouts.noisy)} qubit sets, the spread over all of them"
     )
@@ -486,7 +486,7 @@ def progress_printer(stream: TextIO | None = None) -> Callable[[int, int, int], 
             if done == total:
                 out.write("\n")
         else:
-            what = "loaded from --out" if index < 0 else f"point {index} done"
+            what = "loaded from --out" if index < 0 else f"point {index + 1} done"
             out.write(f"qbhw: {done}/{total} points ({what})\n")
         out.flush()
 
