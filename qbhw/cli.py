@@ -394,10 +394,6 @@ class NonFiniteResultError(QbhwError):
         super().__init__(f"the result {where} is {value!r}")
 
 
-#: keys whose value may be NaN by definition (no such quantity for this state), never reported as a number
-_MAY_BE_NAN: frozenset[str] = frozenset()
-
-
 def _check_finite(value: Any, where: str = "") -> None:
     """Raise NonFiniteResultError at the first non-finite float in a result (a table of NaN is never printed)."""
     import math
@@ -412,8 +408,7 @@ def _check_finite(value: Any, where: str = "") -> None:
         return
     if isinstance(value, dict):
         for k, v in value.items():
-            if str(k) not in _MAY_BE_NAN:
-                _check_finite(v, f"{where}.{k}" if where else str(k))
+            _check_finite(v, f"{where}.{k}" if where else str(k))
         return
     if isinstance(value, list | tuple | np.ndarray):
         for i, v in enumerate(value):
@@ -461,12 +456,21 @@ def _render(outcome: Outcome, as_json: bool) -> str:
 
 
 def _interrupted(args: argparse.Namespace | None) -> int:
+    from pathlib import Path
+
     out = getattr(args, "out", None)
+    stored = 0
     if getattr(args, "_run", None) is _run_run and out:
-        what = f"interrupted; the finished points are stored in {out}: rerun the same command to resume the sweep"
+        try:
+            stored = sum(1 for _ in (Path(out) / "points").glob("point_*.json"))
+        except OSError:
+            stored = 0
+    if stored:
+        what = f"interrupted; {stored} finished point(s) are stored in {out}: rerun the same command to resume"
     else:
         what = "interrupted; nothing was written"
-    sys.stderr.write(f"\nqbhw: {what}\n")
+    start = "\r\033[K" if sys.stderr.isatty() else ""  # a terminal shows ^C (and maybe a progress line) there
+    sys.stderr.write(f"{start}qbhw: {what}\n")
     return EXIT_INTERRUPTED
 
 

@@ -162,6 +162,20 @@ def _disk_full(only: Callable[[str], bool]) -> Callable[[pytest.MonkeyPatch, Pat
     return patch
 
 
+def _interrupt_after_one_point(mp: pytest.MonkeyPatch, tmp: Path) -> None:
+    """The first point finishes (and is stored), Ctrl-C arrives during the second."""
+    import dataclasses
+
+    from qbhw.experiments import sweep
+
+    def run_point(exp, *args):
+        if exp.spawn_key != (0,):
+            raise KeyboardInterrupt
+        return dataclasses.replace(_RECORD[0], spawn_key=exp.spawn_key)
+
+    mp.setattr(sweep, "run_point", run_point)
+
+
 def _no_dask(mp: pytest.MonkeyPatch, tmp: Path) -> None:
     """The distributed extra is not installed (an import of it fails)."""
     mp.setitem(sys.modules, "distributed", None)
@@ -273,6 +287,7 @@ CATALOGUE: tuple[Bad, ...] = (
     Bad("sizes", "steps-from-time", (*RUN_TG, "--time", "1e6", "--shots", "0"), "--time", "at most 10000"),
     Bad("sizes", "ancilla-collisions", (*RUN_CO, "--collisions", "999999999", "--shots", "0"), "--collisions"),
     Bad("sizes", "collisions-from-time", (*RUN_CO, "--time", "1000", "--shots", "0"), "--time", "at most 2000"),
+    Bad("sizes", "collisions-overflow", (*RUN_CO, "--time", "1e308", "--shots", "0"), "--time", "at most 2000"),
     Bad("sizes", "register-cells", ("run", "collective", "--n", "7", "--temperature", "2"), "--n", "<= 6"),
     Bad("sizes", "ideal-n", ("ideal", "collective", "--n", "99999999999999999999", "--temperature", "2"), "--n"),
     Bad("sizes", "ideal-cutoff", ("ideal", "micromaser", "--cutoff", "100000"), "--cutoff", "<= 300"),
@@ -512,7 +527,17 @@ CATALOGUE: tuple[Bad, ...] = (
         "run-with-out",
         (*RUN_CH, "--time", "0:1:0.5", "--out", "{tmp}/sweep"),
         "{tmp}/sweep",
-        "rerun the same command to resume",
+        "1 finished point(s) are stored in",
+        status=130,
+        patch=_interrupt_after_one_point,
+        allowed=("sweep",),
+    ),
+    Bad(
+        "interruption",
+        "run-with-out-before-a-point",
+        (*RUN_CH, "--time", "0:1:0.5", "--out", "{tmp}/sweep"),
+        "",
+        "nothing was written",
         status=130,
         patch=_raise_in_run(KeyboardInterrupt()),
     ),
@@ -583,7 +608,9 @@ def _snapshot(*roots: Path) -> dict[str, tuple[int, int]]:
 
 
 #: a progress line (``qbhw.report.stage_printer``): it may precede the one failure line of a run that had started
-_PROGRESS = re.compile(r"^qbhw: (point \d+/\d+ )?(map|compile|verify|simulate|sample|fit \+ bootstrap) \d")
+_PROGRESS = re.compile(
+    r"^qbhw: ((point \d+/\d+ )?(map|compile|verify|simulate|sample|fit \+ bootstrap) \d|\d+/\d+ points \()"
+)
 
 
 @pytest.mark.parametrize("bad", CATALOGUE, ids=lambda b: f"{b.kind}-{b.id}")
@@ -698,7 +725,9 @@ def test_ctrl_c_exits_130_with_one_line_and_the_sweep_resumes(tmp_path):
     assert proc.returncode == 130
     assert "Traceback" not in rest
     interrupted = [line for line in rest.splitlines() if line.startswith("qbhw: interrupted")]
-    assert len(interrupted) == 1 and "rerun the same command to resume" in interrupted[0]
+    assert (
+        len(interrupted) == 1 and "stored in" in interrupted[0] and "rerun the same command to resume" in interrupted[0]
+    )
     assert not (out / "result.json").exists() and not (out / "counts.json").exists()
     stored = sorted(p.name for p in (out / "points").glob("point_*.json"))
     assert stored and not any(p.name.startswith(".") for p in (out / "points").iterdir())

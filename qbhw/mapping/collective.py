@@ -363,7 +363,12 @@ def collective_circuit(
         time = _validate.nonnegative("time", time)
         model = state_at(params, time)
         ideal = dicke_density_matrix(model.state)
-        plan = _plan_time(params, time, collisions, theta)
+        try:
+            plan = _plan_time(params, time, collisions, theta)
+        except OverflowError:  # gamma (2n+1) time / theta^2 collisions is not even a finite number
+            raise ParameterError(
+                "time", f"such that the circuit needs at most {MAX_CIRCUIT_COLLISIONS} collisions (circuit size)", time
+            ) from None
         if plan.collisions > MAX_CIRCUIT_COLLISIONS:
             raise ParameterError(
                 "theta" if theta is not None else "time",
