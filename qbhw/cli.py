@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 from qbhw import __version__
 from qbhw._json import to_json
 from qbhw._threads import limit_threads
-from qbhw.errors import ParameterError, QbhwError
+from qbhw.errors import NonFiniteResultError, ParameterError, QbhwError
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
@@ -111,8 +111,7 @@ def _run_ideal(args: argparse.Namespace) -> Outcome:
 
 def _run_run(args: argparse.Namespace) -> Outcome:
     from qbhw import report
-    from qbhw.experiments import PointStore, experiments_for, model_spec, parse_range, run_job
-    from qbhw.experiments.job import check_job
+    from qbhw.experiments import PointStore, check_job, experiments_for, model_spec, parse_range, run_job
     from qbhw.hardware import default_device, noiseless
 
     spec = model_spec(args.model)
@@ -383,15 +382,6 @@ def _fail(message: str, status: int = EXIT_USAGE) -> int:
     kind = "error" if status == EXIT_USAGE else "internal error"
     sys.stderr.write(f"qbhw: {kind}: {' '.join(message.split())}\n")
     return status
-
-
-class NonFiniteResultError(QbhwError):
-    """A computed result holds NaN or an infinity (the JSON path of the first one in ``where``)."""
-
-    def __init__(self, where: str, value: float) -> None:
-        self.where = where
-        self.value = value
-        super().__init__(f"the result {where} is {value!r}")
 
 
 def _check_finite(value: Any, where: str = "") -> None:
