@@ -20,10 +20,12 @@ from typing import Any, NoReturn
 from qbhw import __version__
 from qbhw._json import to_json
 from qbhw._threads import limit_threads
-from qbhw.errors import ParameterError, QbhwError
+from qbhw.errors import NonFiniteResultError, ParameterError, QbhwError
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
+#: 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
+EXIT_INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,7 +61,8 @@ class Outcome:
 
 def _finish(sub: _Parser, run: Callable[[argparse.Namespace], Outcome]) -> None:
     """Register ``run`` and the flags an error may name (call after the last ``add_argument``)."""
-    sub.set_defaults(_run=run, _flags=frozenset(sub.flag_dests), _command=sub.prog)
+    defaults = {a.dest: a.default for a in sub._actions if a.option_strings}
+    sub.set_defaults(_run=run, _flags=frozenset(sub.flag_dests), _command=sub.prog, _defaults=defaults)
 
 
 # ---------------------------------------------------------------------------------------------- model flags
@@ -108,8 +111,8 @@ def _run_ideal(args: argparse.Namespace) -> Outcome:
 
 def _run_run(args: argparse.Namespace) -> Outcome:
     from qbhw import report
-    from qbhw.experiments import PointStore, model_spec, parse_range, run_job
-    from qbhw.hardware import default_device, load_calibration, noiseless
+    from qbhw.experiments import PointStore, check_job, experiments_for, model_spec, parse_range, run_job
+    from qbhw.hardware import default_device, noiseless
 
     spec = model_spec(args.model)
     fields = spec.fields(run=True)
@@ -118,17 +121,14 @@ def _run_run(args: argparse.Namespace) -> Outcome:
     kind = next(f.kind for f in fields if f.name == spec.sweep_field)
     sweep = None if raw is None else parse_range(raw, spec.sweep_field, integer=kind is int)
     params, time, options = spec.inputs(values)
-    if args.workers < 1:
-        raise ParameterError("workers", "an integer >= 1", args.workers)
-    device = default_device() if args.device is None else load_calibration(args.device)
+    if args.out is not None and not args.out.strip():
+        raise ParameterError("out", "a folder name (it is empty)", args.out)
+    if args.device is not None and not args.device.strip():
+        raise ParameterError("device", "a device name or the path of a calibration file (it is empty)", args.device)
+    device = default_device() if args.device is None else _device(args.device)
     if args.noiseless:
         device = noiseless(device)
-    out = report.output_directory(args.out, force=args.force) if args.out else None
-    many = sweep is not None and len(sweep) > 1
-    job = run_job(
-        args.model,
-        params,
-        device=device,
+    settings: dict[str, Any] = dict(
         time=time,
         options=options,
         sweep=sweep,
@@ -138,15 +138,55 @@ def _run_run(args: argparse.Namespace) -> Outcome:
         bootstrap=args.bootstrap,
         estimator=args.estimator,
         measurement=args.measurement,
-        workers=args.workers,
-        store=None if out is None else PointStore(out),
-        progress=report.progress_printer() if many or args.workers > 1 else None,
+        layouts=args.layouts,
     )
-    text = report.run_text(job)
-    if out is not None:
-        paths = report.write_run_outputs(job, out)
-        text += "\nwrote " + ", ".join(str(p) for p in paths)
-    return Outcome(report.run_title(job), report.run_json(job), text=text)
+    check_job(experiments_for(args.model, params, device=device, **settings), args.workers)  # before any work
+    many = sweep is not None and len(sweep) > 1
+    parallel = args.workers > 1 or args.scheduler is not None
+
+    def run(store: PointStore | None) -> Any:
+        quiet = args.quiet
+        job = run_job(
+            args.model,
+            params,
+            device=device,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            store=store,
+            progress=report.progress_printer() if (many or parallel) and not quiet else None,
+            stages=None if quiet else report.stage_printer(len(sweep) if sweep else 1),
+            **settings,
+        )
+        if not quiet:
+            report.end_progress()
+        return job
+
+    if args.out is None:
+        job = run(None)
+        text = report.run_text(job, args.plot)
+    else:
+        with report.result_directory(args.out, force=args.force, command=" ".join(sys.argv)) as out:
+            job = run(PointStore(out))
+            _check_finite(report.run_json(job))
+            paths = report.write_run_outputs(job, out, args.plot)
+        text = report.run_text(job, args.plot) + "\nwrote " + ", ".join(str(p) for p in paths)
+    return Outcome(report.run_title(job, args.plot), report.run_json(job), text=text)
+
+
+def _device(name_or_path: str) -> Any:
+    """The calibration ``--device`` names; an unknown name is a ParameterError naming --device (a file's errors
+    name the file)."""
+    from qbhw.errors import CalibrationError
+    from qbhw.hardware import load_calibration
+
+    try:
+        return load_calibration(name_or_path)
+    except CalibrationError as exc:
+        if exc.file is not None:
+            raise
+        raise ParameterError(
+            "device", f"a device name or the path of a calibration file ({exc.reason})", name_or_path
+        ) from None
 
 
 def _add_run_flags(sub: _Parser) -> None:
@@ -190,13 +230,37 @@ def _add_run_flags(sub: _Parser) -> None:
     sub.add_argument(
         "--no-readout-mitigation", action="store_true", help="fit without the calibration's readout confusion"
     )
-    sub.add_argument("--workers", type=int, default=1, help="parallel processes for sweep points (default 1)")
     sub.add_argument(
-        "--out", help="folder for result.json, counts.json and ergotropy.png; an interrupted sweep resumes there"
+        "--layouts",
+        type=int,
+        default=1,
+        help="also predict the noisy figures on the K best qubit sets of the device and report their spread "
+        "(min, max, std) besides the best one's (default 1: that one compilation only)",
+    )
+    sub.add_argument(
+        "--workers", type=int, default=1, help="parallel processes for sweep points on this machine (default 1)"
+    )
+    sub.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the sweep points on the Dask cluster whose scheduler listens at ADDRESS (tcp://host:8786; "
+        "extra 'distributed'), with the same point store and resume",
+    )
+    sub.add_argument(
+        "--out",
+        help="folder for result.json, counts.json and the plot; locked while the run writes it; an interrupted sweep "
+        "resumes there",
     )
     sub.add_argument(
         "--force", action="store_true", help="replace an existing result in --out and discard its stored points"
     )
+    sub.add_argument(
+        "--plot",
+        default="ergotropy",
+        choices=("energy", "ergotropy", "capacity", "purity", "fidelity"),
+        help="the figure of the sweep table and of --out's plot FIGURE.png (default ergotropy)",
+    )
+    sub.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
@@ -224,10 +288,13 @@ def _run_devices_import(args: argparse.Namespace) -> Outcome:
 
     from qbhw.hardware import calibrations_dir, import_fake_backend, save_calibration
 
+    if args.out is not None and not args.out.strip():
+        raise ParameterError("out", "the path of a .json file to write (it is empty)", args.out)
+    if args.out is not None:  # the path is checked before the (slow) import
+        _check_import_target(Path(args.out), args.force)
     cal = import_fake_backend(args.name)
     out = Path(args.out) if args.out else calibrations_dir() / f"{cal.name}.json"
-    if out.exists() and not args.force:
-        raise QbhwError(f"{out} exists; pass --force to replace it or --out to write elsewhere")
+    _check_import_target(out, args.force)
     path = save_calibration(cal, out)
     values = {
         "device": cal.name,
@@ -237,6 +304,17 @@ def _run_devices_import(args: argparse.Namespace) -> Outcome:
         "date": cal.date,
     }
     return Outcome(f"imported {cal.name}", values)
+
+
+def _check_import_target(out: Any, force: bool) -> None:
+    try:
+        exists, is_dir = out.exists(), out.is_dir()
+    except OSError as exc:  # a name too long, a component that is a file, ...
+        raise ParameterError("out", f"a path that can be written ({exc.strerror or exc})", str(out)) from None
+    if is_dir:
+        raise ParameterError("out", "the path of a .json file to write (it is a directory)", str(out))
+    if exists and not force:
+        raise QbhwError(f"{out} exists; pass --force to replace it or --out to write elsewhere")
 
 
 # ----------------------------------------------------------------------------------------------- the parser
@@ -306,6 +384,55 @@ def _fail(message: str, status: int = EXIT_USAGE) -> int:
     return status
 
 
+def _check_finite(value: Any, where: str = "") -> None:
+    """Raise NonFiniteResultError at the first non-finite float in a result (a table of NaN is never printed)."""
+    import math
+
+    import numpy as np
+
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return
+    if isinstance(value, float | np.floating):
+        if not math.isfinite(float(value)):
+            raise NonFiniteResultError(where or "value", float(value))
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_finite(v, f"{where}.{k}" if where else str(k))
+        return
+    if isinstance(value, list | tuple | np.ndarray):
+        for i, v in enumerate(value):
+            _check_finite(v, f"{where}[{i}]")
+
+
+#: flags whose values set how large a computation is (named when memory or time runs out)
+_SIZE_FLAGS = ("shots", "bootstrap", "workers", "layouts", "n", "cutoff", "collisions", "steps", "time", "cycle_time")
+
+
+def _given_flags(args: argparse.Namespace, names: Sequence[str] | None = None) -> list[str]:
+    """The flags of this command that the user set (their value differs from the default), as --flags."""
+    defaults = getattr(args, "_defaults", {})
+    out = []
+    for dest in sorted(getattr(args, "_flags", ())):
+        if names is not None and dest not in names:
+            continue
+        if dest in ("json", "quiet", "force", "out", "plot") or dest.startswith("_"):
+            continue
+        value = getattr(args, dest, None)
+        if value is not None and value != defaults.get(dest):
+            out.append(_flag_name(dest))
+    return out
+
+
+def _input_failure(args: argparse.Namespace, what: str, names: Sequence[str] | None = None) -> int:
+    """One line for a failure the inputs caused (numerical trouble, memory): the flags given, or, when the user
+    gave none (the defaults), an internal error."""
+    flags = _given_flags(args, names) or (_given_flags(args) if names is not None else [])
+    if not flags:
+        return _fail(f"{what} at the default inputs (please report this)", EXIT_INTERNAL)
+    return _fail(f"{what}; the inputs {', '.join(flags)} are outside what qbhw can compute: change them")
+
+
 def _render(outcome: Outcome, as_json: bool) -> str:
     from qbhw import report
 
@@ -318,29 +445,86 @@ def _render(outcome: Outcome, as_json: bool) -> str:
     return report.values_table(outcome.values, title=outcome.title)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the exit status (0 success, 2 bad input, 1 internal error)."""
-    with limit_threads():
-        parser = build_parser()
-        args = parser.parse_args(argv)
+def _interrupted(args: argparse.Namespace | None) -> int:
+    from pathlib import Path
+
+    out = getattr(args, "out", None)
+    stored = 0
+    if getattr(args, "_run", None) is _run_run and out:
         try:
-            outcome = args._run(args)
-            text = _render(outcome, args.json)
-        except ParameterError as exc:
-            if exc.parameter not in args._flags:  # a bug: the error names no flag of this command
-                return _fail(
-                    f"{exc} (the parameter {exc.parameter!r} is not a flag of '{args._command}'; please report this)",
-                    EXIT_INTERNAL,
-                )
-            return _fail(f"{_flag_name(exc.parameter)} must be {exc.allowed} (got {exc.got!r})")
-        except QbhwError as exc:
-            return _fail(str(exc))
-        except Exception as exc:  # never a traceback: qbhw's own fault, said so
+            stored = sum(1 for _ in (Path(out) / "points").glob("point_*.json"))
+        except OSError:
+            stored = 0
+    if stored:
+        what = f"interrupted; {stored} finished point(s) are stored in {out}: rerun the same command to resume"
+    else:
+        what = "interrupted; nothing was written"
+    start = "\r\033[K" if sys.stderr.isatty() else ""  # a terminal shows ^C (and maybe a progress line) there
+    sys.stderr.write(f"{start}qbhw: {what}\n")
+    return EXIT_INTERRUPTED
+
+
+def _run_command(args: argparse.Namespace) -> tuple[Outcome, str]:
+    outcome = args._run(args)
+    _check_finite(outcome.values)
+    return outcome, _render(outcome, args.json)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status (0 success, 2 bad input, 1 internal error, 130 interrupted).
+
+    Every failure is one line on stderr, never a traceback: bad input names the flag (or file) and what is
+    allowed; numerical failures, memory exhaustion and non-finite results name the flags given; OS errors name
+    the file; Ctrl-C says whether the run can be resumed.
+    """
+    args: argparse.Namespace | None = None
+    try:
+        with limit_threads():
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            outcome, text = _run_command(args)
+        for warning in outcome.warnings:
+            sys.stderr.write(f"qbhw: warning: {warning}\n")
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return 0
+    except KeyboardInterrupt:
+        return _interrupted(args)
+    except SystemExit:
+        raise
+    except BrokenPipeError:  # the reader of stdout went away (qbhw ... | head): nothing more to say
+        return EXIT_USAGE
+    except BaseException as exc:
+        if args is None:  # pragma: no cover - the parser itself failed
             return _fail(f"{type(exc).__name__}: {exc} (please report this)", EXIT_INTERNAL)
-    for warning in outcome.warnings:
-        sys.stderr.write(f"qbhw: warning: {warning}\n")
-    sys.stdout.write(text + "\n")
-    return 0
+        return _failure(args, exc)
+
+
+def _failure(args: argparse.Namespace, exc: BaseException) -> int:
+    """The one line and exit status of a failed command (``main``)."""
+    import numpy as np
+
+    if isinstance(exc, ParameterError):
+        if exc.parameter not in args._flags:  # a bug: the error names no flag of this command
+            return _fail(
+                f"{exc} (the parameter {exc.parameter!r} is not a flag of '{args._command}'; please report this)",
+                EXIT_INTERNAL,
+            )
+        return _fail(f"{_flag_name(exc.parameter)} must be {exc.allowed} (got {exc.got!r})")
+    if isinstance(exc, NonFiniteResultError):
+        return _input_failure(args, f"the result is not finite ({exc.where} = {exc.value!r})")
+    if isinstance(exc, QbhwError):
+        return _fail(str(exc))
+    if isinstance(exc, MemoryError):
+        return _input_failure(args, "out of memory (README, Limits)", _SIZE_FLAGS)
+    if isinstance(exc, RecursionError):
+        return _input_failure(args, "the computation recursed too deeply")
+    if isinstance(exc, ArithmeticError | np.linalg.LinAlgError):  # overflow, division by zero, singular matrices
+        return _input_failure(args, f"the computation failed numerically ({type(exc).__name__}: {exc})")
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{exc.strerror or exc} (an operating-system error)")
+    return _fail(f"{type(exc).__name__}: {exc} (please report this)", EXIT_INTERNAL)
 
 
 def entry() -> None:  # pragma: no cover - console-script shim

@@ -108,3 +108,13 @@ class CutoffError(ParameterError):
                 f"by {reference[1]:.3g}, more than {tolerance:.3g}; raise --cutoff"
             )
         super().__init__("cutoff", allowed, cutoff)
+
+
+class NonFiniteResultError(QbhwError, ArithmeticError):
+    """A computed result holds NaN or an infinity (``where``: the JSON path of the first one): an error, never a
+    table of NaN."""
+
+    def __init__(self, where: str, value: float) -> None:
+        self.where = where
+        self.value = value
+        super().__init__(f"the result {where} is {value!r}")

@@ -12,6 +12,7 @@ import io
 import json
 import math
 import pickle
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -27,6 +28,7 @@ from qbhw.experiments import (
     compile_for_device,
     compile_verified,
     execute,
+    experiments_for,
     fingerprint,
     measurement_circuits,
     parse_range,
@@ -427,7 +429,10 @@ def test_catalogue_builds_typed_inputs_from_flag_values():
     assert err.value.parameter == "model"
 
 
-def test_run_job_sweeps_the_models_sweep_field_with_seeds_seed_plus_k(device, monkeypatch, charger_record):
+def test_run_job_sweeps_the_models_sweep_field_with_spawned_seeds(device, monkeypatch, charger_record):
+    """Point k of a job draws from SeedSequence(seed).spawn(n)[k]: the job seed with spawn key (k,), so that the
+    points of one job and those of jobs with neighbouring seeds share no stream (seed + k made the sweeps of seeds
+    0 and 1 share all but one point seed)."""
     from qbhw.experiments import run_job, sweep
 
     seen: list[Experiment] = []
@@ -439,8 +444,20 @@ def test_run_job_sweeps_the_models_sweep_field_with_seeds_seed_plus_k(device, mo
     monkeypatch.setattr(sweep, "run_point", fake)
     job = run_job("charger", ChargerParams(j2=0.1), device=device, sweep=(0.0, 0.25), seed=7, shots=90)
     assert [e.time for e in seen] == [ChargerTime(0.0), ChargerTime(0.25)]
-    assert [e.seed for e in seen] == [7, 8] and all(e.params.j2 == 0.1 and e.shots == 90 for e in seen)
+    assert [e.seed for e in seen] == [7, 7] and [e.spawn_key for e in seen] == [(0,), (1,)]
+    assert all(e.params.j2 == 0.1 and e.shots == 90 for e in seen)
     assert job.is_sweep and job.xs() == (0.0, 0.25) and job.values == (0.0, 0.25)
+    children = np.random.SeedSequence(7).spawn(2)
+    for exp, child in zip(seen, children, strict=True):
+        assert exp.seeds() == tuple(int(x) for x in child.generate_state(2))
+    # every point stream of the sweeps with seeds 0 and 1 differs (the old seed + k shared 5 of 6)
+    streams = set()
+    for seed in (0, 1):
+        for exp in experiments_for(
+            "charger", ChargerParams(), device=device, sweep=[0.1 * k for k in range(6)], seed=seed
+        ):
+            streams.add(exp.seeds())
+    assert len(streams) == 12
 
 
 def test_simulating_never_modifies_the_callers_circuit_even_on_a_device_of_the_circuits_width(device):
@@ -482,3 +499,171 @@ def test_a_stage_can_be_replaced_without_forking_the_pipeline(device):
     record = r.record()
     assert all(dict(c.counts) == {"00": 100} for c in record.counts)
     assert record.noisy.fidelity == pytest.approx(1.0, abs=EXACT)
+
+
+# ------------------------------------------------------------------------------------- resume, environment
+
+
+def test_a_point_of_another_environment_or_calibration_is_recomputed_never_mixed(
+    tmp_path, device, monkeypatch, charger_record
+):
+    """The fingerprint covers the qiskit, qiskit-aer and qbhw versions and the calibration's content hash: a point
+    stored by another environment, or with an edited calibration of the same name, is recomputed (and the file
+    rewritten with the new fingerprint); a point of another experiment is still an error."""
+    from qbhw.experiments import sweep
+
+    calls: list[tuple[int, ...]] = []
+
+    def fake(exp):
+        calls.append(exp.spawn_key)
+        return dataclasses.replace(charger_record, spawn_key=exp.spawn_key)
+
+    monkeypatch.setattr(sweep, "run_point", fake)
+    exps = experiments_for("charger", ChargerParams(), device=device, sweep=(0.1, 0.2), shots=90)
+    store = PointStore(tmp_path)
+    run_points(exps, store=store)
+    assert calls == [(0,), (1,)]
+    run_points(exps, store=store)  # same environment: loaded, not rerun
+    assert calls == [(0,), (1,)]
+    stored = json.loads(store.path(0).read_text())
+    assert stored["environment"] == sweep.environment() and set(stored["environment"]) == {
+        "qiskit",
+        "qiskit_aer",
+        "qbhw",
+    }
+    other = {**sweep.environment(), "qiskit": "1.3.0-elsewhere"}
+    monkeypatch.setattr(sweep, "environment", lambda: other)
+    run_points(exps, store=store)  # another qiskit: both points recomputed
+    assert calls == [(0,), (1,)] * 2
+    assert json.loads(store.path(0).read_text())["environment"]["qiskit"] == "1.3.0-elsewhere"
+    # an edited calibration under the same name: another content hash, recomputed again
+    edited = dataclasses.replace(device, date="2099-01-01")
+    assert edited.name == device.name
+    run_points([dataclasses.replace(e, device=edited) for e in exps], store=store)
+    assert calls == [(0,), (1,)] * 3
+    with pytest.raises(QbhwError, match="different experiment"):
+        run_points([dataclasses.replace(exps[0], shots=91)], store=store)
+
+
+def test_fingerprint_changes_with_the_software_versions(device, monkeypatch):
+    from qbhw.experiments import sweep
+
+    exp = Experiment("charger", ChargerParams(), device)
+    before = fingerprint(exp)
+    for key in ("qiskit", "qiskit_aer", "qbhw"):
+        env = {**sweep.environment(), key: "0.0.0"}
+        monkeypatch.setattr(sweep, "environment", lambda env=env: env)
+        assert fingerprint(exp) != before
+    assert fingerprint(dataclasses.replace(exp, spawn_key=(1,))) != fingerprint(exp)
+
+
+# ------------------------------------------------------------------------------------------- records, JSON
+
+
+def test_records_carry_seeds_calibration_and_versions(charger_record, device):
+    from qbhw.hardware import calibration_hash
+
+    data = charger_record.to_dict()
+    assert data["calibration"] == {
+        "name": device.name,
+        "date": device.date,
+        "source": device.source,
+        "content_hash": calibration_hash(device),
+    }
+    assert data["spawn_key"] == [] and data["seed"] == 4
+    exp = Experiment("charger", ChargerParams(), device, shots=900, seed=4)
+    assert data["sampling_seed"] == exp.seeds()[0] and data["measured"]["bootstrap_seed"] == exp.seeds()[1]
+    assert PointRecord.from_dict(charger_record.to_dict(counts=True)) == charger_record
+
+
+def test_the_micromaser_capacity_is_named_truncated_capacity_in_its_json(charger_record):
+    """ModelSpec.figure_names: the micromaser's capacity is the capacity within the truncated Fock space (it
+    measures the cutoff), named so in ideal, circuit, noisy and measured; the record reads it back."""
+    from qbhw.experiments.records import FrozenMapping
+
+    mm = dataclasses.replace(charger_record, model="micromaser", parameters=FrozenMapping({"collisions": 30}), time={})
+    data = mm.to_dict()
+    for part in ("ideal", "circuit", "noisy"):
+        assert "truncated_capacity" in data[part] and "capacity" not in data[part]
+    assert {"truncated_capacity", "truncated_capacity_ci", "truncated_capacity_std"} <= set(data["measured"])
+    assert "capacity_ci" not in data["measured"]
+    assert PointRecord.from_dict(mm.to_dict(counts=True)) == mm
+    assert data["measured"]["truncated_capacity_ci"] == list(charger_record.measured["capacity"].ci)
+
+
+# --------------------------------------------------------------------------------------------------- plot
+
+
+def test_the_plot_draws_exactly_the_json_intervals_at_the_points_real_x(charger_record):
+    """The measured bar of every point runs from the JSON interval's low to its high end, with the point on it; a
+    single micromaser run with K = 30 is drawn at x = 30 (not at 0); a steady state without x gets one labelled
+    position. Every figure of --plot can be drawn."""
+    from matplotlib.collections import LineCollection
+
+    from qbhw.experiments import JobResult
+    from qbhw.experiments.records import FrozenMapping
+    from qbhw.report import PLOT_FIGURES, draw, plot, plot_series
+
+    mm = dataclasses.replace(charger_record, model="micromaser", parameters=FrozenMapping({"collisions": 30}), time={})
+    job = JobResult("micromaser", "collisions", (None,), (mm,), 0)
+    for figure in PLOT_FIGURES:
+        key = "truncated_capacity" if figure == "capacity" else figure
+        data = mm.to_dict()["measured"]
+        series = plot_series(job, figure)
+        assert series.xs == (30.0,)
+        assert (series.low[0], series.high[0]) == tuple(data[f"{key}_ci"]) and series.measured[0] == data[key]
+        fig = draw(job, figure)
+        ax = fig.axes[0]
+        bars = [c for c in ax.collections if isinstance(c, LineCollection)]
+        assert len(bars) == 1
+        (segment,) = bars[0].get_segments()
+        assert segment.tolist() == [[30.0, data[f"{key}_ci"][0]], [30.0, data[f"{key}_ci"][1]]]
+        lo, hi = ax.get_xlim()
+        assert lo < 30.0 < hi and lo > 0.0
+    assert plot(job, "purity")[:8] == b"\x89PNG\r\n\x1a\n"
+    ness = dataclasses.replace(charger_record, model="thermal-gradient", time=FrozenMapping({}))
+    steady = JobResult("thermal-gradient", "time", (None,), (ness,), 0)
+    assert plot_series(steady).xs == (None,)
+    labels = [t.get_text() for t in draw(steady).axes[0].get_xticklabels()]
+    assert labels == ["steady state"]
+
+
+# ----------------------------------------------------------------------------------------------- progress
+
+
+def test_stage_progress_goes_to_the_stream_one_line_per_stage(charger_record, device):
+    """run_experiment reports map, compile, verify, simulate, sample and fit + bootstrap as they end, each with its
+    time; off a terminal the printer writes one line per stage (never to stdout: the stream is stderr)."""
+    from qbhw.report import stage_printer
+
+    stream = io.StringIO()
+    exp = Experiment("charger", ChargerParams(), device, shots=90, bootstrap=4)
+    run_experiment(exp, progress=stage_printer(1, stream)(0))
+    lines = stream.getvalue().splitlines()
+    stages = [line.split()[1] for line in lines]
+    assert stages == ["map", "compile", "verify", "simulate", "sample", "fit"]
+    assert all(re.match(r"^qbhw: \S+( \+ bootstrap)? \d+\.\d\d s", line) for line in lines), lines
+    several = io.StringIO()
+    stage_printer(6, several)(2)("sample", 0.5, "27 settings")
+    assert several.getvalue().startswith("qbhw: point 3/6 sample 0.50 s (27 settings)")
+
+
+def test_layouts_report_the_spread_over_the_best_qubit_sets(device):
+    """--layouts K: the noisy prediction on the K best qubit sets (hardware.ranked_qubit_sets, distinct sets, the
+    first being the point's own compilation), with min, max and std per figure."""
+    from qbhw.experiments.records import LayoutSpread
+    from qbhw.hardware import ranked_qubit_sets, select_qubits
+
+    sets = ranked_qubit_sets(device, 2, 3)
+    assert sets[0] == select_qubits(device, 2) and len({frozenset(s) for s in sets}) == 3
+    r = run_experiment(Experiment("charger", ChargerParams(), device, shots=0, layouts=3))
+    spread = r.layouts
+    assert isinstance(spread, LayoutSpread) and len(spread.noisy) == 3
+    assert spread.physical_qubits[0] == r.compiled.physical_qubits and spread.noisy[0] == r.noisy
+    assert [set(q) for q in spread.physical_qubits] == [set(q) for q in sets]
+    w = [f.energy for f in spread.noisy]
+    sp = spread.spread("energy")
+    assert sp["min"] == min(w) and sp["max"] == max(w) and sp["std"] == pytest.approx(float(np.std(w)), abs=1e-15)
+    data = r.record().to_dict()
+    assert data["noisy_layouts"]["count"] == 3 and data["noisy_layouts"]["spread"]["energy"] == sp
+    assert PointRecord.from_dict(data) == r.record()

@@ -26,6 +26,7 @@ from typing import Any
 from qbhw.errors import ParameterError
 from qbhw.mapping import (
     MappedCircuit,
+    cavity_levels,
     charger_circuit,
     collective_circuit,
     micromaser_circuit,
@@ -263,7 +264,20 @@ def _micromaser_ideal(params: micromaser.MicromaserParams, time: None, /) -> Ide
     values: dict[str, Any] = {"model": "micromaser", "parameters": dataclasses.asdict(params)}
     values |= _scalars(
         result,
-        ("collisions", "cutoff", "energy", "ergotropy", "capacity", "purity", "mean_photons", "top_level_population"),
+        (
+            "collisions",
+            "cutoff",
+            "energy",
+            "ergotropy",
+            "truncated_capacity",
+            "purity",
+            "mean_photons",
+            "top_level_population",
+            "method",
+            "error_bound",
+            "cutoff_error",
+            "cutoff_reference",
+        ),
     )
     return IdealResult(f"micromaser battery after {result.collisions} collisions (cavity from vacuum)", values)
 
@@ -316,6 +330,8 @@ class ModelSpec:
     axis_label    the plot's x-axis label for that field
     dicke_estimator   whether the Dicke-Z estimator (permutation-symmetric states, Z counts only) applies
     flag_metadata     extra metadata of ``params`` fields (``choices``, ``aliases``), by field name
+    register_qubits   ``register_qubits(params) -> int``: the circuit's tomography register size, without building it
+    figure_names      battery figures this model reports under another name (``capacity`` -> ``truncated_capacity``)
     """
 
     name: str
@@ -329,6 +345,20 @@ class ModelSpec:
     axis_label: str
     dicke_estimator: bool = False
     flag_metadata: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    register_qubits: Callable[[Any], int] | None = None
+    figure_names: Mapping[str, str] = field(default_factory=dict)
+
+    def register_size(self, params: Any) -> int:
+        """Qubits of the tomography register of ``params``' circuit, known before the circuit is built (the
+        run-level size limits are checked with it before any work)."""
+        if self.register_qubits is None:
+            raise TypeError(f"{self.name}: no register_qubits in its ModelSpec")
+        return int(self.register_qubits(params))
+
+    def figure_name(self, key: str) -> str:
+        """The name under which this model reports the battery figure ``key`` (``figure_names``; e.g. the
+        micromaser's ``capacity`` is ``truncated_capacity``: the capacity within the truncated Fock space)."""
+        return self.figure_names.get(key, key)
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields(run=True)]
@@ -390,6 +420,7 @@ MODELS: Mapping[str, ModelSpec] = types.MappingProxyType(
             circuit=_charger_circuit,
             sweep_field="time",
             axis_label="charging time t",
+            register_qubits=lambda params: 2,
         ),
         "thermal-gradient": ModelSpec(
             name="thermal-gradient",
@@ -407,6 +438,7 @@ MODELS: Mapping[str, ModelSpec] = types.MappingProxyType(
                 "temperature_s": {"aliases": ("--t-s",)},
                 "master_equation": {"choices": tg.MASTER_EQUATIONS},
             },
+            register_qubits=lambda params: 2,
         ),
         "collective": ModelSpec(
             name="collective",
@@ -419,6 +451,7 @@ MODELS: Mapping[str, ModelSpec] = types.MappingProxyType(
             sweep_field="time",
             axis_label="time gamma t",
             dicke_estimator=True,
+            register_qubits=lambda params: int(params.n),
         ),
         "micromaser": ModelSpec(
             name="micromaser",
@@ -431,6 +464,8 @@ MODELS: Mapping[str, ModelSpec] = types.MappingProxyType(
             sweep_field="collisions",
             axis_label="collisions K",
             flag_metadata={"coupling": {"choices": micromaser.COUPLINGS}},
+            register_qubits=lambda params: cavity_levels(params)[1],
+            figure_names={"capacity": "truncated_capacity"},
         ),
     }
 )

@@ -210,11 +210,13 @@ def compile_for_device(
     *,
     route: str = "direct",
     seed_transpiler: int = TRANSPILER_SEED,
+    qubits: Sequence[int] | None = None,
 ) -> Compiled:
     """Transpile ``mapped`` onto ``device``'s own qubits (module docstring): choose qubits and layout, transpile
     (optimization level 2, seeded) against the device Target restricted to them, schedule ALAP. Not verified
-    (``Compiled.check`` is None). Raises ParameterError("device") when the device is too small, and qiskit's
-    TranspilerError when this route cannot transpile the circuit."""
+    (``Compiled.check`` is None). ``qubits``: the connected physical qubits to use instead of ``select_qubits``'
+    choice (e.g. another of ``qbhw.hardware.ranked_qubit_sets``). Raises ParameterError("device") when the device
+    is too small, and qiskit's TranspilerError when this route cannot transpile the circuit."""
     from qiskit import transpile
 
     if route not in ROUTES:
@@ -227,7 +229,9 @@ def compile_for_device(
     logical = mapped.circuit
     if route == "two-stage":
         logical = transpile(logical, basis_gates=["cx", "u", "reset"], optimization_level=0)
-    chosen = select_qubits(device, k)
+    chosen = select_qubits(device, k) if qubits is None else tuple(int(q) for q in qubits)
+    if len(chosen) != k or len(set(chosen)) != k:
+        raise QbhwError(f"the {mapped.model} circuit needs {k} distinct qubits (got {list(chosen)})")
     routed = _route(logical, device, chosen, seed_transpiler)
     full = transpile_target(device)
     target = _target_on(full, chosen)

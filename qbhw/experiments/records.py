@@ -251,12 +251,92 @@ class SettingCounts:
     setting: str
     counts: Mapping[str, int]
 
+    @property
+    def shots(self) -> int:
+        return sum(self.counts.values())
+
     def to_dict(self) -> dict[str, Any]:
-        return {"setting": self.setting, "counts": dict(sorted(self.counts.items()))}
+        return {"setting": self.setting, "shots": self.shots, "counts": dict(sorted(self.counts.items()))}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SettingCounts:
         return cls(str(data["setting"]), FrozenMapping({str(k): int(v) for k, v in data["counts"].items()}))
+
+
+@dataclass(frozen=True)
+class CalibrationInfo:
+    """Which calibration a point ran on: its name, date and source as the file states them, and the SHA-256 of its
+    canonical content (``qbhw.hardware.calibration_hash``: an edited file has another hash under the same name)."""
+
+    name: str
+    date: str
+    source: str
+    content_hash: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CalibrationInfo:
+        return cls(**{f.name: str(data[f.name]) for f in dataclasses.fields(cls)})
+
+
+def _spread(values: Sequence[float]) -> dict[str, float]:
+    """min, max and standard deviation (ddof 0: the spread of these layouts, not an estimate) of ``values``."""
+    mean = sum(values) / len(values)
+    return {
+        "min": min(values),
+        "max": max(values),
+        "std": math.sqrt(sum((v - mean) ** 2 for v in values) / len(values)),
+    }
+
+
+@dataclass(frozen=True)
+class LayoutSpread:
+    """The noisy prediction on the K best qubit sets of the device (``--layouts K``), best first: entry 0 is the
+    compilation the point reports; the others show how much the prediction depends on that one choice."""
+
+    physical_qubits: tuple[tuple[int, ...], ...]
+    register_physical_qubits: tuple[tuple[int, ...], ...]
+    two_qubit_gates: tuple[int, ...]
+    noisy: tuple[Figures, ...]
+
+    def spread(self, key: str) -> dict[str, float]:
+        """min, max and std over the layouts of figure ``key``."""
+        return _spread([float(getattr(f, key)) for f in self.noisy])
+
+    def to_dict(self, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """``names`` renames figures (a model's ``ModelSpec.figure_names``)."""
+        names = names or {}
+        return {
+            "count": len(self.noisy),
+            "physical_qubits": [list(q) for q in self.physical_qubits],
+            "register_physical_qubits": [list(q) for q in self.register_physical_qubits],
+            "two_qubit_gates": list(self.two_qubit_gates),
+            "spread": renamed({key: self.spread(key) for key in FIGURE_KEYS}, names),
+            "noisy": [renamed(f.to_dict(), names) for f in self.noisy],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], names: Mapping[str, str] | None = None) -> LayoutSpread:
+        back = {new: old for old, new in (names or {}).items()}
+        return cls(
+            physical_qubits=tuple(tuple(int(q) for q in qs) for qs in data["physical_qubits"]),
+            register_physical_qubits=tuple(tuple(int(q) for q in qs) for qs in data["register_physical_qubits"]),
+            two_qubit_gates=tuple(int(g) for g in data["two_qubit_gates"]),
+            noisy=tuple(Figures.from_dict(renamed(f, back)) for f in data["noisy"]),
+        )
+
+
+#: the companions of a figure ``x`` in a measured projection: ``x_ci``, ``x_std``, ``x_bias``
+_COMPANIONS = ("", "_ci", "_std", "_bias")
+
+
+def renamed(data: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """``data`` with each figure ``old`` of ``names`` (and its ``_ci``, ``_std``, ``_bias`` companions) renamed to
+    ``names[old]``; other keys unchanged, order kept."""
+    table = {old + c: new + c for old, new in names.items() for c in _COMPANIONS}
+    return {table.get(k, k): v for k, v in data.items()}
 
 
 @dataclass(frozen=True)
@@ -272,6 +352,13 @@ class PointRecord:
                       prediction; ``compilation`` the circuit report
     measured          the tomography estimate (None when shots = 0); ``counts`` its data, one entry per setting
     qiskit_version, qiskit_aer_version, qbhw_version   the software that made it
+    spawn_key         the point's key under the job seed: its randomness is ``SeedSequence(seed, spawn_key)``
+                      (point k of a job has (k,); ``sampling_seed`` and the measured ``bootstrap_seed`` derive from it)
+    calibration       name, date, source and content hash of the device calibration
+    layouts           the noisy prediction on the K best qubit sets (``--layouts K``), or None
+
+    In the JSON, figures the model names otherwise (``ModelSpec.figure_names``: the micromaser's ``capacity`` is
+    ``truncated_capacity``) carry that name in ``ideal``, ``circuit``, ``noisy`` and ``measured``.
     """
 
     model: str
@@ -291,27 +378,39 @@ class PointRecord:
     qiskit_aer_version: str
     qbhw_version: str
     counts: tuple[SettingCounts, ...] = ()
+    spawn_key: tuple[int, ...] = ()
+    calibration: CalibrationInfo | None = None
+    layouts: LayoutSpread | None = None
+
+    @property
+    def figure_names(self) -> Mapping[str, str]:
+        return model_spec(self.model).figure_names
 
     def to_dict(self, *, counts: bool = False) -> dict[str, Any]:
         """The JSON object of the point (docs/design.md section 3); the time quantities sit at the top level, where
         ``qbhw ideal`` puts them. ``counts=True`` adds ``counts`` (the point store keeps them; result.json does
         not, counts.json does)."""
+        names = self.figure_names
         out: dict[str, Any] = {"model": self.model, "parameters": thaw(self.parameters)}
         out.update(thaw(self.time))
         out.update(
             options=thaw(self.options),
             device=self.device,
+            calibration=None if self.calibration is None else self.calibration.to_dict(),
             shots=self.shots,
             seed=self.seed,
+            spawn_key=list(self.spawn_key),
+            sampling_seed=self.sampling_seed,
             qiskit_version=self.qiskit_version,
             qiskit_aer_version=self.qiskit_aer_version,
             qbhw_version=self.qbhw_version,
-            ideal=self.ideal.to_dict(),
-            circuit={**self.circuit.to_dict(), **self.compilation.to_dict()},
-            noisy=self.noisy.to_dict(),
-            measured=None if self.measured is None else self.measured.to_dict(),
-            sampling_seed=self.sampling_seed,
+            ideal=renamed(self.ideal.to_dict(), names),
+            circuit={**renamed(self.circuit.to_dict(), names), **self.compilation.to_dict()},
+            noisy=renamed(self.noisy.to_dict(), names),
         )
+        if self.layouts is not None:
+            out["noisy_layouts"] = self.layouts.to_dict(names)
+        out["measured"] = None if self.measured is None else renamed(self.measured.to_dict(), names)
         if counts:
             out["counts"] = self.counts_list()
         return out
@@ -325,8 +424,12 @@ class PointRecord:
         (``qbhw.experiments.catalog``)."""
         spec = model_spec(str(data["model"]))
         time_fields = () if spec.time is None else tuple(f.name for f in dataclasses.fields(spec.time))
-        circuit = data["circuit"]
+        back = {new: old for old, new in spec.figure_names.items()}
+        circuit = renamed(data["circuit"], back)
         measured = data.get("measured")
+        measured = None if measured is None else renamed(measured, back)
+        calibration = data.get("calibration")
+        layouts = data.get("noisy_layouts")
         return cls(
             model=spec.name,
             parameters=freeze(data["parameters"]),
@@ -336,15 +439,18 @@ class PointRecord:
             shots=None if data["shots"] is None else int(data["shots"]),
             seed=int(data["seed"]),
             sampling_seed=int(data["sampling_seed"]),
-            ideal=Figures.from_dict(data["ideal"]),
+            ideal=Figures.from_dict(renamed(data["ideal"], back)),
             circuit=Figures.from_dict(circuit),
-            noisy=Figures.from_dict(data["noisy"]),
+            noisy=Figures.from_dict(renamed(data["noisy"], back)),
             compilation=CircuitReport.from_dict(circuit),
             measured=None if measured is None else MeasuredRecord.from_dict(measured),
             qiskit_version=str(data["qiskit_version"]),
             qiskit_aer_version=str(data["qiskit_aer_version"]),
             qbhw_version=str(data["qbhw_version"]),
             counts=tuple(SettingCounts.from_dict(c) for c in data.get("counts", ())),
+            spawn_key=tuple(int(k) for k in data.get("spawn_key", ())),
+            calibration=None if calibration is None else CalibrationInfo.from_dict(calibration),
+            layouts=None if layouts is None else LayoutSpread.from_dict(layouts, spec.figure_names),
         )
 
     def value(self, name: str) -> Any:

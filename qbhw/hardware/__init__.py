@@ -48,7 +48,7 @@ from qbhw.hardware.devices import (
     summarize,
     user_calibrations_dir,
 )
-from qbhw.hardware.layout import qubit_costs, restrict, select_qubits
+from qbhw.hardware.layout import qubit_costs, ranked_qubit_sets, restrict, select_qubits
 from qbhw.hardware.noise import (
     NOISELESS_T_US,
     GateNoise,
@@ -106,6 +106,7 @@ __all__ = [
     "noiseless",
     "qubit_costs",
     "qubit_relaxation_rates",
+    "ranked_qubit_sets",
     "read_calibration",
     "relaxation_error",
     "relaxation_process_fidelity",

@@ -32,6 +32,12 @@ def select_qubits(cal: DeviceCalibration, k: int) -> tuple[int, ...]:
     Grows a set greedily from every starting qubit (adding the neighbour of least qubit cost + edge error) and
     keeps the best. Raises CalibrationError when no connected set of k qubits exists.
     """
+    return ranked_qubit_sets(cal, k, 1)[0]
+
+
+def ranked_qubit_sets(cal: DeviceCalibration, k: int, count: int) -> tuple[tuple[int, ...], ...]:
+    """Up to ``count`` distinct sets of k connected qubits, best score first (``select_qubits`` is the first): the
+    greedy growth of ``select_qubits`` from every starting qubit, distinct as sets, ties to the lower start."""
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise CalibrationError(f"must be an integer >= 1 (got {k!r})", field="k")
     n = cal.num_qubits
@@ -50,7 +56,7 @@ def select_qubits(cal: DeviceCalibration, k: int) -> tuple[int, ...]:
         neighbours[a][b] = e
         neighbours[b][a] = e
 
-    best: tuple[float, tuple[int, ...]] | None = None
+    found: dict[frozenset[int], tuple[float, int, tuple[int, ...]]] = {}
     for start in range(n):
         chosen = [start]
         score = qubit_cost[start]
@@ -61,11 +67,12 @@ def select_qubits(cal: DeviceCalibration, k: int) -> tuple[int, ...]:
             cost, nb = min(options)
             chosen.append(nb)
             score += cost
-        if len(chosen) == k and (best is None or score < best[0]):
-            best = (score, tuple(chosen))
-    if best is None:
+        key = frozenset(chosen)
+        if len(chosen) == k and (key not in found or score < found[key][0]):
+            found[key] = (score, start, tuple(chosen))
+    if not found:
         raise CalibrationError(f"has no connected set of {k} qubits in {cal.name}", field="k")
-    return best[1]
+    return tuple(qs for _, _, qs in sorted(found.values())[: max(1, int(count))])
 
 
 def restrict(cal: DeviceCalibration, qubits: Sequence[int]) -> DeviceCalibration:

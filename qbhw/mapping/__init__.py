@@ -10,7 +10,7 @@ from qbhw.mapping._collisions import CollisionStep, append_steps, apply_steps, s
 from qbhw.mapping._common import MappedCircuit, extraction_circuit, prepare_qubit, qubit_state_preparation
 from qbhw.mapping.charger import charger_circuit, evolution_circuit
 from qbhw.mapping.collective import collective_circuit
-from qbhw.mapping.micromaser import micromaser_circuit
+from qbhw.mapping.micromaser import cavity_levels, micromaser_circuit
 from qbhw.mapping.thermal_gradient import LimitCycleCircuits, limit_cycle_circuits, thermal_gradient_circuit
 from qbhw.physics.operators import qiskit_to_physics
 
@@ -20,6 +20,7 @@ __all__ = [
     "MappedCircuit",
     "append_steps",
     "apply_steps",
+    "cavity_levels",
     "charger_circuit",
     "collective_circuit",
     "evolution_circuit",

@@ -111,6 +111,10 @@ THETA_GRID = tuple(round(0.05 * k, 2) for k in range(1, 32))
 #: most collisions the steady-state search will use (circuit depth: 100 palindromic collisions at N = 6 are
 #: ~2000 two-qubit gates, beyond any present device's coherence)
 MAX_NESS_COLLISIONS = 100
+#: most collisions of any collective circuit (given by --collisions or derived from --time), refused before any
+#: step is built: building the steps, their exact channel and the circuit costs ~7.5 ms per collision at N = 6
+#: (measured), so 2000 take ~15 s (and ~30000 two-qubit gates on a device, far beyond its coherence)
+MAX_CIRCUIT_COLLISIONS = 2000
 #: with ``time``: the largest collision angle is THETA_TIME / sqrt(N). The collision error per unit time is
 #: O(theta^2 <J+J->) and <J+J-> grows ~N in the symmetric ladder from |g...g>, so theta sqrt(N) sets the error;
 #: 0.5 gives measured mapping errors (trace distance, T = 2, gamma t = 0.2 ... 5) <= 4e-3 at N = 2 (exact
@@ -344,8 +348,12 @@ def collective_circuit(
         raise ValueError(f"tolerance must be a finite number > 0 (got {tolerance!r})")
     if collisions is not None:
         collisions = _validate.integer_at_least("collisions", collisions, 1)
+        if collisions > MAX_CIRCUIT_COLLISIONS:
+            raise ParameterError("collisions", f"an integer <= {MAX_CIRCUIT_COLLISIONS} (circuit size)", collisions)
     if theta is not None:
         theta = _validate.positive("theta", theta)
+        if theta > math.pi:
+            raise ParameterError("theta", "a collision angle in (0, pi]", theta)
 
     if time is None:
         model = steady_state(params)
@@ -355,7 +363,19 @@ def collective_circuit(
         time = _validate.nonnegative("time", time)
         model = state_at(params, time)
         ideal = dicke_density_matrix(model.state)
-        plan = _plan_time(params, time, collisions, theta)
+        try:
+            plan = _plan_time(params, time, collisions, theta)
+        except OverflowError:  # gamma (2n+1) time / theta^2 collisions is not even a finite number
+            raise ParameterError(
+                "time", f"such that the circuit needs at most {MAX_CIRCUIT_COLLISIONS} collisions (circuit size)", time
+            ) from None
+        if plan.collisions > MAX_CIRCUIT_COLLISIONS:
+            raise ParameterError(
+                "theta" if theta is not None else "time",
+                f"such that the circuit needs at most {MAX_CIRCUIT_COLLISIONS} collisions (circuit size; this needs "
+                f"{plan.collisions})",
+                theta if theta is not None else time,
+            )
         met = None
 
     seq = collision_steps(params, plan.theta, plan.collisions, exchange)
