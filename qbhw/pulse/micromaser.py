@@ -702,17 +702,34 @@ def _check_params(params: mm.MicromaserParams) -> None:
         )
 
 
+#: memory for the batch of joint states a collision map is computed from (D(D+1)/2 states of (L D)^2); the
+#: propagation holds a few copies of it
+MAX_MAP_BYTES = 256 * 2**20
+
+
+def max_cutoff(levels: int) -> int:
+    """The largest Fock cutoff whose collision map fits MAX_MAP_BYTES and MAX_DIMENSION with ``levels`` levels."""
+    d = MAX_DIMENSION // levels
+    while d > 2 and d * (d + 1) // 2 * (levels * d) ** 2 * 16 > MAX_MAP_BYTES:
+        d -= 1
+    return d
+
+
 def pulse_cutoff(params: mm.MicromaserParams, levels: int) -> int:
     """The Fock cutoff of a pulse-level run: ``params.cutoff``, else the ideal model's automatic one plus 2
-    (imperfect trapping reaches one or two levels further), at most MAX_DIMENSION // levels."""
+    (imperfect trapping reaches one or two levels further), at most ``max_cutoff(levels)``; checked before any
+    work starts."""
+    limit = max_cutoff(levels)
     if params.cutoff is not None:
         d = int(params.cutoff)
     else:
-        d = mm.resolved_cutoff(params) + 2
-        d = min(d, MAX_DIMENSION // levels)
-    if levels * d > MAX_DIMENSION:
+        d = min(mm.resolved_cutoff(params) + 2, limit)
+    if d > limit:
         raise ParameterError(
-            "cutoff", f"at most {MAX_DIMENSION // levels} at pulse level with {levels} transmon levels", d
+            "cutoff",
+            f"at most {limit} at pulse level with {levels} transmon levels (the collision map is computed from "
+            f"D(D+1)/2 joint states of (L D)^2 entries, {MAX_MAP_BYTES // 2**20} MB at most)",
+            d,
         )
     return d
 
