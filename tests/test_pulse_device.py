@@ -222,3 +222,12 @@ def test_drag_trades_leakage_against_phase_error():
         leak[beta], excited[beta] = q[2, 2].real, q[1, 1].real
     assert leak[0.0] > 1e-3 and leak[1.0] < 1e-2 * leak[0.0]  # measured 1.9e-3 and 3.3e-6
     assert 1.0 - excited[0.5] < 0.05 * (1.0 - excited[0.0])  # measured 1.2e-3 vs 4.0e-2
+
+
+def test_a_calibration_runs_end_to_end():
+    params = mm.MicromaserParams(g_tau=1.0, p_excited=0.5, coherence=1.0, collisions=3, cutoff=6)
+    r = run_micromaser(params, _calibration(), imperfections="none")
+    assert r.metadata["device"] == "standin:q1-r1"
+    assert abs(r.pulse.ergotropy - mm.evolve(params).ergotropy) < 1e-8
+    # the calibration's numbers are used: g/2pi = 12 MHz sets tau
+    assert r.calibrated_tau_ns == pytest.approx(1.0 / (2 * math.pi * 12e-3))

@@ -5,6 +5,12 @@ pulses (envelopes, piecewise-constant ``Schedule``s), one model type (``PulseMod
 ``propagate``: qbhw's exact propagators, QuTiP 5 and qiskit-dynamics 0.6.0 (pulse environment only). The
 micromaser protocol (``run_micromaser``, ``sweep_micromaser``) and its error budget (``budget``) build on them.
 Units inside: ns and rad/ns.
+
+For ``qbhw pulse micromaser``: ``check_engine(engine)`` (fails early, one line, when an engine is unknown or not
+installed), ``parse_imperfections(text)`` for ``--imperfections``, then ``run_micromaser(params, device, engine=...,
+levels=..., coupling_mhz=..., anharmonicity_mhz=..., imperfections=...)`` (``device``: a loaded calibration, a
+``CavityQEDDevice`` or None for the synthetic pair), ``sweep_micromaser`` + ``plot_sweep`` for ``--collisions a:b:s``,
+``budget`` + ``plot_budget`` for ``--budget``; every result has ``to_dict()``.
 """
 
 from qbhw.pulse.budget import BUDGET_ROWS, BudgetRow, PulseBudget, budget, plot_budget

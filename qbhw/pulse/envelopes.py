@@ -144,7 +144,7 @@ def envelope(name: str, **parameters: float) -> Envelope:
         raise ParameterError("envelope", f"the parameters of a {name} envelope", str(e)) from None
 
 
-def _uniform_edges(start: float, stop: float, sample_ns: float) -> np.ndarray:
+def uniform_edges(start: float, stop: float, sample_ns: float) -> np.ndarray:
     """start, start + dt, ..., stop (the last span shorter if (stop - start) / dt is not an integer)."""
     n = max(1, math.ceil((stop - start) / sample_ns - 1e-9))
     edges = start + sample_ns * np.arange(n + 1, dtype=float)
@@ -159,7 +159,7 @@ def sample(env: Envelope, sample_ns: float) -> tuple[np.ndarray, np.ndarray]:
         r, f = env.rise_ns, env.flat_ns
         pieces = []
         if r > 0:
-            up = _uniform_edges(0.0, r, dt)
+            up = uniform_edges(0.0, r, dt)
             pieces.append(up)
         else:
             up = np.array([0.0])
@@ -174,6 +174,6 @@ def sample(env: Envelope, sample_ns: float) -> tuple[np.ndarray, np.ndarray]:
         return edges, vals
     if isinstance(env, Square):
         return np.array([0.0, env.duration_ns]), np.array([1.0 + 0j])
-    edges = _uniform_edges(0.0, env.duration_ns, dt)
+    edges = uniform_edges(0.0, env.duration_ns, dt)
     mids = 0.5 * (edges[:-1] + edges[1:])
     return edges, np.asarray(env(mids), dtype=complex)

@@ -54,15 +54,14 @@ import scipy.optimize as sopt
 
 from qbhw import _validate
 from qbhw._arrays import readonly as _readonly
-from qbhw.errors import CutoffError, ParameterError
+from qbhw.errors import CutoffError, ParameterError, QbhwError
 from qbhw.models import micromaser as mm
 from qbhw.physics import distance
 from qbhw.physics import thermodynamics as thermo
 from qbhw.pulse import _exact, _units
 from qbhw.pulse.cqed import MAX_DIMENSION, cavity_qed_model
 from qbhw.pulse.device import CavityQEDDevice, as_device
-from qbhw.pulse.envelopes import Drag, FlatTop, Gaussian, sample
-from qbhw.pulse.envelopes import _uniform_edges as uniform_edges
+from qbhw.pulse.envelopes import Drag, FlatTop, Gaussian, sample, uniform_edges
 from qbhw.pulse.imperfections import Imperfections, parse_imperfections
 from qbhw.pulse.model import PulseModel, Schedule, Track, constant_schedule
 from qbhw.pulse.simulate import FRAMES, check_engine, propagate, resolve_engine
@@ -463,6 +462,8 @@ def ideal_channel(params: mm.MicromaserParams, cutoff: int) -> np.ndarray:
 
 
 def _figures(rho: np.ndarray) -> dict[str, float]:
+    if not np.all(np.isfinite(rho)):
+        raise QbhwError("the pulse-level state is not finite (an engine failed); try engine='exact' or a smaller rtol")
     d = rho.shape[0]
     h = np.diag(np.arange(d, dtype=float))
     e = float(np.real(np.trace(rho @ h)))
