@@ -1,36 +1,107 @@
-"""Experiments: a model + its circuit + a device + measurement + shots + seed, run on Aer (the only code that
-touches a backend), compared as ideal / noisy-predicted / measured; sweeps through any concurrent.futures executor.
+"""Experiments: a battery model, its circuit, a device, a measurement, shots and a seed, run stage by stage
+(map -> compile -> predict -> measure -> estimate -> PointRecord) on Aer, and sweeps of them through any
+concurrent.futures executor. ``catalog`` is the one table of models; ``execute`` the only module that touches a
+simulator. Public surface: exactly what is re-exported here.
 """
 
-from qbhw.experiments.compile import Compiled, compile_for_device
-from qbhw.experiments.run import (
-    DEFAULT_BOOTSTRAP,
+from qbhw.experiments.catalog import (
     MODELS,
+    ChargerTime,
+    CollectiveOptions,
+    CollectiveTime,
+    IdealResult,
+    ModelField,
+    ModelSpec,
+    ThermalGradientOptions,
+    ThermalGradientTime,
+    flag_name,
+    model_spec,
+)
+from qbhw.experiments.compile import (
+    TRANSPILER_SEED,
+    Compiled,
+    check_isa,
+    compile_for_device,
+    measurement_circuits,
+)
+from qbhw.experiments.job import JobResult, experiments_for, run_job
+from qbhw.experiments.pipeline import (
+    CONFIDENCE,
+    DEFAULT_BOOTSTRAP,
     SHOTS_PER_SETTING,
+    TRANSPILE_CHECK_TOL,
     Experiment,
     ExperimentResult,
-    Figures,
-    build_circuit,
+    Measurement,
+    Prediction,
+    compile_verified,
+    estimate,
     figures,
+    make_record,
+    map_circuit,
+    measure,
+    measurement_plan,
+    predict,
     run_experiment,
+)
+from qbhw.experiments.records import (
+    FIGURE_KEYS,
+    CircuitReport,
+    Figures,
+    MeasuredFigure,
+    MeasuredRecord,
+    PointRecord,
+    SettingCounts,
 )
 from qbhw.experiments.sweep import PointStore, fingerprint, parse_range, run_point, run_points
 
 __all__ = [
+    "CONFIDENCE",
     "DEFAULT_BOOTSTRAP",
+    "FIGURE_KEYS",
     "MODELS",
     "SHOTS_PER_SETTING",
+    "TRANSPILER_SEED",
+    "TRANSPILE_CHECK_TOL",
+    "ChargerTime",
+    "CircuitReport",
+    "CollectiveOptions",
+    "CollectiveTime",
     "Compiled",
     "Experiment",
     "ExperimentResult",
     "Figures",
+    "IdealResult",
+    "JobResult",
+    "MeasuredFigure",
+    "MeasuredRecord",
+    "Measurement",
+    "ModelField",
+    "ModelSpec",
+    "PointRecord",
     "PointStore",
-    "build_circuit",
+    "Prediction",
+    "SettingCounts",
+    "ThermalGradientOptions",
+    "ThermalGradientTime",
+    "check_isa",
     "compile_for_device",
+    "compile_verified",
+    "estimate",
+    "experiments_for",
     "figures",
     "fingerprint",
+    "flag_name",
+    "make_record",
+    "map_circuit",
+    "measure",
+    "measurement_circuits",
+    "measurement_plan",
+    "model_spec",
     "parse_range",
+    "predict",
     "run_experiment",
+    "run_job",
     "run_point",
     "run_points",
 ]

@@ -2,8 +2,8 @@
 
 Any executor with ``submit`` works: None runs the points in this process one after another, a
 ``ProcessPoolExecutor`` uses this machine's cores, and ``distributed.Client(...).get_executor()`` spreads them over
-a Dask cluster. Each task is the module-level function ``run_point`` on a picklable ``Experiment`` and returns
-plain JSON-able data.
+a Dask cluster. Each task is the module-level function ``run_point`` on a picklable ``Experiment``; it limits the
+BLAS/OpenMP threads of its process (``qbhw._threads``) and returns a ``PointRecord``.
 
 Resuming: with a ``PointStore``, each finished point is written atomically to ``points/point_NNNN.json`` under
 the output folder together with a fingerprint of its experiment; a rerun loads the points whose fingerprint
@@ -17,7 +17,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
@@ -25,11 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from qbhw._files import write_atomic
+from qbhw._json import jsonable, to_json
+from qbhw._threads import limit_threads
 from qbhw.errors import ParameterError, QbhwError
-from qbhw.experiments.run import Experiment, run_experiment
-from qbhw.hardware import calibration_to_dict
-from qbhw.report import to_json
+from qbhw.experiments.pipeline import Experiment, run_experiment
+from qbhw.experiments.records import PointRecord
+from qbhw.hardware import calibration_hash
 
+#: most points of one sweep: a sweep is a list of experiments held in memory and one file per point
 MAX_POINTS = 1000
 
 
@@ -61,21 +63,27 @@ def parse_range(text: str, parameter: str, *, integer: bool) -> tuple[float, ...
     return tuple(float(start + k * step) for k in range(count))
 
 
-def run_point(experiment: Experiment) -> dict[str, Any]:
-    """Run one experiment; return {"record": JSON object, "counts": per-setting counts} (picklable)."""
-    from qbhw.experiments.records import counts_record, point_record
-
-    result = run_experiment(experiment)
-    return {"record": point_record(result), "counts": counts_record(result)}
+def run_point(experiment: Experiment) -> PointRecord:
+    """Run one experiment with this process's BLAS/OpenMP threads limited; its PointRecord (picklable)."""
+    with limit_threads():
+        return run_experiment(experiment).record()
 
 
 def fingerprint(experiment: Experiment) -> str:
-    """SHA-256 of everything that determines the point (parameters, options, device, shots, seed, analysis)."""
+    """SHA-256 of everything that determines the point (model, parameters, time, options, the device's content
+    hash, shots, seed, analysis)."""
+
+    def plain(value: Any) -> Any:
+        return None if value is None else dataclasses.asdict(value)
+
     spec = {f.name: getattr(experiment, f.name) for f in dataclasses.fields(experiment)}
-    spec["params"] = dataclasses.asdict(experiment.params)
-    spec["device"] = calibration_to_dict(experiment.device)
-    spec["options"] = dict(experiment.options)
-    text = json.dumps(spec, sort_keys=True, default=str)
+    spec.update(
+        params=plain(experiment.params),
+        time=plain(experiment.time),
+        options=plain(experiment.options),
+        device=calibration_hash(experiment.device),
+    )
+    text = json.dumps(jsonable(spec), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -86,9 +94,9 @@ class PointStore:
     directory: Path
 
     def path(self, index: int) -> Path:
-        return self.directory / "points" / f"point_{index:04d}.json"
+        return Path(self.directory) / "points" / f"point_{index:04d}.json"
 
-    def load(self, index: int, experiment: Experiment) -> dict[str, Any] | None:
+    def load(self, index: int, experiment: Experiment) -> PointRecord | None:
         p = self.path(index)
         if not p.exists():
             return None
@@ -96,14 +104,18 @@ class PointStore:
             stored = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise QbhwError(f"{p} is not a readable point file ({exc}); delete it to rerun that point") from None
-        if stored.get("fingerprint") != fingerprint(experiment):
+        if not isinstance(stored, dict) or stored.get("fingerprint") != fingerprint(experiment):
             raise QbhwError(
                 f"{p} belongs to a different experiment (other parameters, device, shots or seed); use another "
                 "--out folder or delete the folder's points/ to start over"
             )
-        return stored["point"]
+        try:
+            return PointRecord.from_dict(stored["point"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise QbhwError(f"{p} is not a readable point file ({exc!r}); delete it to rerun that point") from None
 
-    def save(self, index: int, experiment: Experiment, point: dict[str, Any]) -> None:
+    def save(self, index: int, experiment: Experiment, record: PointRecord) -> None:
+        point = record.to_dict(counts=True)
         write_atomic(self.path(index), to_json({"fingerprint": fingerprint(experiment), "point": point}) + "\n")
 
 
@@ -113,13 +125,14 @@ def run_points(
     executor: Executor | None = None,
     store: PointStore | None = None,
     progress: Callable[[int, int, int], None] | None = None,
-) -> list[dict[str, Any]]:
-    """Run (or load from ``store``) every experiment; returns their points in input order.
+) -> list[PointRecord]:
+    """Run (or load from ``store``) every experiment; returns their records in input order.
 
-    ``progress(done, total, index)`` is called after each point (loaded points count as done at the start).
+    ``progress(done, total, index)`` is called after each point (loaded points count as done at the start, with
+    index -1).
     """
     total = len(experiments)
-    points: list[dict[str, Any] | None] = [None] * total
+    points: list[PointRecord | None] = [None] * total
     if store is not None:
         for i, exp in enumerate(experiments):
             points[i] = store.load(i, exp)
@@ -128,7 +141,7 @@ def run_points(
     if progress is not None and done:
         progress(done, total, -1)
 
-    def finish(i: int, point: dict[str, Any]) -> None:
+    def finish(i: int, point: PointRecord) -> None:
         nonlocal done
         points[i] = point
         if store is not None:
@@ -150,11 +163,3 @@ def run_points(
                 fut.cancel()
             raise
     return [p for p in points if p is not None]
-
-
-def default_workers() -> int:
-    """Workers for ``--workers 0`` (auto): the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
