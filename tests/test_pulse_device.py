@@ -94,14 +94,23 @@ def test_a_device_that_cannot_host_the_micromaser_says_why(cal, needle):
     assert "\n" not in str(info.value)
 
 
-def test_schema_v1_calibrations_have_no_storage_resonator():
+def test_embedded_devices():
+    from pathlib import Path
+
     from qbhw.hardware import load_calibration
 
-    cal = load_calibration("synthetic_cqed")
-    if getattr(cal.resonators[0], "role", None) is not None:
-        pytest.skip("this calibration already carries schema v2 resonator roles")
-    with pytest.raises(CalibrationError, match="'synthetic_cqed' cannot host the micromaser.*schema v1"):
-        run_micromaser(mm.MicromaserParams(collisions=1, cutoff=4), cal)
+    # schema v2: the synthetic cavity-QED device has a flux-tunable transmon and a storage resonator per pair
+    dev = from_calibration(load_calibration("synthetic_cqed"))
+    assert dev.resonator.role == "storage" and dev.transmon.reaches(dev.resonator.freq_ghz)
+    params = mm.MicromaserParams(g_tau=1.0, p_excited=0.5, coherence=1.0, collisions=3, cutoff=6)
+    r = run_micromaser(params, load_calibration("synthetic_cqed"), imperfections="none")
+    assert r.metadata["device"] == dev.name and abs(r.pulse.ergotropy - mm.evolve(params).ergotropy) < 1e-8
+    # a schema-v1 file loads with readout resonators only; a transmon-only device has no resonator at all
+    v1 = Path(__file__).resolve().parent / "data" / "calibration_v1_synthetic_cqed.json"
+    with pytest.raises(CalibrationError, match="'synthetic_cqed' cannot host the micromaser: it has no storage"):
+        run_micromaser(params, load_calibration(v1))
+    with pytest.raises(CalibrationError, match="'fake_torino' cannot host the micromaser.*no resonators"):
+        run_micromaser(params, load_calibration("fake_torino"))
 
 
 def test_device_validation_names_the_field():
@@ -130,17 +139,20 @@ def test_dephasing_rate_from_t1_and_t2():
     assert Transmon(freq_ghz=5.0, anharmonicity_ghz=-0.3, t1_us=100.0, t2_us=200.0).dephasing_rate_per_us == 0.0
 
 
-def test_pure_dephasing_gives_coherence_decay_at_one_over_t2():
-    # a two-level transmon alone with T1 and T2: rho_ge decays as exp(-t/T2) (docs/physics.md section 6.1)
-    t = Transmon(freq_ghz=5.0, anharmonicity_ghz=-0.3, t1_us=0.2, t2_us=0.15, tunable_range_ghz=(4.0, 6.5))
+def test_a_qubit_relaxes_at_one_over_t1_and_dephases_at_one_over_t2():
+    # a two-level transmon alone with T1, T2 and a thermal population (docs/physics.md section 6.1): populations
+    # relax to p_e at 1/T1, the coherence decays at exactly 1/T2 (the rates of qbhw.hardware.units.relaxation_rates)
+    p_e = 0.05
+    t = Transmon(5.0, -0.3, t1_us=0.2, t2_us=0.15, excited_population=p_e, tunable_range_ghz=(4.0, 6.5))
     dev = dataclasses.replace(synthetic_micromaser_device(), transmon=t)
     from qbhw.pulse import Schedule, Track, cavity_qed_model
 
-    model = cavity_qed_model(dev, levels=2, cutoff=2, imperfections=Imperfections.only("t1", "t2"))
+    model = cavity_qed_model(dev, levels=2, cutoff=2, imperfections=Imperfections.only("t1", "t2", "thermal"))
     psi = np.array([1, 0, 1, 0], dtype=complex) / math.sqrt(2)  # (|g> + |e>)/sqrt 2 (x) |0>
     out = propagate(model, Schedule(np.array([0.0, 100.0]), (Track("detuning", np.array([0.0])),)), np.outer(psi, psi))
-    assert abs(out[0, 2]) == pytest.approx(0.5 * math.exp(-100.0 / 150.0), rel=1e-12)
-    assert out[2, 2].real == pytest.approx(0.5 * math.exp(-100.0 / 200.0), rel=1e-12)
+    q = out.reshape(2, 2, 2, 2).trace(axis1=1, axis2=3)  # the transmon (the resonator's thermal jumps aside)
+    assert abs(q[0, 1]) == pytest.approx(0.5 * math.exp(-100.0 / 150.0), rel=1e-12)
+    assert q[1, 1].real == pytest.approx(p_e + (0.5 - p_e) * math.exp(-100.0 / 200.0), rel=1e-12)
 
 
 # ------------------------------------------------------------------------------------------ imperfections

@@ -9,9 +9,13 @@ switch (track "coupling"; 1 throughout on a real device, 0 while parked when the
 off), u(t) the drive (track "drive" on b^dag). Without the rotating-wave approximation the coupling is
 g(a + a^dag)(b + b^dag): the extra g(a b + h.c.) is track "counter" with carrier 2 omega_r.
 
-Dissipators (rates in 1/ns) by imperfection: t1: Gamma_1 D[b]; thermal: Gamma_1 n_q (D[b] + D[b^dag]) and
-kappa n_r (D[a] + D[a^dag]); t2: 2 Gamma_phi D[b^dag b]; kappa: kappa D[a]; with Gamma_1 = 1/T1,
-Gamma_phi = 1/T2 - 1/(2 T1), n_q = p_e/(1 - 2 p_e), n_r the resonator's thermal photons.
+Dissipators (docs/physics.md section 6.1; rates per ns from ``qbhw.hardware.units.relaxation_rates``, the function
+the Aer noise model uses, so both noise paths agree by construction): transmon gamma_down D[b] + gamma_up D[b^dag]
++ 2 Gamma_phi D[b^dag b] with gamma_down = (1 - p_e)/T1, gamma_up = p_e/T1, Gamma_phi = 1/T2 - 1/(2 T1) (a qubit
+relaxes to p_e at 1/T1 and its coherence decays at exactly 1/T2); resonator kappa (1 + n_r) D[a] + kappa n_r D[a^dag].
+Each imperfection switch adds its own jump operators: t1 the transmon's decay (gamma_down D[b]), thermal the upward
+jumps (gamma_up D[b^dag], kappa n_r D[a^dag]), t2 the pure dephasing, kappa the resonator's decay
+(kappa (1 + n_r) D[a]); every part is a valid dissipator alone and together they are the full Lindbladian.
 """
 
 from __future__ import annotations
@@ -20,14 +24,26 @@ import numpy as np
 
 from qbhw import _validate
 from qbhw.errors import ParameterError
-from qbhw.pulse import _units
-from qbhw.pulse.device import CavityQEDDevice
+from qbhw.hardware import units
+from qbhw.pulse.device import CavityQEDDevice, Transmon
 from qbhw.pulse.imperfections import Imperfections
 from qbhw.pulse.model import Jump, Operator, PulseModel, embed, lowering
 
 TRANSMON, RESONATOR = 0, 1
 #: largest transmon x resonator dimension L*D accepted (the collision map propagates D^2 states of (L D)^2 entries)
 MAX_DIMENSION = 200
+
+
+def transmon_rates(transmon: Transmon) -> tuple[float, float, float]:
+    """(gamma_down, gamma_up, Gamma_phi) per ns of a transmon; T1 or T2 None means no such process."""
+    t1, t2, p = transmon.t1_us, transmon.t2_us, transmon.excited_population
+    if t1 is not None and t2 is not None:
+        rates = units.relaxation_rates(t1, t2, p)
+        return rates.decay_per_ns, rates.excitation_per_ns, rates.dephasing_per_ns
+    down = 0.0 if t1 is None else (1.0 - p) / units.us_to_ns(t1)
+    up = 0.0 if t1 is None else p / units.us_to_ns(t1)
+    dephasing = 0.0 if t2 is None else 1.0 / units.us_to_ns(t2)
+    return down, up, dephasing
 
 
 def cavity_qed_model(
@@ -54,9 +70,9 @@ def cavity_qed_model(
         if anharmonicity_mhz is None
         else _validate.finite("anharmonicity_mhz", anharmonicity_mhz) * 1e-3
     )
-    g = _units.mhz_to_rad_per_ns(g_mhz)
-    alpha = _units.ghz_to_rad_per_ns(alpha_ghz)
-    omega_r = _units.ghz_to_rad_per_ns(r.freq_ghz)
+    g = units.mhz_to_rad_per_ns(g_mhz)
+    alpha = units.ghz_to_rad_per_ns(alpha_ghz)
+    omega_r = units.ghz_to_rad_per_ns(r.freq_ghz)
 
     b = lowering(lv)
     a = lowering(d)
@@ -76,28 +92,20 @@ def cavity_qed_model(
         ops.append(Operator("drive_counter", b.conj().T.copy(), TRANSMON, hermitian=False))
 
     imp = imperfections
-    gamma1 = _units.rate_per_ns(t.t1_us)
-    n_q = _units.thermal_occupation(t.excited_population)
-    gamma_phi = t.dephasing_rate_per_us * 1e-3
-    kappa = _units.mhz_to_rad_per_ns(r.kappa_mhz)
+    down, up, dephasing = transmon_rates(t)
+    kappa = units.mhz_to_rad_per_ns(r.kappa_mhz)
     n_r = r.thermal_photons
     jumps: list[Jump] = []
-    if imp.t1 and gamma1 > 0:
-        jumps.append(Jump("t1", TRANSMON, gamma1, b))
-    if imp.thermal and gamma1 > 0 and n_q > 0:
-        jumps += [
-            Jump("thermal", TRANSMON, gamma1 * n_q, b),
-            Jump("thermal", TRANSMON, gamma1 * n_q, b.conj().T.copy()),
-        ]
-    if imp.t2 and gamma_phi > 0:
-        jumps.append(Jump("t2", TRANSMON, 2.0 * gamma_phi, b.conj().T @ b))
+    if imp.t1 and down > 0:
+        jumps.append(Jump("t1", TRANSMON, down, b))
+    if imp.thermal and up > 0:
+        jumps.append(Jump("thermal", TRANSMON, up, b.conj().T.copy()))
+    if imp.t2 and dephasing > 0:
+        jumps.append(Jump("t2", TRANSMON, 2.0 * dephasing, b.conj().T @ b))
     if imp.kappa and kappa > 0:
-        jumps.append(Jump("kappa", RESONATOR, kappa, a))
+        jumps.append(Jump("kappa", RESONATOR, kappa * (1.0 + n_r), a))
     if imp.thermal and kappa > 0 and n_r > 0:
-        jumps += [
-            Jump("thermal", RESONATOR, kappa * n_r, a),
-            Jump("thermal", RESONATOR, kappa * n_r, a.conj().T.copy()),
-        ]
+        jumps.append(Jump("thermal", RESONATOR, kappa * n_r, a.conj().T.copy()))
     return PulseModel(
         dims=dims,
         labels=("transmon", "resonator"),

@@ -3,8 +3,8 @@
 Laboratory units, carried in the field names (docs/physics.md section 6.1): frequencies f = omega/2pi in GHz,
 ``coupling_mhz`` = g/2pi of H = g(a^dag b + a b^dag), ``kappa_mhz`` = kappa/2pi (energy decay rate of the
 resonator), times in us (T1, T2) or ns (reset, flux rise). ``excited_population`` p_e is the transmon's thermal
-excited population (it fixes the thermal occupation n_q = p_e/(1 - 2 p_e) of its bath); ``reset_error`` is the
-excited population a reset leaves behind; ``thermal_photons`` the mean occupation of the resonator's bath.
+excited population (T1 relaxes it to p_e); ``reset_error`` is the excited population a reset leaves behind;
+``thermal_photons`` the mean occupation of the resonator's bath.
 
 A ``CavityQEDDevice`` is what the pulse-level micromaser runs on. It can be written in Python (e.g.
 ``synthetic_micromaser_device()``) or read from a calibration with ``from_calibration``, which reads the names of

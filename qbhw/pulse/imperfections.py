@@ -4,11 +4,11 @@
     rise        flux pulses with finite rise/fall time; off: instantaneous flux edges
     dispersive  the transmon-resonator coupling stays on while the transmon is parked (dispersive shift, Stark
                 shift during the preparation pulse, residual exchange); off: coupling only during the flux pulse
-    t1          transmon energy relaxation Gamma_1 D[b], Gamma_1 = 1/T1
+    t1          transmon decay gamma_down D[b], gamma_down = (1 - p_e)/T1
     t2          transmon pure dephasing 2 Gamma_phi D[b^dag b], Gamma_phi = 1/T2 - 1/(2 T1)
-    kappa       resonator decay kappa D[a]
-    thermal     the baths' thermal parts: Gamma_1 n_q (D[b] + D[b^dag]) and kappa n_r (D[a] + D[a^dag]), so that with
-                t1 and kappa the dissipators are Gamma_1 (n_q + 1) D[b] + Gamma_1 n_q D[b^dag] (likewise for a)
+    kappa       resonator decay kappa (1 + n_r) D[a]
+    thermal     the baths' upward jumps: gamma_up D[b^dag] (gamma_up = p_e/T1) and kappa n_r D[a^dag]; with t1 and
+                kappa the transmon relaxes to p_e at 1/T1 and the resonator to n_r at kappa (docs/physics.md 6.1)
     reset       the reset leaves the transmon excited with the calibration's reset_error; off: a perfect reset
 
 ``none`` is the ideal Jaynes-Cummings collision: a two-level atom, instantaneous flux edges, no coupling while

@@ -55,10 +55,11 @@ import scipy.optimize as sopt
 from qbhw import _validate
 from qbhw._arrays import readonly as _readonly
 from qbhw.errors import CutoffError, ParameterError, QbhwError
+from qbhw.hardware import units
 from qbhw.models import micromaser as mm
 from qbhw.physics import distance
 from qbhw.physics import thermodynamics as thermo
-from qbhw.pulse import _exact, _units
+from qbhw.pulse import _exact
 from qbhw.pulse.cqed import MAX_DIMENSION, cavity_qed_model
 from qbhw.pulse.device import CavityQEDDevice, as_device
 from qbhw.pulse.envelopes import Drag, FlatTop, Gaussian, sample, uniform_edges
@@ -274,8 +275,8 @@ def build_collision(
         raise ParameterError("coupling_mhz", "> 0 for the micromaser's exchange", g_mhz)
     if lv >= 3 and alpha_mhz == 0.0:
         raise ParameterError("anharmonicity_mhz", "non-zero for a transmon with 3 or more levels", alpha_mhz)
-    g = _units.mhz_to_rad_per_ns(g_mhz)
-    park = _units.ghz_to_rad_per_ns(t.freq_ghz - device.resonator.freq_ghz)
+    g = units.mhz_to_rad_per_ns(g_mhz)
+    park = units.ghz_to_rad_per_ns(t.freq_ghz - device.resonator.freq_ghz)
     dt = device.sample_ns
     c_park = 1.0 if imp.dispersive else 0.0
     theta = float(params.g_tau)
@@ -780,7 +781,7 @@ def _setup(
         "anharmonicity_mhz": col.anharmonicity_mhz,
         "calibration_residual": col.calibration_residual,
         "phase_tracking": col.tracking,
-        "cavity_pull_mhz": _units.rad_per_ns_to_mhz(col.cavity_pull),
+        "cavity_pull_mhz": units.rad_per_ns_to_mhz(col.cavity_pull),
         "g_tau": float(params.g_tau),
         "p_excited": float(params.p_excited),
         "coherence": float(params.coherence),
