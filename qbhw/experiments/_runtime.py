@@ -65,7 +65,22 @@ import numpy as np
 
 from qbhw._files import write_atomic
 from qbhw.errors import MissingDependencyError, ParameterError, QbhwError
-from qbhw.experiments.bundle import JOBS_FILE, MAX_SHOTS, CircuitCounts, RegisterCounts, RegisterSpec
+from qbhw.experiments.bundle import (
+    COUNTS_FILE,
+    JOBS_FILE,
+    MAX_SHOTS,
+    SEAL_FILE,
+    BundleCounts,
+    CircuitCounts,
+    CollectionSeal,
+    RegisterCounts,
+    RegisterSpec,
+    load_counts,
+    read_bundle,
+    read_manifest,
+    verify_bundle,
+    write_collection,
+)
 
 PRIMITIVES = ("executor", "sampler_v2")
 DD_SEQUENCES = ("XX", "XpXm", "XY4")
@@ -931,21 +946,172 @@ def retrieve(jobs_record: JobsRecord, *, service: Any = None) -> dict[str, Circu
     return out
 
 
+# ------------------------------------------------------------------------------------------------ bundles
+
+#: the file that marks a submission in progress (created exclusively; removed when the submission ends)
+SUBMIT_LOCK = ".submitting"
+
+
+def _family(name: str) -> str:
+    """``torino`` for ``fake_torino``, ``FakeTorino``, ``FakeTorinoV2``, ``ibm_torino``: the device a fake backend
+    is a snapshot of."""
+    import re
+
+    key = re.sub(r"[^a-z0-9]", "", name.lower())
+    for prefix in ("fake", "ibm"):
+        if key.startswith(prefix):
+            key = key[len(prefix) :]
+    return key[:-2] if key.endswith("v2") else key
+
+
+def _manifest_value(manifest: Any, section: str, key: str) -> Any:
+    value = manifest.sections.get(section)
+    if not isinstance(value, Mapping) or key not in value:
+        raise QbhwError(f"manifest section {section!r} lacks {key!r}: the bundle was not written by qbhw prepare")
+    return value[key]
+
+
+def submit_bundle(
+    directory: str | os.PathLike[str],
+    *,
+    backend: str | None = None,
+    local: bool = False,
+    allow_other_backend: bool = False,
+    service: Any = None,
+    primitive: str | None = None,
+) -> JobsRecord:
+    """Submit the circuits of the bundle in ``directory`` (every file verified first) with the manifest's shots,
+    execution options (DD, twirling) and job tag, and write ``jobs.json``. ``backend``: default the one the bundle
+    was prepared for; another one is refused unless ``allow_other_backend`` (recorded). ``local``: run on the fake
+    backend of that device in the runtime's local mode (seeded by the manifest's sampling seed; counts stored at
+    once). Refused before anything is submitted: a bundle with jobs already recorded, a submission in progress, a
+    fake backend without ``local``, missing credentials (remote), anything ``submit`` refuses."""
+    root = Path(directory)
+    read_manifest(root)
+    if (root / JOBS_FILE).exists():
+        raise QbhwError(
+            f"{root / JOBS_FILE} already records jobs: the bundle was submitted (collect it, or prepare a new bundle)"
+        )
+    if (root / SUBMIT_LOCK).exists():
+        raise QbhwError(
+            f"{root / SUBMIT_LOCK} exists: a submission of this bundle is running or was interrupted; check for its "
+            "jobs (job tag in the manifest's content hash) before removing it"
+        )
+    manifest, circuits = read_bundle(root)
+    expected = str(_manifest_value(manifest, "device", "backend"))
+    execution = manifest.sections.get("execution") or {}
+    name = expected if backend is None else backend
+    if not local and name.lower().startswith("fake"):
+        raise ParameterError(
+            "backend",
+            f"a real IBM Quantum backend without --local (the fake backend {name} runs only locally: pass --local)",
+            name,
+        )
+    same = _family(name) == _family(expected) if local else name.lower() == expected.lower()
+    if not same and not allow_other_backend:
+        raise ParameterError(
+            "backend",
+            f"the bundle's own device {expected} (its predictions are for that calibration; --allow-other-backend "
+            "runs it elsewhere anyway, recorded)",
+            name,
+        )
+    seed = int(_manifest_value(manifest, "seeds", "sampling_seed")) if local else None
+    try:
+        fd = os.open(root / SUBMIT_LOCK, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        raise QbhwError(f"{root / SUBMIT_LOCK} exists: a submission of this bundle is running") from None
+    except OSError as exc:
+        raise QbhwError(f"{root}: cannot write into the bundle ({exc.__class__.__name__}: {exc.strerror})") from None
+    os.close(fd)
+    try:
+        try:
+            record = submit(
+                list(circuits),
+                backend=name,
+                shots=[spec.shots for spec in manifest.circuits],
+                local=local,
+                dd=execution.get("dynamical_decoupling"),
+                twirl=bool(execution.get("twirling", False)),
+                tags=(manifest.job_tag(),),
+                seed=seed,
+                service=service,
+                primitive=primitive,
+            )
+        except ParameterError as exc:
+            if exc.parameter == "backend":
+                raise
+            raise QbhwError(
+                f"the bundle's {exc.parameter} must be {exc.allowed} (got {exc.got!r}); prepare the bundle again"
+            ) from None
+        record = dataclasses.replace(record, bundle=manifest.content_hash(), device=expected, other_backend=not same)
+        try:
+            write_jobs(root, record)
+        except QbhwError as exc:
+            if record.local:
+                raise
+            raise QbhwError(
+                f"{exc}; the jobs WERE submitted: {', '.join(record.job_ids)} (job tag {manifest.job_tag()})"
+            ) from None
+    finally:
+        with contextlib.suppress(OSError):
+            (root / SUBMIT_LOCK).unlink()
+    return record
+
+
+def collect_bundle(
+    directory: str | os.PathLike[str], *, counts_file: str | os.PathLike[str] | None = None, service: Any = None
+) -> tuple[BundleCounts, CollectionSeal]:
+    """Collect the counts of the bundle in ``directory``: retrieve the results of its submitted jobs (``jobs.json``;
+    local ones are stored there), or ingest ``counts_file`` (format ``qbhw-counts/1``) produced elsewhere; check
+    that every circuit of the manifest has counts with its shots and no other circuit has any; store them as
+    ``counts.json`` and seal the collection (``bundle.write_collection``). A job that failed, was cancelled or is not
+    finished, a partial result, counts of unknown circuits, a bundle already collected: one line, nothing written."""
+    root = Path(directory)
+    manifest = verify_bundle(root)
+    for name in (COUNTS_FILE, SEAL_FILE):
+        if (root / name).exists():
+            raise QbhwError(f"{root / name} exists: the bundle's counts were already collected (analyze it)")
+    if counts_file is not None:
+        if (root / JOBS_FILE).exists():
+            raise QbhwError(
+                f"{root / JOBS_FILE} records submitted jobs: collect their results (without --counts), or prepare a "
+                "new bundle for counts produced elsewhere"
+            )
+        counts = load_counts(counts_file)
+        seal = write_collection(root, manifest, counts, source="counts file", counts_file=str(counts_file))
+        return counts, seal
+    if not (root / JOBS_FILE).exists():
+        raise QbhwError(
+            f"{root} has not been submitted (no {JOBS_FILE}): run qbhw submit {root}, or pass --counts FILE with "
+            "counts produced elsewhere"
+        )
+    jobs = read_jobs(root)
+    digest = manifest.content_hash()
+    if (jobs.bundle is not None and jobs.bundle != digest) or manifest.job_tag() not in jobs.tags:
+        raise QbhwError(f"{root / JOBS_FILE} records the jobs of another bundle (its tags lack {manifest.job_tag()})")
+    counts = BundleCounts(retrieve(jobs, service=service), bundle=digest)
+    seal = write_collection(root, manifest, counts, source="jobs")
+    return counts, seal
+
+
 __all__ = [
     "DD_SEQUENCES",
     "JOBS_FORMAT",
     "NO_CREDENTIALS",
     "PRIMITIVES",
+    "SUBMIT_LOCK",
     "TWIRL_RANDOMIZATIONS",
     "JobCircuit",
     "JobEntry",
     "JobsRecord",
     "check_backend",
     "check_execution",
+    "collect_bundle",
     "read_jobs",
     "retrieve",
     "sampler_kind",
     "service_backend",
     "submit",
+    "submit_bundle",
     "write_jobs",
 ]
