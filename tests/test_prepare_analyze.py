@@ -218,7 +218,35 @@ def test_analysis_equals_the_pipelines_estimate_of_the_same_counts():
     est = manifest.sections["estimator"]
     counts = [dict(c.counts) for c in analysis.record.counts]
     measurement = Measurement("full-pauli", tuple(est["settings"]), (2048,) * 9, tuple(counts), 0, "circuits")
-    assert estimate(exp, mapped, today, measurement).to_dict() == analysis.record.measured.to_dict()
+    pipeline = estimate(exp, mapped, today, measurement).to_dict()
+    measured = analysis.record.measured.to_dict()
+    # the analysis adds the calibration circuits' spread to each interval in quadrature (analyze step 3)
+    spread = measured.pop("readout_calibration_std")
+    assert measured.pop("interval").startswith(pipeline.pop("interval") + "; widened in quadrature")
+    z = 1.959963984540054  # the normal quantile of the 95 % intervals
+    bounds = {"energy": (0, 2), "ergotropy": (0, 2), "capacity": (0, 2), "purity": (0.5, 1), "fidelity": (0, 1)}
+    for key in FIGURE_KEYS:
+        (lo, hi), (plo, phi) = measured.pop(f"{key}_ci"), pipeline.pop(f"{key}_ci")
+        assert lo <= plo and hi >= phi
+        if bounds[key][0] < lo and hi < bounds[key][1]:  # not clipped at the figure's physical range
+            assert (hi - lo) / 2 == pytest.approx(math.hypot((phi - plo) / 2, z * spread[key]), rel=1e-12)
+    assert measured == pipeline
+
+
+def test_the_readout_calibrations_spread_matches_its_first_order_propagation():
+    """The charger's stored energy is E = omega_b (1 - <Z_b>) (H_b = -omega_b Z_b), and readout correction gives
+    <Z> = (z_raw - p01 + p10) / (1 - p10 - p01), so to first order sigma_E = omega_b sqrt(((1 + Z) s10)^2 +
+    ((1 - Z) s01)^2) / (1 - p10 - p01) with the binomial s10, s01 of the calibration circuits. The analysis's
+    replicate spread (50 readout models) must agree within 3.5 times its own relative error 1/sqrt(2 * 49)."""
+    analysis = analyze_bundle(EXAMPLE)
+    r = analysis.readout
+    p10, p01 = r.p1_given_0[0], r.p0_given_1[0]  # register position 0 is the battery
+    s10, s01 = r.std[0]
+    energy = analysis.record.measured.energy.value
+    zb = 1.0 - energy  # omega_b = 1
+    expected = math.hypot((1 + zb) * s10, (1 - zb) * s01) / (1 - p10 - p01)
+    got = analysis.record.measured.extra["readout_calibration_std"]["energy"]
+    assert abs(got - expected) <= 3.5 / math.sqrt(98) * expected, (got, expected)
 
 
 # ------------------------------------------------------------------------------------------------ known counts
@@ -758,3 +786,49 @@ def test_fake_secrets_in_the_environment_never_reach_a_bundle_or_the_terminal(tm
     }
     for path in files:
         assert secret.encode() not in path.read_bytes(), path
+
+
+class _RemoteBackend:
+    """A stand-in for an IBM Quantum backend: FakeManilaV2's target and properties under a real device's name."""
+
+    def __init__(self, name):
+        from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+        self._fake = FakeManilaV2()
+        self.name = name
+        self.target = self._fake.target
+
+    def properties(self):
+        return self._fake.properties()
+
+
+class _BackendService:
+    def __init__(self, backends):
+        self._backends = backends
+
+    def backend(self, name):
+        if name not in self._backends:
+            raise RuntimeError(f"no backend {name}")
+        return self._backends[name]
+
+
+@needs_runtime
+@pytest.mark.slow
+def test_a_real_backend_name_imports_its_calibration_from_the_service(tmp_path):
+    from qbhw.experiments import prepare_bundle, resolve_bundle_device
+    from qbhw.models.charger import ChargerParams
+
+    service = _BackendService({"ibm_example": _RemoteBackend("ibm_example")})
+    device = resolve_bundle_device("ibm_example", service=service)
+    assert device.origin == "IBM Quantum backend" and device.backend_name == "ibm_example"
+    assert device.calibration.name == "ibm_example" and device.calibration.num_qubits == 5
+    with pytest.raises(QbhwError, match="IBM Quantum offers no backend 'ibm_nowhere' to this account"):
+        resolve_bundle_device("ibm_nowhere", service=service)
+    prepared = prepare_bundle(tmp_path / "B", "charger", ChargerParams(), device="ibm_example", service=service)
+    section = prepared.manifest.sections["device"]
+    assert (section["origin"], section["backend"], section["name"]) == (
+        "IBM Quantum backend",
+        "ibm_example",
+        "ibm_example",
+    )
+    assert "ibm_example" in section["source"]
