@@ -324,6 +324,30 @@ def test_readout_calibration_circuits_correct_a_readout_the_stored_calibration_g
     assert data["bundle"]["ran_on"] is None
 
 
+def test_a_device_far_from_its_prediction_is_flagged_with_the_likely_causes(tmp_path, capsys, rng):
+    """Counts of a state unlike the prediction (the battery excited, |e>_b|g>_c: stored energy 2 against a predicted
+    0.19): energy and fidelity are flagged far outside, followed by one line naming the likely causes."""
+    bundle = copy_bundle(tmp_path, collected=False)
+    manifest = read_manifest(bundle)
+    rho = np.zeros((4, 4))
+    rho[2, 2] = 1.0  # physics order: position 0 (the battery) excited
+    path = tmp_path / "excited.json"
+    path.write_text(json.dumps(_sampled_counts(manifest, rho, (0.01, 0.01), (0.01, 0.01), rng).to_dict()))
+    assert run(capsys, "collect", bundle, "--counts", path)[0] == 0
+    status, out, err = run(capsys, "analyze", bundle, "--json")
+    assert status == 0, err
+    data = json.loads(out)
+    assert data["agreement"]["energy"]["status"] == "far outside"
+    assert data["agreement"]["fidelity"]["status"] == "far outside"
+    assert data["flags"][0].startswith("energy: the noisy prediction 0.1867 lies far outside the measured 95%")
+    causes = data["flags"][-1]
+    assert causes.startswith("likely causes: ")
+    assert all(cause in causes for cause in ("stale calibration", "drift", "crosstalk"))
+    assert "this run was local" not in causes  # the counts came from a file
+    status, out, err = run(capsys, "analyze", bundle)
+    assert status == 0 and "FLAG: energy: the noisy prediction" in out
+
+
 # ------------------------------------------------------------------------------------------------ tampering
 
 

@@ -78,6 +78,10 @@ LIKELY_CAUSES = (
     "calibration again and prepare a new bundle), drift during the run, or noise qbhw's model lacks (crosstalk, "
     "leakage, coherent and non-Markovian errors)"
 )
+DICKE_CAUSE = (
+    "the dicke-z estimator assumes each excitation sector is the symmetric Dicke state, which local noise breaks "
+    "(its ergotropy, capacity and purity then come out too large; prepare with --estimator full-pauli)"
+)
 LOCAL_CAUSE = (
     "; this run was local, so the counts come from the fake backend's own Aer noise model "
     "(AerSimulator.from_backend), which models its calibration differently from qbhw"
@@ -512,7 +516,10 @@ def analyze_bundle(directory: str | Path) -> BundleAnalysis:
                 f"in {round(100 / (100 - conf)):d} by chance)"
             )
     if flags:
-        flags.append("likely causes: " + LIKELY_CAUSES + (LOCAL_CAUSE if jobs is not None and jobs.local else ""))
+        causes = LIKELY_CAUSES + (LOCAL_CAUSE if jobs is not None and jobs.local else "")
+        if _section(manifest, "estimator").get("name") == "dicke-z":
+            causes = DICKE_CAUSE + "; else " + causes
+        flags.append("likely causes: " + causes)
     if jobs is not None and jobs.other_backend:
         notes.append(
             f"the circuits ran on {jobs.backend}, not on {jobs.device}, for which they were prepared "
