@@ -2,8 +2,8 @@
 
 Local-mode round trips on the 5-qubit FakeManilaV2 (about 0.3 s per local job; on the 133-qubit fakes a 3 s noise
 model, then about 1 s per circuit), retrieval of remote jobs through a stand-in service (no network), the
-missing-credentials line and a fake-secret grep in isolated subprocesses. The default environment has qiskit-ibm-runtime (extra ``ibm``); the pulse
-environment does not, and the tests that need it are skipped there.
+missing-credentials line and a fake-secret grep in isolated subprocesses. The default environment has
+qiskit-ibm-runtime (extra ``ibm``); the pulse environment does not, and the tests that need it are skipped there.
 """
 
 from __future__ import annotations
