@@ -856,3 +856,19 @@ def test_a_real_backend_name_imports_its_calibration_from_the_service(tmp_path):
         "ibm_example",
     )
     assert "ibm_example" in section["source"]
+
+
+@pytest.mark.skipif(HAS_RUNTIME, reason="only where qiskit-ibm-runtime is missing (pulse environment)")
+def test_without_the_runtime_a_fake_backend_device_says_how_to_install_it(tmp_path, capsys):
+    one_line_error(
+        *run(capsys, "prepare", "charger", "--device", "fake_fez", "--out", tmp_path / "B"),
+        "unknown device 'fake_fez'",
+        "pip install 'qbhw[ibm]'",
+    )
+    # a built-in snapshot needs no runtime: the bundle is prepared from the calibration alone
+    status, out, err = run(capsys, "prepare", "charger", "--device", "fake_torino", "--out", tmp_path / "C")
+    assert status == 0, err
+    assert out.startswith("charger on fake_torino")
+    device = read_manifest(tmp_path / "C").sections["device"]
+    assert device["origin"] == "calibration" and device["backend"] == "fake_torino"
+    assert read_manifest(tmp_path / "C").sections["execution"]["primitive"] is None

@@ -155,7 +155,11 @@ def resolve_bundle_device(device: Any, *, service: Any = None) -> BundleDevice:
             backend, name=str(backend.name), source=f"IBM Quantum backend {backend.name} (imported by qbhw prepare)"
         )
         return BundleDevice(cal, "IBM Quantum backend", str(backend.name), backend)
-    if lowered.startswith("fake") and _runtime_installed():
+    if lowered.startswith("fake"):
+        if not _runtime_installed():
+            raise MissingDependencyError(
+                f"{unknown}; a qiskit-ibm-runtime fake backend needs the runtime: pip install 'qbhw[ibm]'"
+            )
         try:
             cal = import_fake_backend(text)
         except CalibrationError:
