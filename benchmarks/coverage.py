@@ -305,12 +305,17 @@ class Tally:
 
 
 def case_truth(case: Case, states: dict[str, Truth]) -> Truth:
+    """The case's true state; model points are computed once per (model, params, time, options, device) and kept in
+    ``states`` (the low- and default-shot cases of one point share it)."""
     from qbhw.hardware import default_device, noiseless
 
     if case.state:
         return states[case.state]
-    device = default_device() if case.noisy else noiseless(default_device())
-    return true_state(case.model, case.params, case.time, case.options, device)
+    key = repr((case.model, case.params, case.time, case.options, case.noisy))
+    if key not in states:
+        device = default_device() if case.noisy else noiseless(default_device())
+        states[key] = true_state(case.model, case.params, case.time, case.options, device)
+    return states[key]
 
 
 def run_case(case: Case, states: dict[str, Truth], base_seed: int) -> tuple[dict[str, Tally], str, float]:
