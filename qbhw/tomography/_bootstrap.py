@@ -150,6 +150,11 @@ def levels(confidence: float) -> dict[str, float]:
     return {"end": normal_quantile(1 - a), "half": normal_quantile(1 - a / 2), "quarter": normal_quantile(1 - a / 4)}
 
 
+#: the Cornish-Fisher term of the purity's ends is a first-order correction; beyond this skewness (a one-qubit
+#: register at the maximally mixed state: 2 sqrt(2) / sqrt(3) = 1.63) it is capped
+MAX_PURITY_SKEWNESS = 2.0
+
+
 @dataclass(frozen=True)
 class PurityError:
     """The error model of an unbiased purity estimate P_hat = sum_P (c_hat_P^2 - v_P) / d (Tr of a state's square
@@ -172,6 +177,7 @@ class PurityError:
     variance: float
     second: float
     sensitivity: float
+    skewness: float = 0.0
 
     @property
     def std(self) -> float:
@@ -179,9 +185,14 @@ class PurityError:
 
     def bounds(self, z: float) -> tuple[float, float]:
         """(lower, upper) one-sided bounds at the normal quantile z (see the class doc)."""
-        k = z * z * self.sensitivity
-        root = math.sqrt(k * k + 4.0 * z * z * self.variance)
-        return self.value - 0.5 * (root - k), self.value + 0.5 * (root + k)
+        shift = (z * z - 1.0) * self.skewness / 6.0
+
+        def root(zq: float) -> tuple[float, float]:  # (positive root, magnitude of the negative root)
+            k = zq * zq * self.sensitivity
+            r = math.sqrt(k * k + 4.0 * zq * zq * self.variance)
+            return 0.5 * (r - k), 0.5 * (r + k)
+
+        return self.value - root(z + shift)[0], self.value + root(max(z - shift, 0.0))[1]
 
 
 def purity_error(
@@ -209,4 +220,5 @@ def purity_error(
     if variance <= 0.0:  # deterministic counts (every setting a single outcome): no spread, nothing to correct
         return PurityError(value, 0.0, 0.0, 0.0)
     sensitivity = (4.0 / d) * (slope_l * (variance - second) + slope_q * second) / variance
-    return PurityError(value, variance, second, max(sensitivity, 0.0))
+    skewness = (8.0 * max(tr3, 0.0) + 24.0 * max(cs2c, 0.0)) / d**3 / variance**1.5
+    return PurityError(value, variance, second, max(sensitivity, 0.0), min(skewness, MAX_PURITY_SKEWNESS))
