@@ -11,6 +11,12 @@ installed), ``parse_imperfections(text)`` for ``--imperfections``, then ``run_mi
 levels=..., coupling_mhz=..., anharmonicity_mhz=..., imperfections=...)`` (``device``: a loaded calibration, a
 ``CavityQEDDevice`` or None for the synthetic pair), ``sweep_micromaser`` + ``plot_sweep`` for ``--collisions a:b:s``,
 ``budget`` + ``plot_budget`` for ``--budget``; every result has ``to_dict()``.
+
+Two coupled transmons (``two_transmon``): ``TransmonPair`` / ``pair_from_calibration``, the charger's J1 and J2
+from the device (``charger_coupling``, ``static_zz_perturbative``, ``dressed_energies``, ``fit_static_zz``) and its
+pulse-level charging (``run_charger``, ``sweep_charger``, ``plot_charger``), the thermal-gradient battery with a
+hot bath resonator (``HotBath``, ``thermal_gradient_params``, ``run_thermal_gradient``, ``sweep_thermal_gradient``,
+``plot_thermal_gradient``), for ``qbhw pulse charger`` and ``qbhw pulse thermal-gradient``.
 """
 
 from qbhw.pulse.budget import BUDGET_ROWS, BudgetRow, PulseBudget, budget, plot_budget
@@ -42,6 +48,29 @@ from qbhw.pulse.micromaser import (
 )
 from qbhw.pulse.model import Jump, Operator, PulseModel, Schedule, Track
 from qbhw.pulse.simulate import ENGINES, FRAMES, check_engine, dynamics_available, exact_supported, propagate
+from qbhw.pulse.two_transmon import (
+    BatteryFigures,
+    ChargerCoupling,
+    CycleFigures,
+    HotBath,
+    PulseChargerResult,
+    PulseThermalGradientResult,
+    TransmonPair,
+    ZZFit,
+    charger_coupling,
+    dressed_energies,
+    fit_static_zz,
+    pair_from_calibration,
+    parse_pair,
+    plot_charger,
+    plot_thermal_gradient,
+    run_charger,
+    run_thermal_gradient,
+    static_zz_perturbative,
+    sweep_charger,
+    sweep_thermal_gradient,
+    thermal_gradient_params,
+)
 
 __all__ = [
     "BUDGET_ROWS",
@@ -50,44 +79,65 @@ __all__ = [
     "FRAMES",
     "IMPERFECTIONS",
     "PREPARATIONS",
+    "BatteryFigures",
     "BudgetRow",
     "CavityFigures",
     "CavityQEDDevice",
+    "ChargerCoupling",
     "Collision",
     "CollisionChannel",
+    "CycleFigures",
     "Drag",
     "FlatTop",
     "Gaussian",
+    "HotBath",
     "Imperfections",
     "Jump",
     "Operator",
     "PulseBudget",
+    "PulseChargerResult",
     "PulseMicromaserResult",
     "PulseMicromaserSweep",
     "PulseModel",
     "PulseOptions",
+    "PulseThermalGradientResult",
     "Resonator",
     "Schedule",
     "Square",
     "Track",
     "Transmon",
+    "TransmonPair",
+    "ZZFit",
     "budget",
     "build_collision",
     "calibrate_flat_top",
     "cavity_qed_model",
+    "charger_coupling",
     "check_engine",
     "collision_channel",
+    "dressed_energies",
     "dynamics_available",
     "envelope",
     "exact_supported",
+    "fit_static_zz",
     "from_calibration",
     "ideal_channel",
+    "pair_from_calibration",
     "parse_imperfections",
+    "parse_pair",
     "plot_budget",
+    "plot_charger",
     "plot_sweep",
+    "plot_thermal_gradient",
     "propagate",
+    "run_charger",
     "run_micromaser",
+    "run_thermal_gradient",
     "sample",
+    "static_zz_perturbative",
+    "sweep_charger",
     "sweep_micromaser",
+    "sweep_thermal_gradient",
     "synthetic_micromaser_device",
+    "thermal_gradient_params",
 ]
