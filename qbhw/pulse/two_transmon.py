@@ -34,7 +34,7 @@ transmon is flux-pulsed into resonance with the other (the battery if its tunabl
 frequency, else the charger) for a flat top calibrated on the vacuum-Rabi-like transfer |01> -> |10> so that
 sin^2 of the transfer angle is sin^2(J t) (``qbhw.pulse.calibrate_flat_top``, as the micromaser's swap), and back.
 The frame is omega_f = the interaction frequency; the battery's local phase from the flux ramps is removed by the
-virtual Z an experiment would calibrate (the phase of <10|U|01>/<01|U|01> set to the ideal charger's -pi/2). Result:
+virtual Z an experiment would calibrate (the phase of <10|U|01>/<01|U|01> set to the ideal charger's). Result:
 the state of the computational subspace (renormalised; the population outside it is the ``leakage``) and every
 figure of ``qbhw.models.charger`` beside the ideal charger at (omega_b, omega_c, J1, J2) above and the same time.
 
@@ -720,14 +720,17 @@ def run_charger(
         used = resolve_engine(engine, model, flux)
         rho = propagate(model, flux, rho, engine=used, rtol=rtol)
         engines["flux"] = used
-    # the virtual Z on the battery: <10|U|01> / <01|U|01> gets the ideal phase -pi/2 (exactly it without ramps)
+    # the virtual Z on the battery: the phase of <10|U|01> / <01|U|01> (closed flux pulse) set to the ideal
+    # charger's, that of b/a = -i (J1/Omega) tan(Omega t) (exactly that without ramps)
     if mover == 0:  # basis (battery excited, charger excited); the charger starts excited
         a_amp, b_amp = u1[1, 1], u1[0, 1]
     else:  # basis (charger excited, battery excited)
         a_amp, b_amp = u1[0, 0], u1[1, 0]
+    psi = ch.state(coupling.params(), t)  # |01> (charger excited) amplitude psi[1], |10> psi[2]
     phi = 0.0
-    if abs(a_amp) > 1e-9 and abs(b_amp) > 1e-9:
-        phi = float(np.angle(-1j) - np.angle(b_amp / a_amp))
+    if min(abs(a_amp), abs(b_amp), abs(psi[1]), abs(psi[2])) > 1e-9:
+        phi = float(np.angle(psi[2] / psi[1]) - np.angle(b_amp / a_amp))
+        phi = (phi + math.pi) % (2.0 * math.pi) - math.pi
     phases = np.exp(1j * phi * np.arange(lv))
     z = np.kron(np.diag(phases), np.eye(lv))
     rho = z @ rho @ z.conj().T
@@ -937,8 +940,9 @@ class BatteryFigures:
 
 @dataclass(frozen=True)
 class CycleFigures:
-    """The two-stroke limit cycle (model units): work and heat per cycle, power, efficiency (None where the heat
-    is 0), and the battery figures before extraction."""
+    """The two-stroke limit cycle (model units): work and heat from the hot bath per cycle, power, efficiency (None
+    where the heat is 0), the battery figures before extraction, and ``heat_total``, what every bath delivers per
+    cycle (the first law of the limit cycle: work = heat_total; None for the ideal model, which does not book it)."""
 
     cycle_time: float
     work: float
@@ -947,6 +951,7 @@ class CycleFigures:
     efficiency: float | None
     ergotropy: float
     energy: float
+    heat_total: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -1278,6 +1283,7 @@ def _pulse_cycle(
     work = float(np.real(h_parked @ v_end - h_parked @ v_start)) + q_ext
     integ = _Integrator(gen, index, n)(charge, v_start, tau_ns)
     heat = float(np.real(h_parked @ (d_hot @ integ))) + q_ext_hot
+    heat_total = float(np.real(h_parked @ (d_all @ integ))) + q_ext
     flat_start = np.zeros(n * n, dtype=complex)
     flat_start[index] = v_start
     rho_start = flat_start.reshape(n, n)
@@ -1294,6 +1300,7 @@ def _pulse_cycle(
             efficiency=work / heat if abs(heat) > 1e-15 else None,
             ergotropy=figures_end.ergotropy,
             energy=figures_end.energy,
+            heat_total=heat_total,
         ),
         {
             "engine": used,
