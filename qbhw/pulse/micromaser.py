@@ -725,10 +725,16 @@ def pulse_cutoff(params: mm.MicromaserParams, levels: int) -> int:
     (imperfect trapping reaches one or two levels further), at most ``max_cutoff(levels)``; checked before any
     work starts."""
     limit = max_cutoff(levels)
-    if params.cutoff is not None:
-        d = int(params.cutoff)
-    else:
-        d = min(mm.resolved_cutoff(params) + 2, limit)
+    if params.cutoff is None:
+        wanted = mm.resolved_cutoff(params) + 2
+        if wanted > limit:  # refused here, not after the work when the clipped cutoff is outgrown
+            raise ParameterError(
+                "levels",
+                f"few enough that the automatic Fock cutoff {wanted} fits (with {levels} levels the collision map "
+                f"allows a cutoff of at most {limit}; fewer --levels or --collisions, or give --cutoff)",
+                levels,
+            )
+    d = int(params.cutoff) if params.cutoff is not None else mm.resolved_cutoff(params) + 2
     if d > limit:
         raise ParameterError(
             "cutoff",
