@@ -815,7 +815,10 @@ def pulse_thermal_gradient_text(values: Mapping[str, Any]) -> str:
             + grid(crow, header=["", "ideal, global ME", "pulse level"])
         )
     settings = _settings_line(values, ("engine", "levels", "resonator_cutoff", "top_level_population"))
-    note = f"(energies in units of {values['model_unit']}; states in the frame of the hot transmon)"
+    note = (
+        f"(energies in units of {values['model_unit']}; pulse level = the two-qubit state renormalised (the population "
+        "outside it shown), work and heat with the whole L-level Hamiltonian; states in the frame of the hot transmon)"
+    )
     return "\n".join([title, "-" * len(title), *lines, body, settings, note])
 
 

@@ -342,7 +342,7 @@ def test_the_third_level_of_the_hot_transmon_fills_without_its_own_relaxation():
     x = 0.5 / 1.5
     pops = np.real(np.diag(alone.pulse_state)).reshape(3, 3).sum(axis=1)
     assert pops[2] / pops[1] == pytest.approx(x, rel=1e-3)
-    assert alone.pulse.leakage > 0.05 and alone.pulse.ergotropy > alone.ideal.ergotropy
+    assert alone.pulse.leakage > 0.05
     drained = run_thermal_gradient(SYN, imperfections="levels,kappa,t1,thermal", levels=3, hot=HotBath(cutoff=14))
     assert drained.pulse.leakage < 0.01
 

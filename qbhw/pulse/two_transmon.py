@@ -922,9 +922,10 @@ def _null_vector(matrix: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BatteryFigures:
-    """Figures of the two-transmon battery state (model units hbar omega_S): energy above the ground state of the
-    pair Hamiltonian, ergotropy and capacity with it (all L^2 levels), purity, populations of A and S, and the
-    population outside the two-qubit subspace (``leakage``)."""
+    """Figures of the two-transmon battery state (model units hbar omega_S): energy above the ground state,
+    ergotropy, capacity and purity of the two-qubit state (the computational block renormalised, with the pair
+    Hamiltonian's block), the |e> populations of A and S, and the population outside the two-qubit subspace
+    (``leakage``). Work and heat of the cycle are energy bookkeeping with the whole L-level Hamiltonian."""
 
     energy: float
     ergotropy: float
@@ -1003,16 +1004,23 @@ def _pair_lab_hamiltonian(pair: TransmonPair, levels: int, reference_ghz: float)
 
 
 def _battery_figures(rho_pair: np.ndarray, h: np.ndarray, levels: int) -> BatteryFigures:
+    """Energy, ergotropy, capacity and purity of the two-qubit state (the computational block renormalised, with
+    the block of ``h``), as the ideal model's; the |e> populations and the leakage out of the block from the whole
+    state. On L >= 3 levels the whole state's ergotropy and capacity are not the qubits' (the pair's second
+    excitation manifold reaches |02> below |11>, so the L-level spectrum admits orderings the qubits do not)."""
     rho = 0.5 * (rho_pair + rho_pair.conj().T)
     idx = [p * levels + q for p in range(2) for q in range(2)]
-    inside = float(np.real(np.trace(rho[np.ix_(idx, idx)])))
+    block = rho[np.ix_(idx, idx)]
+    inside = float(np.real(np.trace(block)))
+    qubits = block / inside
+    h4 = h[np.ix_(idx, idx)]
     dims = (levels, levels)
     ra = np.real(np.diag(rho)).reshape(dims)
     return BatteryFigures(
-        energy=thermo.stored_energy(rho, h),
-        ergotropy=thermo.ergotropy(rho, h),
-        capacity=thermo.capacity(rho, h),
-        purity=thermo.purity(rho),
+        energy=thermo.stored_energy(qubits, h4),
+        ergotropy=thermo.ergotropy(qubits, h4),
+        capacity=thermo.capacity(qubits, h4),
+        purity=thermo.purity(qubits),
         excited_a=float(ra[1, :].sum()),
         excited_s=float(ra[:, 1].sum()),
         leakage=max(1.0 - inside, 0.0),
