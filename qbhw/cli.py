@@ -124,6 +124,11 @@ def _run_run(args: argparse.Namespace) -> Outcome:
     params, time, options = spec.inputs(values)
     if args.out is not None and not args.out.strip():
         raise ParameterError("out", "a folder name (it is empty)", args.out)
+    if args.out is not None and not args.force and (Path(args.out) / "result.json").exists():
+        # refused before the work; report.result_directory checks it again under the lock
+        raise ParameterError(
+            "out", "a folder without a finished result (it has result.json; pass --force to replace it)", args.out
+        )
     if args.device is not None and not args.device.strip():
         raise ParameterError("device", "a device name or the path of a calibration file (it is empty)", args.device)
     device = default_device() if args.device is None else _device(args.device)
@@ -332,6 +337,11 @@ def _pulse_checks(args: argparse.Namespace) -> Any:
 
     if args.out is not None and not args.out.strip():
         raise ParameterError("out", "a folder name (it is empty)", args.out)
+    if args.out is not None and not args.force and (Path(args.out) / "result.json").exists():
+        # refused before the work; report.result_directory checks it again under the lock
+        raise ParameterError(
+            "out", "a folder without a finished result (it has result.json; pass --force to replace it)", args.out
+        )
     if args.device is not None and not args.device.strip():
         raise ParameterError("device", "a device name or the path of a calibration file (it is empty)", args.device)
     pulse.check_engine(args.engine)

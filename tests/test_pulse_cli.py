@@ -89,6 +89,7 @@ def test_done_when_dynamics_agrees_with_qutip(capsys):
         assert abs(dyn["pulse"][key] - qt["pulse"][key]) < 1e-6
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not dynamics_available(), reason="qiskit-dynamics is installed only in the pulse environment")
 def test_dynamics_agrees_with_qutip_and_exact_on_a_dissipative_run(capsys):
     args = ("pulse", "micromaser", "--collisions", "3", "--cutoff", "6", "--imperfections", "levels,rise,t1,kappa")
@@ -105,6 +106,7 @@ def test_dynamics_in_the_default_environment_says_where_it_is(capsys):
     assert "pulse environment" in err and "make env-pulse" in err and "qbhw[pulse]" in err
 
 
+@pytest.mark.slow
 def test_a_collision_range_is_a_sweep_with_a_plot(capsys, tmp_path):
     out = tmp_path / "sweep"
     args = ("pulse", "micromaser", "--g-tau", "1.1107207345", "--collisions", "0:6:2", "--cutoff", "10")
