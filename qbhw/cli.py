@@ -124,11 +124,6 @@ def _run_run(args: argparse.Namespace) -> Outcome:
     params, time, options = spec.inputs(values)
     if args.out is not None and not args.out.strip():
         raise ParameterError("out", "a folder name (it is empty)", args.out)
-    if args.out is not None and not args.force and (Path(args.out) / "result.json").exists():
-        # refused before the work; report.result_directory checks it again under the lock
-        raise ParameterError(
-            "out", "a folder without a finished result (it has result.json; pass --force to replace it)", args.out
-        )
     if args.device is not None and not args.device.strip():
         raise ParameterError("device", "a device name or the path of a calibration file (it is empty)", args.device)
     device = default_device() if args.device is None else _device(args.device)
@@ -329,6 +324,15 @@ def _check_import_target(out: Any, force: bool) -> None:
 PULSE_DEVICE = "synthetic_cqed"
 
 
+def _has_result(out: str) -> bool:
+    """Whether the folder ``out`` holds a result.json (False when the path cannot be examined: the writer, which
+    takes the folder's lock, says why)."""
+    try:
+        return (Path(out) / "result.json").exists()
+    except OSError:
+        return False
+
+
 def _pulse_checks(args: argparse.Namespace) -> Any:
     """Checks shared by the ``qbhw pulse`` commands before any work: --out and --device not empty, the engine known
     and installed (one line naming the environment that has it), --imperfections parsed. Returns the
@@ -337,7 +341,7 @@ def _pulse_checks(args: argparse.Namespace) -> Any:
 
     if args.out is not None and not args.out.strip():
         raise ParameterError("out", "a folder name (it is empty)", args.out)
-    if args.out is not None and not args.force and (Path(args.out) / "result.json").exists():
+    if args.out is not None and not args.force and _has_result(args.out):
         # refused before the work; report.result_directory checks it again under the lock
         raise ParameterError(
             "out", "a folder without a finished result (it has result.json; pass --force to replace it)", args.out
