@@ -281,10 +281,28 @@ def run_text(job: JobResult, figure: str = "ergotropy") -> str:
         if layouts is None
         else f"noisy = the prediction of the best of {len(layouts.noisy)} qubit sets, the spread over all of them"
     )
-    footer = f"(measured: estimator {estimator}; circuit = the noiseless circuit; {noisy})"
+    circuit = "the noiseless circuit" if job.is_sweep else circuit_note(job.records[0])
+    footer = f"(measured: estimator {estimator}; circuit = {circuit}; {noisy})"
     if job.records[0].cycle is not None:
         footer += "\n" + cycle_footer(job.records[0], sweep=job.is_sweep)
     return f"{title}\n{'-' * len(title)}\n{body}\n{footer}"
+
+
+def circuit_note(record: PointRecord) -> str:
+    """What the circuit column is, with the mapping's distance to the ideal state (its details
+    ``trace_distance_exact_ideal``; for the micromaser's engineered cavity loss also the bound on its channel)."""
+    details = record.compilation.details
+    out = "the noiseless circuit"
+    dist = details.get("trace_distance_exact_ideal")
+    if isinstance(dist, int | float) and not isinstance(dist, bool):
+        what = "before the last extraction" if record.cycle is not None else ""
+        out += f", trace distance {float(dist):.2g} to the ideal state{' ' + what if what else ''}"
+    if "loss_subcollisions" in details:
+        out += (
+            f"; cavity loss engineered by {details['loss_subcollisions']} damping collisions per interval, each "
+            f"interval within {float(details['loss_channel_error_bound']):.2g} of the model's loss channel"
+        )
+    return out
 
 
 def run_warnings(job: JobResult) -> tuple[str, ...]:

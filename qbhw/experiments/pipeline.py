@@ -26,6 +26,13 @@ Sizes: every size is bounded before any work starts (``check_sizes``; the README
 bound is what it is): shots, shots per setting, bootstrap samples, bootstrap samples x settings, layouts.
 
 Progress: ``run_experiment(..., progress=...)`` reports each stage as it ends, ``progress(stage, seconds, note)``.
+
+Limit cycle (an engine model with ``time.cycle_time``, ``run_cycle``): the model's ``EngineCycle`` gives two
+circuits, the register just before and just after the last extraction of k cycles; both are compiled onto the
+same physical qubits, predicted with one noise model and measured independently (stage experiments with the
+point's spawn key extended by 0 and 1). Work, power, heat and efficiency (``records.CYCLE_DEFINITIONS``) come from
+the two states in every column; measured ones from linear estimates with their exact multinomial variances
+(``cycle_estimates``).
 """
 
 from __future__ import annotations
@@ -306,6 +313,14 @@ def outside_cutoff(mapped: MappedCircuit, register_state: np.ndarray) -> float:
     return float(np.real(np.trace(register_state) - np.trace(register_state[:cutoff, :cutoff])))
 
 
+def ideal_target(mapped: MappedCircuit) -> np.ndarray:
+    """The ideal register state normalised to trace 1: the fidelity's reference. (The micromaser's ideal state is
+    the physical cavity restricted to the register levels, short of the population above them by at most its
+    cutoff tolerance; the tomography requires a density matrix.)"""
+    rho = np.asarray(mapped.ideal_state)
+    return rho / np.real(np.trace(rho))
+
+
 def figures(mapped: MappedCircuit, register_state: np.ndarray) -> Figures:
     """Figures of a register state (see ``Figures``)."""
     rho = battery_state(mapped, register_state)
@@ -315,7 +330,7 @@ def figures(mapped: MappedCircuit, register_state: np.ndarray) -> Figures:
         ergotropy=float(ergotropy(rho, h)),
         capacity=float(capacity(rho, h)),
         purity=float(purity(rho)),
-        fidelity=float(fidelity(register_state, mapped.ideal_state)),
+        fidelity=float(fidelity(register_state, ideal_target(mapped))),
         outside_cutoff=outside_cutoff(mapped, register_state),
     )
 
@@ -436,7 +451,7 @@ def estimate(exp: Experiment, mapped: MappedCircuit, compiled: Compiled, measure
             data,
             mapped.hamiltonian,
             battery=mapped.battery,
-            target=mapped.ideal_state,
+            target=ideal_target(mapped),
             readout=readout,
             bootstrap=exp.bootstrap,
             confidence=CONFIDENCE,
@@ -777,26 +792,39 @@ def _tomography_input(exp: Experiment, compiled: Compiled, measurement: Measurem
 
 
 def measured_cycle(engine: EngineCycle, before: StageResult, after: StageResult) -> MeasuredCycle | None:
-    """The measured engine quantities (``records.CYCLE_DEFINITIONS``): linear-inversion estimates of Tr[rho H] and
-    Tr[rho O_heat] from each stage's counts with their exact multinomial covariance
-    (``qbhw.tomography.linear_functionals``); the two data sets are independent, so the covariances add. Work,
-    power and heat: value -/+ z sigma, z = Phi^-1((1 + CONFIDENCE) / 2); efficiency: ``fieller_interval``. None
-    without measurements."""
-    from qbhw import tomography
-
+    """``cycle_estimates`` from the two stages' counts and readout models (as ``estimate`` uses them); None without
+    measurements."""
     if before.measurement is None or after.measurement is None:
         return None
+    data_b, readout_b = _tomography_input(before.experiment, before.compiled, before.measurement)
+    data_a, readout_a = _tomography_input(after.experiment, after.compiled, after.measurement)
+    return cycle_estimates(engine, data_b, data_a, readout_before=readout_b, readout_after=readout_a)
+
+
+def cycle_estimates(
+    engine: EngineCycle,
+    before: Any,
+    after: Any,
+    *,
+    readout_before: Any = None,
+    readout_after: Any = None,
+    confidence: float = CONFIDENCE,
+) -> MeasuredCycle:
+    """The measured engine quantities (``records.CYCLE_DEFINITIONS``) from the tomography data (``TomographyData``)
+    of the register before and after the last extraction: linear-inversion estimates of Tr[rho H] and
+    Tr[rho O_heat] with their exact multinomial covariance (``qbhw.tomography.linear_functionals``, each with its
+    readout model). The two data sets are independent, so the covariances of the differences add. Work, power
+    and heat: value -/+ z sigma, z = Phi^-1((1 + confidence) / 2); efficiency: ``fieller_interval``."""
+    from qbhw import tomography
+
     ops = [engine.before.hamiltonian, engine.heat_operator]
-    est = []
-    for stage in (before, after):
-        assert stage.measurement is not None
-        data, readout = _tomography_input(stage.experiment, stage.compiled, stage.measurement)
-        est.append(tomography.linear_functionals(data, ops, readout=readout))
-    values = est[0].values - est[1].values
-    cov = est[0].covariance + est[1].covariance
+    est_b = tomography.linear_functionals(before, ops, readout=readout_before)
+    est_a = tomography.linear_functionals(after, ops, readout=readout_after)
+    values = est_b.values - est_a.values
+    cov = est_b.covariance + est_a.covariance
     work, heat = float(values[0]), float(values[1])
     sd_w, sd_q = math.sqrt(max(cov[0, 0], 0.0)), math.sqrt(max(cov[1, 1], 0.0))
-    z = statistics.NormalDist().inv_cdf(0.5 * (1.0 + CONFIDENCE))
+    z = statistics.NormalDist().inv_cdf(0.5 * (1.0 + confidence))
     tau = engine.cycle_time
     efficiency = work / heat if heat != 0.0 else math.nan
     figures = {  # work, power and heat are unbiased (linear); the std of the efficiency is not defined
