@@ -210,6 +210,13 @@ def check_sizes(exp: Experiment) -> tuple[str, int]:
     if exp.shots == 0:
         return estimator, settings
     shots = SHOTS_PER_SETTING * settings if exp.shots is None else exp.shots
+    if exp.spec.runs_cycle(exp.time) and 2 * shots > MAX_SHOTS:
+        raise ParameterError(
+            "shots",
+            f"an integer <= {MAX_SHOTS // 2:.3g} with --cycle-time (each of the two circuits gets them; "
+            f"{MAX_SHOTS:.3g} per point, ~1 us each to sample; README, Limits)",
+            shots,
+        )
     if shots < settings:
         raise ParameterError("shots", f">= {settings} (one per measurement setting)", shots)
     per_setting = -(-shots // settings)
