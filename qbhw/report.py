@@ -167,10 +167,10 @@ def cycle_footer(record: PointRecord, *, sweep: bool = False) -> str:
         )
         model = f"the model's hot-bath heat is {cyc.bath_heat:.4g}, its efficiency {eff}"
     return (
-        f"({head}, two circuits on the same qubits; work = E_before - E_after, power = work/tau; heat = the hot "
-        "qubit's energy gain omega_a (<n_A>_before - <n_A>_after) over the charging stroke, the hot bath's heat "
-        f"only at g = 0: {model}; measured work, power, heat: linear estimates -/+ z sigma of the two independent "
-        "tomographies; efficiency: Fieller's interval)"
+        f"({head}: the same compiled circuit, then the compiled extraction; work = E_before - E_after, power = "
+        "work/tau; heat = the hot qubit's energy gain omega_a (<n_A>_before - <n_A>_after) over the charging stroke, "
+        f"the hot bath's heat only at g = 0: {model}; measured work, power, heat: linear estimates -/+ z sigma of the "
+        "two independent tomographies; efficiency: Fieller's interval)"
     )
 
 

@@ -303,9 +303,13 @@ def test_cycle_point_record_round_trips_with_both_circuits(noiseless_record, tmp
     for column in ("ideal", "circuit", "noisy", "measured"):
         assert set(CYCLE_KEYS) <= set(d[column]), column
     assert {"bath_heat", "bath_efficiency"} <= set(d["ideal"]) and d["cycle_time"] == 10.0
-    assert len(d["measured"]["work_ci"]) == 2 and d["cycle"]["same_layout"] is True
-    # the two circuits: one experiment on the same qubits, independent spawned streams
+    assert len(d["measured"]["work_ci"]) == 2
+    # the two circuits: one experiment (the after circuit is the before circuit plus the extraction's gates),
+    # independent spawned streams
     assert d["after"]["circuit"]["physical_qubits"] == d["circuit"]["physical_qubits"]
+    extra = d["after"]["circuit"]["two_qubit_gates"] - d["circuit"]["two_qubit_gates"]
+    # a two-qubit unitary is <= 3 CZ, plus <= 2 SWAPs (3 CZ each) when routing left A and S apart in a 4-qubit set
+    assert extra == d["cycle"]["extraction_two_qubit_gates"] and 1 <= extra <= 9
     assert d["spawn_key"] == [4] and d["after"]["spawn_key"] == [4, 1]
     assert d["sampling_seed"] == int(np.random.SeedSequence(3, spawn_key=(4, 0)).generate_state(2)[0])
     assert d["after"]["sampling_seed"] == int(np.random.SeedSequence(3, spawn_key=(4, 1)).generate_state(2)[0])

@@ -350,8 +350,9 @@ def _micromaser_circuit(params: micromaser.MicromaserParams, time: None, options
 @dataclass(frozen=True, eq=False)
 class EngineCycle:
     """What a limit-cycle run measures (``ModelSpec.cycle``): the register just before and just after the last
-    extraction as two circuits (``MappedCircuit``s on the same virtual qubits), the number of engine cycles and
-    the cycle time (model units); ``heat_operator`` (on the register, physics order), whose change over the charging
+    extraction as two circuits (``MappedCircuit``s on the same virtual qubits; ``after`` is ``before`` followed by
+    ``extraction_unitary`` on the register, physics order), the number of engine cycles and the cycle time (model
+    units); ``heat_operator`` (on the register, physics order), whose change over the charging
     stroke is reported as the heat; the model's own work, hot-bath heat and efficiency (None where undefined); and
     the warnings of the point."""
 
@@ -360,6 +361,7 @@ class EngineCycle:
     cycles: int
     cycle_time: float
     heat_operator: np.ndarray
+    extraction_unitary: np.ndarray
     ideal_work: float
     bath_heat: float
     bath_efficiency: float | None
@@ -394,6 +396,7 @@ def _thermal_gradient_engine(
         cycles=cyc.cycles,
         cycle_time=float(time.cycle_time),
         heat_operator=hot,
+        extraction_unitary=np.asarray(cyc.ideal.extraction_unitary),
         ideal_work=float(cyc.ideal.work),
         bath_heat=float(cyc.ideal.heat),
         bath_efficiency=None if cyc.ideal.efficiency is None else float(cyc.ideal.efficiency),

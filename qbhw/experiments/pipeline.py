@@ -273,17 +273,26 @@ def compile_verified(
     seed_transpiler: int = TRANSPILER_SEED,
     qubits: Sequence[int] | None = None,
     progress: Progress | None = None,
+    initial_layout: Sequence[int] | None = None,
 ) -> Compiled:
     """Stage "compile": ``compile_for_device`` by the first route of ``compile.ROUTES`` whose ISA circuit passes
     ``execute.verify`` against the mapping's exact state (``TRANSPILE_CHECK_TOL``); the returned Compiled carries
-    that check. ``qubits``: as for ``compile_for_device``. Raises QbhwError when no route passes."""
+    that check. ``qubits``, ``initial_layout``: as for ``compile_for_device``. Raises QbhwError when no route
+    passes."""
     from qiskit.transpiler import TranspilerError
 
     check, failure = math.inf, ""
     clock = _Clock(progress)
     for route in ROUTES:
         try:
-            compiled = compile_for_device(mapped, device, route=route, seed_transpiler=seed_transpiler, qubits=qubits)
+            compiled = compile_for_device(
+                mapped,
+                device,
+                route=route,
+                seed_transpiler=seed_transpiler,
+                qubits=qubits,
+                initial_layout=initial_layout,
+            )
         except ParameterError:
             raise
         except (TranspilerError, QbhwError) as exc:  # qiskit 1.3.0 on some circuits with resets: the next route
@@ -724,11 +733,6 @@ class CycleRun:
     noisy: CycleFigures
     measured: MeasuredCycle | None
 
-    @property
-    def same_layout(self) -> bool:
-        """Whether both circuits start with every virtual qubit on the same physical qubit."""
-        return self.before.compiled.initial_layout == self.after.compiled.initial_layout
-
     def record(self) -> CycleRecord:
         after = self.after
         return CycleRecord(
@@ -755,7 +759,7 @@ class CycleRun:
                     for s, c in zip(after.measurement.settings, after.measurement.counts, strict=True)
                 ),
             ),
-            same_layout=self.same_layout,
+            extraction_two_qubit_gates=self.after.compiled.two_qubit_gates - self.before.compiled.two_qubit_gates,
             warnings=self.engine.warnings,
         )
 
@@ -845,6 +849,60 @@ def cycle_estimates(
     return MeasuredCycle(FrozenMapping(figures))
 
 
+def compile_after(engine: EngineCycle, before: Compiled, *, progress: Progress | None = None) -> Compiled:
+    """The "after" circuit of a limit cycle as the device runs it: the compiled "before" circuit, unchanged, followed
+    by the extraction unitary compiled onto the register's physical qubits (routing, if needed, only through the
+    "before" circuit's qubits), so that the two circuits differ by the extraction alone. The extraction is compiled
+    and verified on its own (``compile_verified`` of a circuit that applies it to |0...0>), and the whole is
+    verified against the mapping's exact "after" state (``execute.verify``, ``TRANSPILE_CHECK_TOL``)."""
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import UnitaryGate
+
+    mapped = engine.after
+    n = mapped.num_qubits
+    register = list(mapped.register)
+    qc = QuantumCircuit(n, name=f"{mapped.circuit.name}_extraction")
+    qc.append(UnitaryGate(engine.extraction_unitary, label="U*"), register[::-1])  # first qarg: least significant
+    u = np.asarray(engine.extraction_unitary)
+    start = np.zeros((2 ** len(register),) * 2, dtype=complex)
+    start[0, 0] = 1.0
+    end = u @ start @ u.conj().T
+    extraction = dataclasses.replace(
+        mapped, circuit=qc, ideal_state=end, exact_state=end, description="the extraction alone", steps=()
+    )
+    others = [q for q in before.physical_qubits if q not in before.register]
+    layout = [0] * n
+    for k, v in enumerate(register):
+        layout[v] = before.register[k]
+    for v, q in zip([v for v in range(n) if v not in register], others, strict=True):
+        layout[v] = q
+    part = compile_verified(
+        extraction, before.device, qubits=before.physical_qubits, initial_layout=layout, progress=progress
+    )
+    clock = _Clock(progress)
+    circuit = before.circuit.compose(part.circuit)
+    compiled = Compiled(
+        circuit=circuit,
+        device=before.device,
+        physical_qubits=before.physical_qubits,
+        initial_layout=before.initial_layout,
+        register=part.register,
+        depth=int(circuit.depth()),
+        two_qubit_gates=before.two_qubit_gates + part.two_qubit_gates,
+        duration_ns=before.duration_ns + part.duration_ns,
+        seed_transpiler=before.seed_transpiler,
+        route=before.route,
+    )
+    check = execute.verify(compiled.circuit, before.device, compiled.register, mapped.exact_state)
+    clock.done("verify", f"before + extraction, max deviation {check:.1e}")
+    if not check <= TRANSPILE_CHECK_TOL:
+        raise QbhwError(
+            f"the compiled extraction appended to the compiled {mapped.model} circuit changed its channel (max "
+            f"deviation {check:.2e} > {TRANSPILE_CHECK_TOL:g}); this is a transpiler bug — try another qiskit version"
+        )
+    return dataclasses.replace(compiled, check=check)
+
+
 def run_cycle(
     exp: Experiment,
     *,
@@ -853,11 +911,13 @@ def run_cycle(
     progress: Progress | None = None,
 ) -> ExperimentResult:
     """An engine's limit cycle (``ModelSpec.cycle``) as two circuits, the register just before and just after the
-    last extraction: both compiled onto the same physical qubits (the "before" circuit's choice) so that they are
-    one experiment, verified, predicted (one noise model) and measured independently (stage experiments with the
-    point's spawn key extended by 0 and 1: independent sampling and bootstrap streams); then the engine quantities
-    of every column (``cycle_figures``, ``measured_cycle``). The ExperimentResult's stage fields are the "before"
-    circuit's; ``cycle`` holds the rest. ``predictor``, ``measurer`` and ``progress`` as for ``run_experiment``."""
+    last extraction: the "after" circuit is the compiled "before" circuit followed by the compiled extraction
+    (``compile_after``), so that they are one experiment and differ by the extraction alone; both verified,
+    predicted (one noise model) and measured
+    independently (stage experiments with the point's spawn key extended by 0 and 1: independent sampling and
+    bootstrap streams); then the engine quantities of every column (``cycle_figures``, ``measured_cycle``). The
+    ExperimentResult's stage fields are the "before" circuit's; ``cycle`` holds the rest. ``predictor``,
+    ``measurer`` and ``progress`` as for ``run_experiment``."""
     if exp.spec.cycle is None:
         raise TypeError(f"{exp.model} has no engine cycle")
     clock = _Clock(progress)
@@ -868,9 +928,7 @@ def run_cycle(
         f"{engine.before.num_qubits} qubits",
     )
     compiled_before = compile_verified(engine.before, exp.device, progress=_noted(progress, "before"))
-    compiled_after = compile_verified(
-        engine.after, exp.device, qubits=compiled_before.physical_qubits, progress=_noted(progress, "after")
-    )
+    compiled_after = compile_after(engine, compiled_before, progress=_noted(progress, "after: the extraction"))
     clock = _Clock(progress)
     sim: execute.Simulator | None = None
 

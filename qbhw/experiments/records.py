@@ -347,7 +347,7 @@ CYCLE_KEYS = ("work", "power", "heat", "efficiency")
 #: what the limit-cycle keys mean (written into every limit-cycle point's ``cycle`` object)
 CYCLE_DEFINITIONS = {
     "stages": "ideal, circuit, noisy and measured hold the register just BEFORE the last extraction; after holds "
-    "it just after it (two circuits on the same qubits, measured independently)",
+    "it just after it: the same compiled circuit followed by the compiled extraction, measured independently",
     "work": "work per cycle E_before - E_after, energies with H, of the last cycle",
     "power": "work / cycle_time (the extraction is instantaneous)",
     "heat": "the hot qubit's energy gain over the charging stroke, omega_a (<n_A>_before - <n_A>_after): the hot "
@@ -481,8 +481,9 @@ class StageRecord:
 class CycleRecord:
     """The limit cycle of an engine point (``qbhw run thermal-gradient --cycle-time``): ``cycles`` engine cycles per
     circuit, the engine quantities in the four columns (``CYCLE_DEFINITIONS``), the model's own hot-bath heat and
-    efficiency (``bath_heat``, ``bath_efficiency``; None where undefined), the after-extraction stage, whether both
-    circuits start on the same physical layout, and the warnings of the point (unresolved work, ...)."""
+    efficiency (``bath_heat``, ``bath_efficiency``; None where undefined), the after-extraction stage (the "before"
+    circuit as compiled, followed by the compiled extraction: ``extraction_two_qubit_gates`` more two-qubit gates),
+    and the warnings of the point (unresolved work, ...)."""
 
     cycles: int
     ideal: CycleFigures
@@ -492,14 +493,14 @@ class CycleRecord:
     bath_heat: float
     bath_efficiency: float | None
     after: StageRecord
-    same_layout: bool
+    extraction_two_qubit_gates: int
     warnings: tuple[str, ...] = ()
 
     def info(self) -> dict[str, Any]:
-        """The point's ``cycle`` object: cycles, same_layout, warnings and the definitions."""
+        """The point's ``cycle`` object: cycles, extraction_two_qubit_gates, warnings and the definitions."""
         return {
             "cycles": self.cycles,
-            "same_layout": self.same_layout,
+            "extraction_two_qubit_gates": self.extraction_two_qubit_gates,
             "warnings": list(self.warnings),
             "definitions": dict(CYCLE_DEFINITIONS),
         }
@@ -660,7 +661,7 @@ def _cycle_from_dict(data: Mapping[str, Any], names: Mapping[str, str]) -> Cycle
         bath_heat=float(data["ideal"]["bath_heat"]),
         bath_efficiency=None if bath_eff is None else float(bath_eff),
         after=StageRecord.from_dict(data["after"], names),
-        same_layout=bool(info["same_layout"]),
+        extraction_two_qubit_gates=int(info["extraction_two_qubit_gates"]),
         warnings=tuple(str(w) for w in info.get("warnings", ())),
     )
 
