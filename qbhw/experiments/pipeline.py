@@ -330,11 +330,12 @@ def outside_cutoff(mapped: MappedCircuit, register_state: np.ndarray) -> float:
 
 
 def ideal_target(mapped: MappedCircuit) -> np.ndarray:
-    """The ideal register state normalised to trace 1: the fidelity's reference. (The micromaser's ideal state is
-    the physical cavity restricted to the register levels, short of the population above them by at most its
-    cutoff tolerance; the tomography requires a density matrix.)"""
+    """The ideal register state normalised to trace 1: the fidelity's reference (the state itself when its trace
+    is 1 to 1e-12). The micromaser's ideal state is the physical cavity restricted to the register levels, short of
+    the population above them by at most its cutoff tolerance; the tomography requires a density matrix."""
     rho = np.asarray(mapped.ideal_state)
-    return rho / np.real(np.trace(rho))
+    trace = float(np.real(np.trace(rho)))
+    return rho if abs(trace - 1.0) <= 1e-12 else rho / trace
 
 
 def figures(mapped: MappedCircuit, register_state: np.ndarray) -> Figures:
