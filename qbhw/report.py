@@ -170,7 +170,27 @@ def cycle_footer(record: PointRecord, *, sweep: bool = False) -> str:
         f"({head}: the same compiled circuit, then the compiled extraction; work = E_before - E_after, power = "
         "work/tau; heat = the hot qubit's energy gain omega_a (<n_A>_before - <n_A>_after) over the charging stroke, "
         f"the hot bath's heat only at g = 0: {model}; measured work, power, heat: linear estimates -/+ z sigma of the "
-        "two independent tomographies; efficiency: Fieller's interval)"
+        f"two independent tomographies; efficiency: Fieller's interval){'' if sweep else not_an_engine_note(record)}"
+    )
+
+
+def not_an_engine_note(record: PointRecord) -> str:
+    """A footer line naming the columns (of one limit-cycle point) whose work or heat is <= 0: there the register
+    does not run as an engine and work/heat (both negative on a noisy device that heats the register) is a ratio,
+    not an efficiency. Empty when every column runs as one."""
+    cyc = record.cycle
+    if cyc is None:
+        return ""
+    columns = [("ideal", cyc.ideal.work, cyc.ideal.heat), ("circuit", cyc.circuit.work, cyc.circuit.heat)]
+    columns.append(("noisy", cyc.noisy.work, cyc.noisy.heat))
+    if cyc.measured is not None:
+        columns.append(("measured", cyc.measured["work"].value, cyc.measured["heat"].value))
+    names = [name for name, work, heat in columns if not (work > 0.0 and heat > 0.0)]
+    if not names:
+        return ""
+    return (
+        f"\n(work or heat <= 0 in the {', '.join(names)} column{'s' if len(names) > 1 else ''}: the register does not "
+        "run as an engine there, and its efficiency row is the ratio work/heat, not an engine's efficiency)"
     )
 
 

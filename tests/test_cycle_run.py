@@ -28,6 +28,7 @@ from qbhw.cli import main
 from qbhw.errors import ParameterError
 from qbhw.experiments import (
     CYCLE_KEYS,
+    CycleFigures,
     Experiment,
     JobResult,
     PointRecord,
@@ -322,6 +323,15 @@ def test_cycle_point_record_round_trips_with_both_circuits(noiseless_record, tmp
     assert sum(c["shots"] for c in counts["after"]["counts"]) == 18000
     text = report.run_text(job, "work")
     assert "work per cycle" in text and "energy after" in text and "Fieller" in text
+
+    # the noiseless device's ideal, circuit and noisy columns run as an engine (work, heat > 0): no note
+    def text_of(cycle):
+        return report.run_text(dataclasses.replace(job, records=(dataclasses.replace(r, cycle=cycle),)), "work")
+
+    assert "not run as an engine" not in text_of(dataclasses.replace(r.cycle, measured=None))
+    # a noisy device that heats the register: work and heat both < 0, their ratio is no efficiency, and says so
+    heated = dataclasses.replace(r.cycle, noisy=CycleFigures(-0.027, -0.0027, -0.019, 0.027 / 0.019), measured=None)
+    assert "work or heat <= 0 in the noisy column: the register does not run as an engine" in text_of(heated)
 
 
 @pytest.mark.slow
