@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,7 +105,7 @@ MAX_EVOLUTION_FLOPS = 2e11
 #: largest number of times in one evolution
 MAX_TIMES = 2_000
 #: largest number of points of a kappa sweep
-MAX_SWEEP_POINTS = 200
+MAX_SWEEP_POINTS = 100
 #: a trace distance below this is rounding (the fit of the convergence order leaves it out)
 ROUNDING_DISTANCE = 1e-11
 
@@ -575,7 +575,7 @@ def auto_cutoff(thermal_photons: float, tolerance: float = CUTOFF_TOLERANCE) -> 
 
 
 @dataclass(frozen=True)
-class IdealFigures:
+class CollectiveFigures:
     """The ideal model's figures (``qbhw ideal collective``): units of hbar omega_r, energy counted from |g...g>."""
 
     energy: float
@@ -588,7 +588,7 @@ class IdealFigures:
 
 
 @dataclass(frozen=True)
-class PulseFigures:
+class PulseCollectiveFigures:
     """Figures of the transmons' qubit-subspace state at pulse level (module docstring), its trace distance to the
     ideal state, the population outside the qubit subspace (``leakage``) and the resonator's mean photon number
     and top-level population."""
@@ -616,8 +616,8 @@ class PulseCollectiveResult:
     numbers and the run's choices (``to_dict``).
     """
 
-    ideal: IdealFigures
-    pulse: PulseFigures
+    ideal: CollectiveFigures
+    pulse: PulseCollectiveFigures
     params: col.CollectiveParams
     time_us: float | None
     settings: dict[str, Any] = field(default_factory=dict)
@@ -681,7 +681,8 @@ class PulseCollectiveSweep:
         for k in varying[1:]:
             out[k] = self.setting(k).tolist()
         out["ideal"] = {k: self.column("ideal", k).tolist() for k in ("energy", "ergotropy", "capacity", "purity")}
-        out["pulse"] = {k: self.column("pulse", k).tolist() for k in [f.name for f in dataclasses.fields(PulseFigures)]}
+        names = [f.name for f in dataclasses.fields(PulseCollectiveFigures)]
+        out["pulse"] = {k: self.column("pulse", k).tolist() for k in names}
         out["convergence_order"] = self.order
         out["convergence_points"] = self.order_points
         out["collective_params"] = [dataclasses.asdict(p.params) for p in self.points]
@@ -699,6 +700,7 @@ class _Plan:
     engine: str
     levels_note: str
     reduction: _symmetry.Reduction | None
+    cutoff_tolerance: float
 
 
 def _reduction_for(terms: _Terms) -> tuple[tuple[int, ...], list[np.ndarray], tuple[int, ...]]:
@@ -766,11 +768,16 @@ def _plan(
     engine: str,
     imperfections: Imperfections | str,
     overrides: dict[str, Any],
+    dynamics: bool,
+    cutoff_tolerance: float = CUTOFF_TOLERANCE,
 ) -> _Plan:
     n = _validate.integer_at_least("n", n, 1)
     if n > 16:
         raise ParameterError("n", "an integer <= 16 at pulse level (the transmons' space has L^N states)", n)
     check_engine(engine)
+    tol = _validate.finite("cutoff_tolerance", cutoff_tolerance)
+    if not 0.0 < tol <= 1.0:
+        raise ParameterError("cutoff_tolerance", "in (0, 1]", cutoff_tolerance)
     imp = collective_imperfections(imperfections)
     dev = collective_device(device, **overrides)
     if levels is not None:
@@ -786,28 +793,33 @@ def _plan(
         if d > MAX_CUTOFF:
             raise ParameterError("cutoff", f"an integer in [2, {MAX_CUTOFF}]", cutoff)
     else:
-        d = auto_cutoff(dev.resonator.thermal_photons)
+        d = auto_cutoff(dev.resonator.thermal_photons, tol)
+    exact = engine in ("auto", "exact")
     note = ""
+    red: _symmetry.Reduction | None = None
     if not imp.levels:
         lv = 2
     elif levels is not None:
         lv = levels
-    else:
+    else:  # three levels where they fit the budget of this run (steady state: LU; dynamics: eigendecomposition)
         lv = 3
         probe = _terms(dev, n, 3, d, imp)
+        budget = (_symmetry.DENSE_MAX if dynamics else LEVELS_BUDGET) if exact else MAX_ODE_DIM
         try:
-            too_big = (
-                _reduce(probe).size > LEVELS_BUDGET if engine in ("auto", "exact") else _ode_dim(probe) > MAX_ODE_DIM
-            )
+            red = _reduce(probe) if exact else None
+            too_big = (red.size if red is not None else _ode_dim(probe)) > budget
         except ParameterError:
             too_big = True
         if too_big:
-            lv = 2
-            note = f"3 transmon levels do not fit N = {n} with cutoff {d} here; 2 levels used (ask --levels 3)"
+            lv, red = 2, None
+            what = "a time evolution" if dynamics else "a steady state"
+            note = (
+                f"3 transmon levels do not fit {what} of N = {n} with cutoff {d} in the default budget; 2 levels "
+                "used (--levels 3 asks for them)"
+            )
     terms = _terms(dev, n, lv, d, imp)
-    red = None
-    if engine in ("auto", "exact"):
-        red = _reduce(terms)
+    if exact:
+        red = _reduce(terms) if red is None else red
     else:
         dim = _ode_dim(terms)
         if dim > MAX_ODE_DIM:
@@ -817,7 +829,7 @@ def _plan(
                 f"transmons with {lv} levels and cutoff {d} have {dim} states (limit {MAX_ODE_DIM})",
                 engine,
             )
-    return _Plan(dev, imp, terms, "exact" if engine == "auto" else engine, note, red)
+    return _Plan(dev, imp, terms, "exact" if engine == "auto" else engine, note, red, tol)
 
 
 # ------------------------------------------------------------------------------------------------ solving
@@ -956,16 +968,17 @@ def _check_finite(values: dict[str, float], where: str) -> None:
 
 
 def _pulse_figures(
-    rho_t: np.ndarray, photons: np.ndarray, terms: _Terms, ideal_state: np.ndarray, time: float | None
-) -> tuple[PulseFigures, np.ndarray]:
+    rho_t: np.ndarray, photons: np.ndarray, plan: _Plan, ideal_state: np.ndarray
+) -> tuple[PulseCollectiveFigures, np.ndarray]:
+    terms = plan.terms
     rho_q, leakage = _qubit_projection(rho_t, terms.n, terms.levels)
     h = col.collective_hamiltonian(terms.n)
     top = float(photons[-1])
-    if top > CUTOFF_TOLERANCE:
+    if top > plan.cutoff_tolerance:
         raise ParameterError(
             "cutoff",
             f"large enough that the resonator's top Fock level {terms.cutoff - 1} holds at most "
-            f"{CUTOFF_TOLERANCE:.3g} of the population (it held {top:.3g}); raise --cutoff",
+            f"{plan.cutoff_tolerance:.3g} of the population (it held {top:.3g}); raise --cutoff",
             terms.cutoff,
         )
     values = {
@@ -979,7 +992,7 @@ def _pulse_figures(
         "top_level_population": max(0.0, top),
     }
     _check_finite(values, "pulse")
-    return PulseFigures(**values), rho_q
+    return PulseCollectiveFigures(**values), rho_q
 
 
 def _settings(plan: _Plan, method: str) -> dict[str, Any]:
@@ -1015,8 +1028,8 @@ def _settings(plan: _Plan, method: str) -> dict[str, Any]:
     return out
 
 
-def _ideal_figures(state: Any) -> IdealFigures:
-    return IdealFigures(
+def _ideal_figures(state: Any) -> CollectiveFigures:
+    return CollectiveFigures(
         energy=float(state.energy),
         ergotropy=float(state.ergotropy),
         capacity=float(state.capacity),
@@ -1039,6 +1052,7 @@ def run_collective(
     cutoff: int | None = None,
     engine: str = "auto",
     imperfections: Imperfections | str = "all",
+    cutoff_tolerance: float = CUTOFF_TOLERANCE,
 ) -> PulseCollectiveResult:
     """The transmons of the full transmons-plus-resonator model beside the ideal model they map to
     (``qbhw pulse collective``): the steady state (``time_us`` None) or the state at ``time_us`` from |g...g> and
@@ -1047,9 +1061,11 @@ def run_collective(
     ``device``: a CollectiveDevice (default ``synthetic_collective_device()``); ``coupling_mhz``, ``kappa_mhz``,
     ``thermal_photons`` | ``temperature``, ``t1_us``, ``t2_us`` replace its values (``collective_device``).
     ``levels``: transmon levels (default 3 where it fits, module docstring); ``cutoff``: the resonator's (default
-    from its thermal tail). ``engine``: "auto"/"exact", "qutip" or "dynamics" (time evolution only; pulse
-    environment). ``imperfections``: ``all``, ``none`` or a list of levels, t1, t2, thermal.
-    Raises ParameterError (bad or too large input, before any work), CutoffError, MissingDependencyError.
+    from its thermal tail); ``cutoff_tolerance``: the largest population allowed in its top level. ``engine``:
+    "auto"/"exact", "qutip" or "dynamics" (time evolution only; pulse environment). ``imperfections``: ``all``,
+    ``none`` or a list of levels, t1, t2, thermal.
+    Raises ParameterError (bad or too large input, before any work; a resonator state that fills its top Fock
+    level names ``cutoff``), MissingDependencyError, QbhwError (a singular steady-state system).
     """
     overrides = dict(
         coupling_mhz=coupling_mhz,
@@ -1062,7 +1078,15 @@ def run_collective(
     if time_us is not None:
         time_us = _validate.nonnegative("time_us", time_us)
     plan = _plan(
-        n, device, levels=levels, cutoff=cutoff, engine=engine, imperfections=imperfections, overrides=overrides
+        n,
+        device,
+        levels=levels,
+        cutoff=cutoff,
+        engine=engine,
+        imperfections=imperfections,
+        overrides=overrides,
+        dynamics=time_us is not None,
+        cutoff_tolerance=cutoff_tolerance,
     )
     params = collective_params_from_device(plan.device, plan.terms.n, imperfections=plan.imperfections)
     if time_us is None:
@@ -1074,7 +1098,7 @@ def run_collective(
         states, method = _trajectory_states(plan, np.array([t_ns]))
         rho_t, photons = states[0]
     ideal_state = col.dicke_density_matrix(ideal.state)
-    pulse, rho_q = _pulse_figures(rho_t, photons, plan.terms, ideal_state, time_us)
+    pulse, rho_q = _pulse_figures(rho_t, photons, plan, ideal_state)
     return PulseCollectiveResult(
         ideal=_ideal_figures(ideal),
         pulse=pulse,
@@ -1095,7 +1119,7 @@ def evolve_collective(
 ) -> PulseCollectiveTrajectory:
     """Ideal and pulse-level figures at each of ``times_us`` (>= 0, any order) from |g...g> and a thermal
     resonator; ``options`` as ``run_collective`` (coupling_mhz, kappa_mhz, thermal_photons, temperature, t1_us,
-    t2_us, levels, cutoff, engine, imperfections)."""
+    t2_us, levels, cutoff, engine, imperfections, cutoff_tolerance)."""
     try:
         t = np.asarray(times_us, dtype=float).reshape(-1)
     except (TypeError, ValueError):
@@ -1114,6 +1138,8 @@ def evolve_collective(
         engine=options.pop("engine", "auto"),
         imperfections=options.pop("imperfections", "all"),
         overrides=overrides,
+        dynamics=True,
+        cutoff_tolerance=options.pop("cutoff_tolerance", CUTOFF_TOLERANCE),
     )
     if options:
         raise TypeError(f"unknown options {sorted(options)}")
@@ -1123,10 +1149,10 @@ def evolve_collective(
     traj = col.evolve(params, model_times)
     states, method = _trajectory_states(plan, times_ns)
     ideal: dict[str, list[float]] = {k: [] for k in ("energy", "ergotropy", "capacity", "purity")}
-    pulse: dict[str, list[float]] = {f.name: [] for f in dataclasses.fields(PulseFigures)}
+    pulse: dict[str, list[float]] = {f.name: [] for f in dataclasses.fields(PulseCollectiveFigures)}
     for k, (rho_t, photons) in enumerate(states):
         ref = col.dicke_density_matrix(col.DickePopulations(params.n, traj.j_values, traj.populations[k]))
-        figs, _ = _pulse_figures(rho_t, photons, plan.terms, ref, float(t[k]))
+        figs, _ = _pulse_figures(rho_t, photons, plan, ref)
         for key in pulse:
             pulse[key].append(getattr(figs, key))
         for key in ideal:
@@ -1154,11 +1180,19 @@ def sweep_kappa(
     n: int,
     kappa_mhz: Sequence[float] | np.ndarray,
     device: CollectiveDevice | None = None,
+    *,
+    progress: Callable[[int, int, int], None] | None = None,
     **options: Any,
 ) -> PulseCollectiveSweep:
     """``run_collective`` at each kappa/2pi of ``kappa_mhz`` (MHz; sorted, duplicates dropped), everything else
     alike: the approach of the pulse-level steady state (or state at ``time_us``) to the ideal model as the
-    resonator's decay grows, and the fitted order of the difference in g^2 N/kappa^2."""
+    resonator's decay grows, and the fitted order of the difference in g^2 N/kappa^2. ``progress(done, total,
+    index)`` is called after each point.
+
+    The order is 1 where the elimination's corrections ~ g^2 N / kappa^2 dominate (local rates held at a fixed
+    ratio to gamma). At a device's fixed T1 and T2 a second correction of order 1/kappa appears: the transmons'
+    own linewidth adds to the resonator's in the Purcell rate, 4 g^2/(kappa + 2/T2); it matters where the steady
+    state depends on gamma (local rates comparable to gamma), and the fitted order then lies between 1/2 and 1."""
     try:
         ks = np.asarray(kappa_mhz, dtype=float).reshape(-1)
     except (TypeError, ValueError):
@@ -1171,8 +1205,11 @@ def sweep_kappa(
     bound = MAX_RATE_FRACTION * units.ghz_to_mhz(dev.reference_ghz)
     ks = np.unique([_check_kappa(float(k), bound) for k in ks])
     options.pop("kappa_mhz", None)
-    first = run_collective(n, dev, kappa_mhz=float(ks[0]), **options)  # checks everything before the long part
-    points = [first] + [run_collective(n, dev, kappa_mhz=float(k), **options) for k in ks[1:]]
+    points: list[PulseCollectiveResult] = []
+    for k in ks:  # the first point checks every input before the others run
+        points.append(run_collective(n, dev, kappa_mhz=float(k), **options))
+        if progress is not None:
+            progress(len(points), int(ks.size), len(points) - 1)
     order, used = _fit_order(points)
     return PulseCollectiveSweep(kappa_mhz=_readonly(ks), points=tuple(points), order=order, order_points=used)
 
