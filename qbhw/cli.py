@@ -455,16 +455,18 @@ def _add_pulse_collective(subparsers: Any) -> None:
         "T2 = 190 us, p_e = 0.01, alpha/2pi = -250 MHz); the flags replace its values.",
     )
     sub.add_argument("--n", type=int, required=True, help="number of transmons N, integer >= 1")
-    bath = sub.add_mutually_exclusive_group()
-    bath.add_argument(
+    sub.add_argument(
         "--temperature",
         type=float,
         default=None,
         help="temperature of the resonator's bath in units of hbar omega_r/k_B (sets n_th = 1/(e^(1/T) - 1); "
         "default the device's n_th = 1.54, T = 2)",
     )
-    bath.add_argument(
-        "--thermal-photons", type=float, default=None, help="thermal photons n_th of the resonator's bath"
+    sub.add_argument(
+        "--thermal-photons",
+        type=float,
+        default=None,
+        help="thermal photons n_th of the resonator's bath (instead of --temperature)",
     )
     sub.add_argument("--coupling-mhz", type=float, default=None, help="g/2pi of each transmon to the resonator, MHz")
     sub.add_argument(
