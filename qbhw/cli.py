@@ -15,6 +15,7 @@ import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
 from qbhw import __version__
@@ -509,6 +510,217 @@ def _add_pulse_collective(subparsers: Any) -> None:
     _finish(sub, _run_pulse_collective)
 
 
+# ------------------------------------------------------------------------------------------ bundles (real hardware)
+
+
+def _run_prepare(args: argparse.Namespace) -> Outcome:
+    from qbhw import report
+    from qbhw.experiments import model_spec, prepare_bundle
+
+    spec = model_spec(args.model)
+    params, time, options = spec.inputs(_model_values(args, spec.fields(run=True)))
+    prepared = prepare_bundle(
+        args.out,
+        args.model,
+        params,
+        device=args.device,
+        time=time,
+        options=options,
+        shots=args.shots,
+        seed=args.seed,
+        readout_calibration=args.readout_calibration,
+        dd=args.dd,
+        twirl=args.twirl,
+        estimator=args.estimator,
+        bootstrap=args.bootstrap,
+    )
+    text = report.prepare_text(prepared)
+    return Outcome(text.splitlines()[0], report.prepare_json(prepared), text=text)
+
+
+def _run_submit(args: argparse.Namespace) -> Outcome:
+    from qbhw.experiments import submit_bundle
+
+    record = submit_bundle(
+        args.bundle, backend=args.backend, local=args.local, allow_other_backend=args.allow_other_backend
+    )
+    mode = "local mode of qiskit-ibm-runtime" if record.local else "IBM Quantum"
+    stored = "; counts stored" if record.local else "; collect them when they have finished"
+    title = (
+        f"submitted {len(record.circuit_names)} circuits of {args.bundle} to {record.backend} ({mode}, "
+        f"{record.primitive} sampler) in {len(record.jobs)} jobs{stored}"
+    )
+    values = {
+        "bundle": str(args.bundle),
+        "backend": record.backend,
+        "local": record.local,
+        "primitive": record.primitive,
+        "runtime_version": record.runtime_version,
+        "submitted_utc": record.submitted_utc,
+        "job_ids": list(record.job_ids),
+        "tags": list(record.tags),
+        "other_backend": record.other_backend,
+    }
+    rows = [
+        ("backend", record.backend + (f" (prepared for {record.device})" if record.other_backend else "")),
+        ("jobs", len(record.jobs)),
+        ("job tag", ", ".join(record.tags)),
+        ("submitted (UTC)", record.submitted_utc),
+        ("record", str(Path(args.bundle) / "jobs.json")),
+    ]
+    return Outcome(title, values, rows=rows)
+
+
+def _run_collect(args: argparse.Namespace) -> Outcome:
+    from qbhw.experiments import collect_bundle
+
+    counts, seal = collect_bundle(args.bundle, counts_file=args.counts)
+    shots = sorted({cc.shots for cc in counts.circuits.values()})
+    source = "the submitted jobs" if seal.source == "jobs" else f"{args.counts}"
+    title = f"collected the counts of {len(counts.circuits)} circuits of {args.bundle} from {source}"
+    values = {
+        "bundle": str(args.bundle),
+        "circuits": len(counts.circuits),
+        "shots": shots,
+        "source": seal.source,
+        "counts_file": seal.counts_file,
+        "collected_utc": seal.collected_utc,
+        "counts_sha256": seal.counts_sha256,
+    }
+    rows = [
+        ("circuits", len(counts.circuits)),
+        ("shots per circuit", ", ".join(map(str, shots))),
+        ("stored", f"{Path(args.bundle) / 'counts.json'} (sealed in collected.json)"),
+    ]
+    return Outcome(title, values, rows=rows)
+
+
+def _run_analyze(args: argparse.Namespace) -> Outcome:
+    from qbhw import report
+    from qbhw.experiments import analyze_bundle
+
+    if args.out is None:
+        analysis = analyze_bundle(args.bundle)
+        text = report.analysis_text(analysis)
+    else:  # --out is checked and locked before the analysis, as for qbhw run
+        with report.result_directory(args.out, force=args.force, command=" ".join(sys.argv)) as out:
+            analysis = analyze_bundle(args.bundle)
+            text = report.analysis_text(analysis)
+            paths = report.write_analysis_outputs(analysis, out)
+        text += "\nwrote " + ", ".join(str(p) for p in paths)
+    return Outcome(report.analysis_title(analysis), analysis.to_dict(), text=text)
+
+
+def _add_bundle_commands(commands: Any) -> None:
+    """``qbhw prepare``, ``submit``, ``collect``, ``analyze`` (docs/design.md section 3; README "Running on real
+    hardware")."""
+    from qbhw.experiments import DEFAULT_BOOTSTRAP, MODELS, SHOTS_PER_CIRCUIT
+
+    prepare = commands.add_parser(
+        "prepare",
+        help="write a bundle of ISA circuits, predictions and manifest for a real (or fake) backend",
+        description="Map a battery model, compile it onto a device's own qubits, verify and predict it, and write "
+        "the ISA tomography circuits (QPY and OpenQASM 3) with a manifest into a new bundle directory.",
+    )
+    models = prepare.add_subparsers(dest="model", metavar="MODEL", parser_class=_Parser)
+    models.required = True
+    for spec in MODELS.values():
+        sub = models.add_parser(spec.name, help=spec.help, description=spec.help)
+        _add_model_flags(sub, spec.fields(run=True))
+        sub.add_argument(
+            "--device",
+            required=True,
+            help="a device (built-in snapshot, user calibration or calibration JSON path), a qiskit-ibm-runtime fake "
+            "backend (fake_fez), or an IBM Quantum backend (ibm_torino; needs saved credentials)",
+        )
+        sub.add_argument("--out", required=True, help="the new bundle directory (must not exist)")
+        sub.add_argument(
+            "--shots",
+            type=int,
+            default=SHOTS_PER_CIRCUIT,
+            help=f"shots of EACH circuit (every tomography setting and readout calibration; default "
+            f"{SHOTS_PER_CIRCUIT})",
+        )
+        sub.add_argument("--seed", type=int, default=0, help="seed of local simulation and bootstrap (default 0)")
+        sub.add_argument(
+            "--bootstrap",
+            type=int,
+            default=DEFAULT_BOOTSTRAP,
+            help=f"bootstrap samples of the analysis (default {DEFAULT_BOOTSTRAP})",
+        )
+        sub.add_argument(
+            "--estimator",
+            default="auto",
+            choices=("auto", "full-pauli", "dicke-z"),
+            help="tomography estimator of the analysis (default auto: full Pauli tomography, up to 6 register qubits)",
+        )
+        sub.add_argument(
+            "--readout-calibration",
+            action="store_true",
+            help="add circuits measuring the register's qubits in |0..0> and |1..1>: the analysis corrects readout "
+            "with them instead of the stored calibration (recommended on real hardware)",
+        )
+        sub.add_argument(
+            "--dd",
+            default=None,
+            choices=("XX", "XpXm", "XY4"),
+            help="dynamical decoupling sequence applied by the runtime's sampler (default off; not for circuits with "
+            "control flow)",
+        )
+        sub.add_argument(
+            "--twirl",
+            action="store_true",
+            help="Pauli twirling of two-qubit gates by the runtime's sampler (default off; shots a multiple of 32)",
+        )
+        sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+        _finish(sub, _run_prepare)
+
+    submit = commands.add_parser(
+        "submit",
+        help="submit a bundle through qiskit-ibm-runtime (or run it locally on the matching fake backend)",
+        description="Submit the bundle's circuits with the sampler the installed qiskit-ibm-runtime recommends; "
+        "credentials come only from the saved account or the QISKIT_IBM_* environment. Job ids go into jobs.json.",
+    )
+    submit.add_argument("bundle", help="the bundle directory (written by qbhw prepare)")
+    submit.add_argument("--backend", help="backend name (default: the bundle's device)")
+    submit.add_argument(
+        "--local",
+        action="store_true",
+        help="run on the fake backend of the bundle's device in the runtime's local mode (counts stored at once)",
+    )
+    submit.add_argument(
+        "--allow-other-backend",
+        action="store_true",
+        help="run on a backend other than the bundle's device (recorded; the predictions stay the device's)",
+    )
+    submit.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _finish(submit, _run_submit)
+
+    collect = commands.add_parser(
+        "collect",
+        help="collect the counts of a submitted bundle, or ingest counts produced elsewhere",
+        description="Retrieve the results of the bundle's jobs (or read --counts FILE in the qbhw-counts/1 "
+        "format), check that every circuit has its shots, and store them in the bundle.",
+    )
+    collect.add_argument("bundle", help="the bundle directory")
+    collect.add_argument("--counts", help="a qbhw-counts/1 JSON file with the counts of every circuit (any provider)")
+    collect.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _finish(collect, _run_collect)
+
+    analyze = commands.add_parser(
+        "analyze",
+        help="fit a collected bundle's counts and compare ideal, noisy-predicted and measured",
+        description="Verify every file of the bundle, fit the counts with qbhw's tomography (readout mitigation "
+        "from the bundle's calibration circuits, else the stored calibration) with bootstrap intervals, and print "
+        "the three-way table; a measured value far from the noisy prediction is flagged.",
+    )
+    analyze.add_argument("bundle", help="the collected bundle directory")
+    analyze.add_argument("--out", help="folder for result.json, counts.json and ergotropy.png")
+    analyze.add_argument("--force", action="store_true", help="replace an existing result in --out")
+    analyze.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _finish(analyze, _run_analyze)
+
+
 # ----------------------------------------------------------------------------------------------- the parser
 
 
@@ -542,6 +754,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_model_flags(sub, spec.fields(run=True), sweep=spec.sweep_field)
         _add_run_flags(sub)
         _finish(sub, _run_run)
+
+    _add_bundle_commands(commands)
 
     devices = commands.add_parser(
         "devices",

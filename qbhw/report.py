@@ -524,3 +524,112 @@ def end_progress(stream: TextIO | None = None) -> None:
     if out.isatty():
         out.write("\r\033[K")
         out.flush()
+
+
+# -------------------------------------------------------------------------------------------------- bundles
+
+
+def _bundle_job(record: PointRecord) -> JobResult:
+    from qbhw.experiments import model_spec
+
+    return JobResult(record.model, model_spec(record.model).sweep_field, (None,), (record,), record.seed)
+
+
+def prepare_text(prepared: Any) -> str:
+    """What ``qbhw prepare`` prints: where the bundle went, what it holds, and the predictions (ideal, noiseless
+    circuit, noisy) the analysis will be compared with (``qbhw.experiments.PreparedBundle``)."""
+    record, manifest = prepared.record, prepared.manifest
+    c = record.compilation
+    shots = sorted(set(manifest.shots.values()))
+    title = (
+        f"{record.model} on {record.device} (qubits {list(c.physical_qubits)}, register "
+        f"{list(c.register_physical_qubits)}; {c.two_qubit_gates} two-qubit gates, depth {c.depth}, "
+        f"{c.duration_ns / 1000:.1f} us): {len(manifest.circuits)} circuits x {', '.join(map(str, shots))} shots"
+    )
+    est = manifest.sections["estimator"]
+    execution = manifest.sections["execution"]
+    dd = execution["dynamical_decoupling"] or "off"
+    lines = [
+        title,
+        "-" * len(title),
+        three_way_table(record),
+        f"(measured: after qbhw submit and qbhw collect; estimator {est['name']}, readout mitigation from the "
+        f"{est['readout']['source']}; dynamical decoupling {dd}, twirling {'on' if execution['twirling'] else 'off'})",
+        f"wrote bundle {prepared.directory} (job tag {manifest.job_tag()}; backend {prepared.device.backend_name})",
+    ]
+    return "\n".join(lines)
+
+
+def prepare_json(prepared: Any) -> dict[str, Any]:
+    """The JSON object of ``qbhw prepare --json``."""
+    manifest = prepared.manifest
+    out = {
+        "bundle": str(prepared.directory),
+        "content_hash": manifest.content_hash(),
+        "job_tag": manifest.job_tag(),
+        "backend": prepared.device.backend_name,
+        "circuits": [{"name": c.name, "shots": c.shots} for c in manifest.circuits],
+    }
+    record = prepared.record.to_dict()
+    record.pop("measured")
+    out.update(record)
+    for section in ("device", "estimator", "execution"):
+        value = dict(manifest.sections[section])
+        if section == "device":
+            value = {k: v for k, v in value.items() if k not in ("qubits", "gates")}
+        if section == "estimator":
+            value = {k: v for k, v in value.items() if k not in ("hamiltonian", "target_state")}
+        out[f"bundle_{section}"] = value
+    return out
+
+
+def analysis_title(analysis: Any) -> str:
+    """The title line of ``qbhw analyze`` (``qbhw.experiments.BundleAnalysis``)."""
+    record = analysis.record
+    c = record.compilation
+    bundle = analysis.bundle_dict()
+    if analysis.jobs is None:
+        where = f"counts from {analysis.seal.counts_file or 'a counts file'}"
+    else:
+        where = f"ran on {analysis.jobs.backend}" + (" (local)" if analysis.jobs.local else "")
+    shots = ", ".join(map(str, bundle["shots_per_circuit"]))
+    return (
+        f"{record.model} on {record.device}, {where} (register {list(c.register_physical_qubits)}), shots {shots} per "
+        f"circuit, bundle {analysis.directory}"
+    )
+
+
+def analysis_text(analysis: Any) -> str:
+    """What ``qbhw analyze`` prints: title, the three-way table (noisy = the prediction recorded at preparation),
+    the readout model used, notes and flags."""
+    title = analysis_title(analysis)
+    m = analysis.record.measured
+    r = analysis.readout
+    readout = ", ".join(
+        f"q{q} P(1|0)={a:.4f} P(0|1)={b:.4f}" for q, a, b in zip(r.qubits, r.p1_given_0, r.p0_given_1, strict=True)
+    )
+    lines = [
+        title,
+        "-" * len(title),
+        three_way_table(analysis.record),
+        f"(measured: estimator {m.estimator if m is not None else '-'}; readout mitigation from the {r.source}: "
+        f"{readout}; noisy = qbhw's prediction at preparation)",
+    ]
+    lines += [f"note: {n}" for n in analysis.notes]
+    lines += [f"FLAG: {f}" for f in analysis.flags]
+    if not analysis.flags:
+        inside = sum(a.status == "inside" for a in analysis.agreement)
+        lines.append(f"agreement: the noisy prediction lies inside {inside} of {len(analysis.agreement)} intervals")
+    return "\n".join(lines)
+
+
+def write_analysis_outputs(analysis: Any, out: Path) -> tuple[Path, ...]:
+    """Write counts.json, ergotropy.png and, last, result.json (the JSON of ``qbhw analyze --json``) into ``out``,
+    atomically."""
+    job = _bundle_job(analysis.record)
+    paths = (out / "result.json", out / "counts.json", out / "ergotropy.png")
+    write_atomic(paths[1], to_json(counts_json(job)) + "\n")
+    title = f"{analysis.record.model} on {analysis.record.device}: bundle {analysis.manifest.job_tag()}"
+    write_atomic(paths[2], plot_ergotropy(job, title=title))
+    write_atomic(paths[0], to_json(analysis.to_dict()) + "\n")
+    return paths

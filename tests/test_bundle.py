@@ -22,6 +22,7 @@ from qbhw.experiments.bundle import (
     PORTABLE_QPY_VERSION,
     QPY_FILE,
     SCHEMA_VERSION,
+    SEAL_FILE,
     SECTIONS,
     BundleCounts,
     CircuitCounts,
@@ -34,7 +35,10 @@ from qbhw.experiments.bundle import (
     load_counts,
     read_bundle,
     read_manifest,
+    verify_bundle,
+    verify_collection,
     write_bundle,
+    write_collection,
 )
 
 HAS_QASM3_IMPORT = importlib.util.find_spec("qiskit_qasm3_import") is not None
@@ -680,3 +684,62 @@ def test_check_counts_accepts_matching_counts_and_names_every_mismatch(bundle):
     wrong_regs = CircuitCounts(64, {"other": RegisterCounts(1, {"0": 64})})
     with pytest.raises(QbhwError, match=r"registers are m\[1\], the counts have other\[1\]"):
         check_counts(manifest, BundleCounts({**good, "hand_delays": wrong_regs}))
+
+
+# ------------------------------------------------------------------------------------------------ the seal
+
+
+def test_collection_is_sealed_and_verifies(bundle):
+    directory, manifest = bundle
+    (directory / JOBS_FILE).write_text('{"jobs": "stand-in"}\n')
+    seal = write_collection(directory, manifest, BundleCounts(_counts_for(manifest)), source="jobs")
+    assert seal.bundle == manifest.content_hash() and seal.jobs_sha256 is not None
+    assert json.loads((directory / SEAL_FILE).read_text())["format"] == "qbhw-collected/1"
+    verify_bundle(directory)  # the later files are no strangers to the bundle
+    counts, again = verify_collection(directory, manifest)
+    assert again == seal and counts.bundle == manifest.content_hash()
+    assert list(counts.circuits) == list(manifest.circuit_names)  # stored in manifest order
+    with pytest.raises(QbhwError, match="already collected"):
+        write_collection(directory, manifest, BundleCounts(_counts_for(manifest)), source="jobs")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: (d / COUNTS_FILE).write_text((d / COUNTS_FILE).read_text() + " "), "counts.json: does not match"),
+        (lambda d: (d / JOBS_FILE).write_text("{}"), "jobs.json: does not match its sha256"),
+        (lambda d: (d / JOBS_FILE).unlink(), "jobs.json: is missing"),
+        (lambda d: (d / COUNTS_FILE).unlink(), "counts.json: missing from the collected bundle"),
+        (lambda d: _rewrite_manifest(d, lambda m: m["model"].update(name="other")), "manifest.json: changed after"),
+        (lambda d: (d / SEAL_FILE).write_text("{}"), "collected.json: seal has unknown|collected.json: seal lacks"),
+        (lambda d: (d / SEAL_FILE).unlink(), "counts.json is not sealed"),
+    ],
+)
+def test_any_change_to_a_collected_bundle_is_named(bundle, change, message):
+    directory, manifest = bundle
+    (directory / JOBS_FILE).write_text('{"jobs": "stand-in"}\n')
+    write_collection(directory, manifest, BundleCounts(_counts_for(manifest)), source="jobs")
+    change(directory)
+    with pytest.raises(QbhwError, match=message) as info:
+        verify_collection(directory, read_manifest(directory))
+    assert "\n" not in str(info.value)
+
+
+def test_jobs_appearing_after_an_ingested_collection_are_named(bundle):
+    directory, manifest = bundle
+    seal = write_collection(
+        directory, manifest, BundleCounts(_counts_for(manifest)), source="counts file", counts_file="/x/y/c.json"
+    )
+    assert seal.jobs_sha256 is None and seal.counts_file == "c.json"  # the base name only: no paths of the user
+    (directory / JOBS_FILE).write_text("{}")
+    with pytest.raises(QbhwError, match="jobs.json: appeared after collection"):
+        verify_collection(directory, manifest)
+
+
+def test_uncollected_bundle_says_how_to_collect(bundle):
+    directory, manifest = bundle
+    with pytest.raises(QbhwError, match="no counts yet; run qbhw collect"):
+        verify_collection(directory, manifest)
+    with pytest.raises(QbhwError, match="counts for circuit"):
+        write_collection(directory, manifest, BundleCounts({"stray": _counts()}), source="jobs")
+    assert not (directory / COUNTS_FILE).exists() and not (directory / SEAL_FILE).exists()  # nothing written

@@ -1,9 +1,9 @@
 """Submission and retrieval through qiskit-ibm-runtime (qbhw.experiments._runtime).
 
-Local-mode round trips on the 5-qubit FakeManilaV2 (about 0.3 s per local job; the 133-qubit fakes take 10-25 s),
-retrieval of remote jobs through a stand-in service (no network), the missing-credentials line and a fake-secret
-grep in isolated subprocesses. The default environment has qiskit-ibm-runtime (extra ``ibm``); the pulse
-environment does not, and the tests that need it are skipped there.
+Local-mode round trips on the 5-qubit FakeManilaV2 (about 0.3 s per local job; on the 133-qubit fakes a 3 s noise
+model, then about 1 s per circuit), retrieval of remote jobs through a stand-in service (no network), the
+missing-credentials line and a fake-secret grep in isolated subprocesses. The default environment has
+qiskit-ibm-runtime (extra ``ibm``); the pulse environment does not, and the tests that need it are skipped there.
 """
 
 from __future__ import annotations
@@ -756,3 +756,62 @@ def test_fake_secrets_never_reach_a_file_or_the_terminal(tmp_path):
     manifest = read_manifest(tmp_path / "bundle")
     assert jobs["local"] is True and jobs["tags"] == jobs["options"]["job_tags"] == [manifest.job_tag()]
     check_counts(manifest, load_counts(tmp_path / "bundle" / "counts.json"))  # every circuit, its shots, this bundle
+
+
+# ------------------------------------------------------------------------------------------------ local simulators
+
+
+@needs_runtime
+def test_restricted_noise_model_keeps_exactly_the_errors_on_the_used_qubits(manila):
+    from qiskit_aer.noise import NoiseModel
+
+    from qbhw.experiments._runtime import _restricted_noise
+
+    full = NoiseModel.from_backend(manila)
+    part = _restricted_noise(full, {3, 4})
+    kept = {(name, q) for name, by_q in part._local_quantum_errors.items() for q in by_q}
+    expected = {(name, q) for name, by_q in full._local_quantum_errors.items() for q in by_q if set(q) <= {3, 4}}
+    assert kept == expected and ("cx", (3, 4)) in kept and ("sx", (0,)) not in kept
+    assert set(part._local_readout_errors) == {(3,), (4,)}
+    assert part._custom_noise_passes == full._custom_noise_passes  # the relaxation of delays
+    for name, q in kept:  # the same error objects, not approximations of them
+        assert part._local_quantum_errors[name][q] == full._local_quantum_errors[name][q]
+
+
+@needs_runtime
+def test_local_jobs_on_the_restricted_noise_model_give_the_counts_of_the_whole_one(manila, circuits):
+    """The runtime's local executor with the fake's whole noise model and with qbhw's restricted one: at the same seed
+    the very same shots (the errors of instructions on other qubits never act, and the random stream is the same)."""
+    from qiskit_aer import AerSimulator
+    from qiskit_ibm_runtime.executor_sampler import Sampler
+
+    from qbhw.experiments._runtime import _submission_copy, submit
+
+    record = submit(circuits[:2], backend=manila, shots=300, local=True, seed=21)
+    for job in record.jobs:
+        sampler = Sampler(mode=AerSimulator.from_backend(manila))
+        sampler.options.default_shots = 300
+        sampler.options.simulator.seed_simulator = job.seed_simulator
+        qc = next(c for c in circuits if c.name == job.circuits[0].name)
+        whole = sampler.run([_submission_copy(qc)]).result()[0].data
+        for reg in ("anc", "tomo"):
+            assert tuple(getattr(whole, reg).get_bitstrings()) == job.results[qc.name].registers[reg].memory
+
+
+def test_backend_family_names_the_device_a_fake_is_a_snapshot_of():
+    from qbhw.experiments._runtime import _family
+
+    assert {_family(n) for n in ("fake_torino", "FakeTorino", "ibm_torino", "FakeTorinoV2", "TORINO")} == {"torino"}
+    assert _family("fake_manila") != _family("fake_torino")
+
+
+def test_jobs_record_carries_the_bundle_and_refuses_a_malformed_other_backend(tmp_path):
+    import dataclasses
+
+    record = dataclasses.replace(_record(), bundle="a" * 64, device="fake_manila", other_backend=True)
+    back = JobsRecord.from_dict(json.loads(json.dumps(record.to_dict())))
+    assert (back.bundle, back.device, back.other_backend) == ("a" * 64, "fake_manila", True)
+    old = {k: v for k, v in _record().to_dict().items() if k not in ("bundle", "device", "other_backend")}
+    assert JobsRecord.from_dict(old).bundle is None  # records without the bundle keys still read
+    with pytest.raises(QbhwError, match="other_backend must be true or false"):
+        JobsRecord.from_dict({**record.to_dict(), "other_backend": "yes"})

@@ -1,9 +1,26 @@
 """Experiments: a battery model, its circuit, a device, a measurement, shots and a seed, run stage by stage
 (map -> compile -> predict -> measure -> estimate -> PointRecord) on Aer, and sweeps of them through any
 concurrent.futures executor. ``catalog`` is the one table of models; ``execute`` the only module that touches a
-simulator. Public surface: exactly what is re-exported here.
+simulator. Real-backend experiments go through bundles: ``prepare_bundle`` (``prepare``) -> ``submit_bundle`` ->
+``collect_bundle`` (``_runtime``, the only module that submits) -> ``analyze_bundle`` (``analyze``), with the files of
+``bundle``. Public surface: exactly what is re-exported here.
 """
 
+from qbhw.experiments._runtime import JobsRecord, collect_bundle, read_jobs, sampler_kind, submit_bundle
+from qbhw.experiments.analyze import Agreement, BundleAnalysis, ReadoutUsed, analyze_bundle
+from qbhw.experiments.bundle import (
+    BundleCounts,
+    CircuitCounts,
+    CollectionSeal,
+    Manifest,
+    RegisterCounts,
+    check_counts,
+    dump_counts,
+    load_counts,
+    read_bundle,
+    verify_bundle,
+    write_bundle,
+)
 from qbhw.experiments.catalog import (
     MODELS,
     ChargerTime,
@@ -58,6 +75,13 @@ from qbhw.experiments.pipeline import (
     predict,
     run_experiment,
 )
+from qbhw.experiments.prepare import (
+    SHOTS_PER_CIRCUIT,
+    BundleDevice,
+    PreparedBundle,
+    prepare_bundle,
+    resolve_bundle_device,
+)
 from qbhw.experiments.records import (
     FIGURE_KEYS,
     CalibrationInfo,
@@ -84,12 +108,19 @@ __all__ = [
     "MAX_SHOTS_PER_SETTING",
     "MAX_WORKERS",
     "MODELS",
+    "SHOTS_PER_CIRCUIT",
     "SHOTS_PER_SETTING",
     "TRANSPILER_SEED",
     "TRANSPILE_CHECK_TOL",
+    "Agreement",
+    "BundleAnalysis",
+    "BundleCounts",
+    "BundleDevice",
     "CalibrationInfo",
     "ChargerTime",
+    "CircuitCounts",
     "CircuitReport",
+    "CollectionSeal",
     "CollectiveOptions",
     "CollectiveTime",
     "Compiled",
@@ -98,7 +129,9 @@ __all__ = [
     "Figures",
     "IdealResult",
     "JobResult",
+    "JobsRecord",
     "LayoutSpread",
+    "Manifest",
     "MeasuredFigure",
     "MeasuredRecord",
     "Measurement",
@@ -107,19 +140,27 @@ __all__ = [
     "PointRecord",
     "PointStore",
     "Prediction",
+    "PreparedBundle",
+    "ReadoutUsed",
+    "RegisterCounts",
     "SettingCounts",
     "ThermalGradientOptions",
     "ThermalGradientTime",
+    "analyze_bundle",
+    "check_counts",
     "check_isa",
     "check_job",
     "check_sizes",
+    "collect_bundle",
     "compile_for_device",
     "compile_verified",
+    "dump_counts",
     "estimate",
     "experiments_for",
     "figures",
     "fingerprint",
     "flag_name",
+    "load_counts",
     "make_record",
     "map_circuit",
     "measure",
@@ -128,8 +169,16 @@ __all__ = [
     "model_spec",
     "parse_range",
     "predict",
+    "prepare_bundle",
+    "read_bundle",
+    "read_jobs",
+    "resolve_bundle_device",
     "run_experiment",
     "run_job",
     "run_point",
     "run_points",
+    "sampler_kind",
+    "submit_bundle",
+    "verify_bundle",
+    "write_bundle",
 ]

@@ -12,11 +12,16 @@ A bundle is a directory that can leave the machine for a device and come back wi
 ``qasm3/NAME.qasm``    one OpenQASM 3 program per circuit: a human-readable copy (see below what it cannot carry)
 ``jobs.json``          added by submission (job ids, backend, time, primitive and its options)
 ``counts.json``        added by collection: the counts format below
+``collected.json``     added by collection, last: the seal of the collected bundle (format ``qbhw-collected/1``):
+                       the manifest's content hash and the sha256 of ``counts.json`` and ``jobs.json``
 =====================  ==============================================================================================
 
 Every file the manifest lists is verified against its sha256 before use; a changed, missing or unlisted file is
-refused with one line naming it. ``jobs.json`` and ``counts.json`` are written after the manifest and are therefore
-not hashed by it; ``counts.json`` names the bundle it belongs to by the manifest's content hash.
+refused with one line naming it. ``jobs.json``, ``counts.json`` and ``collected.json`` are written after the
+manifest and are therefore not hashed by it; the seal closes the chain: a changed manifest no longer has the content
+hash the seal names, a changed ``counts.json`` or ``jobs.json`` no longer has its sealed sha256
+(``verify_collection``). ``counts.json`` also names the bundle by the manifest's content hash. (Hashes detect
+changes, not a forger who rewrites every hash consistently: nothing in a bundle is signed.)
 
 What OpenQASM 3 cannot carry
 ----------------------------
@@ -88,8 +93,12 @@ QPY_FILE = "circuits.qpy"
 QASM3_DIR = "qasm3"
 JOBS_FILE = "jobs.json"
 COUNTS_FILE = "counts.json"
-#: files a bundle gains after its manifest was written (not hashed by it)
-LATER_FILES = (JOBS_FILE, COUNTS_FILE)
+SEAL_FILE = "collected.json"
+SEAL_FORMAT = "qbhw-collected/1"
+#: files a bundle gains after its manifest was written (not hashed by it; the seal hashes the others)
+LATER_FILES = (JOBS_FILE, COUNTS_FILE, SEAL_FILE)
+#: where the counts of a collected bundle came from
+COUNT_SOURCES = ("jobs", "counts file")
 
 #: the opaque JSON sections the prepare step fills, in manifest order
 SECTIONS = ("versions", "model", "device", "layout", "seeds", "predictions", "estimator", "execution")
@@ -878,6 +887,156 @@ def check_counts(manifest: Manifest, counts: BundleCounts) -> None:
             raise QbhwError(f"circuit {spec.name!r}: the manifest's registers are {want}, the counts have {got}")
 
 
+# ------------------------------------------------------------------------------------------------ the seal
+
+
+@dataclass(frozen=True)
+class CollectionSeal:
+    """``collected.json``: the bundle the counts belong to (``Manifest.content_hash``), the sha256 of ``counts.json``
+    and of ``jobs.json`` (None: the bundle was never submitted), where the counts came from ("jobs": retrieved from
+    the submitted jobs; "counts file": ingested from ``counts_file``, its base name) and when (UTC)."""
+
+    bundle: str
+    counts_sha256: str
+    jobs_sha256: str | None
+    source: str
+    counts_file: str | None
+    collected_utc: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": SEAL_FORMAT,
+            "bundle": self.bundle,
+            "counts_sha256": self.counts_sha256,
+            "jobs_sha256": self.jobs_sha256,
+            "source": self.source,
+            "counts_file": self.counts_file,
+            "collected_utc": self.collected_utc,
+        }
+
+    @classmethod
+    def from_dict(cls, obj: Any) -> CollectionSeal:
+        keys = ("format", "bundle", "counts_sha256", "jobs_sha256", "source", "counts_file", "collected_utc")
+        d = _exact_keys(obj, keys, "seal")
+        if d["format"] != SEAL_FORMAT:
+            raise QbhwError(f"seal format must be {SEAL_FORMAT!r} (got {d['format']!r})")
+        for key in ("bundle", "counts_sha256", "jobs_sha256"):
+            value = d[key]
+            if (value is not None or key != "jobs_sha256") and (
+                not isinstance(value, str) or not _HEX64.fullmatch(value)
+            ):
+                raise QbhwError(f"seal {key} must be 64 lowercase hex digits (got {value!r})")
+        if d["source"] not in COUNT_SOURCES:
+            raise QbhwError(f"seal source must be one of {', '.join(map(repr, COUNT_SOURCES))} (got {d['source']!r})")
+        if d["counts_file"] is not None:
+            _string(d["counts_file"], "seal counts_file")
+        return cls(
+            bundle=d["bundle"],
+            counts_sha256=d["counts_sha256"],
+            jobs_sha256=d["jobs_sha256"],
+            source=d["source"],
+            counts_file=d["counts_file"],
+            collected_utc=_string(d["collected_utc"], "seal collected_utc"),
+        )
+
+
+def _sha256_or_none(path: Path) -> str | None:
+    try:
+        return _sha256_file(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise QbhwError(f"{path}: cannot read ({exc.__class__.__name__}: {exc.strerror or exc})") from None
+
+
+def write_collection(
+    directory: str | os.PathLike[str],
+    manifest: Manifest,
+    counts: BundleCounts,
+    *,
+    source: str,
+    counts_file: str | None = None,
+) -> CollectionSeal:
+    """Store the counts of the bundle in ``directory`` (checked against ``manifest`` with ``check_counts``) as
+    ``counts.json``, then seal the collection (``collected.json``; module docstring), both atomically. Refused when
+    the bundle already holds counts or a seal (nothing is overwritten). The stored counts name the bundle and list
+    the circuits in manifest order."""
+    if source not in COUNT_SOURCES:
+        raise QbhwError(f"source must be one of {', '.join(map(repr, COUNT_SOURCES))} (got {source!r})")
+    root = Path(directory)
+    for name in (COUNTS_FILE, SEAL_FILE):
+        if (root / name).exists():
+            raise QbhwError(f"{root / name} exists: the bundle's counts were already collected (analyze it)")
+    check_counts(manifest, counts)
+    digest = manifest.content_hash()
+    ordered = BundleCounts({name: counts.circuits[name] for name in manifest.circuit_names}, bundle=digest)
+    path = dump_counts(ordered, root / COUNTS_FILE)
+    seal = CollectionSeal(
+        bundle=digest,
+        counts_sha256=_sha256_file(path),
+        jobs_sha256=_sha256_or_none(root / JOBS_FILE),
+        source=source,
+        counts_file=None if counts_file is None else Path(counts_file).name,
+        collected_utc=_utc_now(),
+    )
+    text = json.dumps(seal.to_dict(), indent=2, allow_nan=False) + "\n"
+    try:
+        write_atomic(root / SEAL_FILE, text)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise QbhwError(f"{root / SEAL_FILE}: cannot write ({exc.__class__.__name__}: {exc.strerror or exc})") from None
+    return seal
+
+
+def verify_collection(directory: str | os.PathLike[str], manifest: Manifest) -> tuple[BundleCounts, CollectionSeal]:
+    """The counts and seal of the collected bundle in ``directory`` whose verified manifest is ``manifest``, after
+    checking the chain (module docstring): the seal names this manifest, ``counts.json`` and ``jobs.json`` have the
+    sealed sha256, the counts fit the manifest. Anything else: one line naming the file."""
+    root = Path(directory)
+    seal_path, counts_path = root / SEAL_FILE, root / COUNTS_FILE
+    if not seal_path.exists():
+        if counts_path.exists():
+            raise QbhwError(
+                f"{counts_path} is not sealed (no {SEAL_FILE}): it was not written by qbhw collect, or the collection "
+                "was interrupted; remove it and collect again"
+            )
+        raise QbhwError(f"{root}: no counts yet; run qbhw collect {root} (after qbhw submit, or with --counts FILE)")
+    try:
+        seal = CollectionSeal.from_dict(_read_json(seal_path, "the collection seal"))
+    except QbhwError as exc:
+        if str(exc).startswith(str(seal_path)):
+            raise
+        raise QbhwError(f"{seal_path}: {exc}") from None
+    if seal.bundle != manifest.content_hash():
+        raise QbhwError(
+            f"{root / MANIFEST_FILE}: changed after the counts were collected (its content hash is no longer the one "
+            f"{SEAL_FILE} names)"
+        )
+    got = _sha256_or_none(counts_path)
+    if got is None:
+        raise QbhwError(f"{counts_path}: missing from the collected bundle (sealed in {SEAL_FILE})")
+    if got != seal.counts_sha256:
+        raise QbhwError(f"{counts_path}: does not match its sha256 in {SEAL_FILE} (changed after collection)")
+    jobs = _sha256_or_none(root / JOBS_FILE)
+    if jobs != seal.jobs_sha256:
+        what = (
+            "appeared after collection"
+            if seal.jobs_sha256 is None
+            else (
+                "is missing"
+                if jobs is None
+                else "does not match its sha256 in " + SEAL_FILE + " (changed after collection)"
+            )
+        )
+        raise QbhwError(f"{root / JOBS_FILE}: {what}")
+    counts = load_counts(counts_path)
+    try:
+        check_counts(manifest, counts)
+    except QbhwError as exc:
+        raise QbhwError(f"{counts_path}: {exc}") from None
+    return counts, seal
+
+
 def library_versions() -> dict[str, str | None]:
     """Installed versions of qbhw, Python and the Qiskit packages a bundle depends on (None: not installed)."""
     import platform
@@ -896,6 +1055,7 @@ __all__ = [
     "BUNDLE_FORMAT",
     "COUNTS_FILE",
     "COUNTS_FORMAT",
+    "COUNT_SOURCES",
     "JOBS_FILE",
     "LATER_FILES",
     "MANIFEST_FILE",
@@ -904,10 +1064,13 @@ __all__ = [
     "QASM3_DIR",
     "QPY_FILE",
     "SCHEMA_VERSION",
+    "SEAL_FILE",
+    "SEAL_FORMAT",
     "SECTIONS",
     "BundleCounts",
     "CircuitCounts",
     "CircuitSpec",
+    "CollectionSeal",
     "FileEntry",
     "Manifest",
     "RegisterCounts",
@@ -919,5 +1082,7 @@ __all__ = [
     "read_bundle",
     "read_manifest",
     "verify_bundle",
+    "verify_collection",
     "write_bundle",
+    "write_collection",
 ]
