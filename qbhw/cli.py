@@ -437,6 +437,13 @@ def _pulse_collective_text(result: Any, sweep: bool) -> tuple[str, str]:
         + ("none (fewer than 3 points above rounding)" if result.order is None else f"{result.order:.3f}")
         + f" over {result.order_points} points (1 = the adiabatic elimination's corrections)"
     )
+    leak = [p.pulse.leakage for p in result.points]
+    if s["levels"] > 2 and leak[-1] > max(leak[0], 1e-3):
+        footer.append(
+            "note: the leakage out of {g, e}^N grows with kappa (the resonator's thermal photons drive |e> -> |f> "
+            "through its Lorentzian tail): the ideal model of qubits fails there; --levels 2 isolates the "
+            "elimination's corrections"
+        )
     return title, grid(rows, header=header, title=title) + "\n" + "\n".join([order, *footer])
 
 

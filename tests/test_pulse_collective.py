@@ -155,6 +155,7 @@ def test_qutip_engine_equals_exact_engine():
     assert b.settings["engine"] == "qutip" and a.settings["engine"] == "exact"
 
 
+@pytest.mark.slow
 def test_exact_dynamics_equal_qutip_mesolve():
     dev = device(kappa_mhz=10.0, t1_us=0.5, t2_us=0.6)
     times_us = [0.02, 0.1, 0.4]
@@ -213,6 +214,7 @@ def test_pure_collective_steady_state_is_the_ideal_closed_form_at_any_kappa(n):
         assert r.pulse.ergotropy == pytest.approx(0.3704777455, abs=1e-10)  # docs/physics.md 3.2 table, T = 2
 
 
+@pytest.mark.slow
 def test_pure_collective_qutip_steadystate_trap_and_the_symmetric_subspace():
     # on the full Liouvillian (every permutation sector conserved) qutip.steadystate returns some stationary state;
     # the state reached from |g g> is the one of the symmetric subspace, which long-time mesolve confirms
@@ -321,6 +323,7 @@ def test_long_time_dynamics_reach_the_steady_state():
     assert late.pulse["energy"][0] == pytest.approx(ss.pulse.energy, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_charging_reaches_the_pure_collective_plateau_before_t1_discharges_it():
     # physics: the battery charges in ~1/(N gamma) to the pure-collective value (docs/physics.md 3.2: 0.3705 at
     # N = 3, T = 2) and relaxes on the T1 scale to the unique steady state of the p -> 0+ limit (~0.03)
@@ -407,6 +410,7 @@ def test_cli_single_point_json(capsys):
         assert key in out
 
 
+@pytest.mark.slow
 def test_cli_kappa_sweep_writes_json_and_plot(tmp_path, capsys):
     out = tmp_path / "sweep"
     argv = ["pulse", "collective", "--n", "2", "--levels", "2", "--kappa-mhz", "5:25:10", "--t1-us", "1"]
@@ -416,6 +420,10 @@ def test_cli_kappa_sweep_writes_json_and_plot(tmp_path, capsys):
     assert "fitted order" in text and "kappa/(g sqrt N)" in text
     data = json.loads((out / "result.json").read_text())
     assert data["kappa_mhz"] == [5.0, 15.0, 25.0]
+    assert len(data["ideal"]["ergotropy"]) == 3 and len(data["pulse"]["ergotropy"]) == 3
+    # T1 = 1 us is comparable to gamma here: the distance to the ideal model falls as kappa grows
+    assert np.all(np.diff(data["pulse"]["trace_distance"]) < 0)
+    assert data["convergence_points"] == 3 and 0.2 < data["convergence_order"] < 1.2
     assert (out / "kappa_sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -773,7 +773,9 @@ def _plan(
 ) -> _Plan:
     n = _validate.integer_at_least("n", n, 1)
     if n > 16:
-        raise ParameterError("n", "an integer <= 16 at pulse level (the transmons' space has L^N states)", n)
+        raise ParameterError(
+            "n", f"an integer <= 16 at pulse level (the transmons' space has L^N >= 2^{n} = {2**n} states)", n
+        )
     check_engine(engine)
     tol = _validate.finite("cutoff_tolerance", cutoff_tolerance)
     if not 0.0 < tol <= 1.0:
@@ -792,6 +794,15 @@ def _plan(
         d = _validate.integer_at_least("cutoff", cutoff, 2)
         if d > MAX_CUTOFF:
             raise ParameterError("cutoff", f"an integer in [2, {MAX_CUTOFF}]", cutoff)
+        top = float(thermal_populations(dev.resonator.thermal_photons, d)[-1])
+        if top > tol:  # checked before any work; the solved state is checked again (_pulse_figures)
+            raise ParameterError(
+                "cutoff",
+                f"large enough that the resonator's top Fock level {d - 1} holds at most {tol:.3g} of the "
+                f"population (its thermal state alone puts {top:.3g} there; the default is "
+                f"{auto_cutoff(dev.resonator.thermal_photons, tol)})",
+                cutoff,
+            )
     else:
         d = auto_cutoff(dev.resonator.thermal_photons, tol)
     exact = engine in ("auto", "exact")
