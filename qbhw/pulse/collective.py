@@ -1231,6 +1231,7 @@ def plot_kappa_sweep(sweep: PulseCollectiveSweep) -> Any:
     Figure (Agg canvas, no process-wide backend change)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter
 
     fig = Figure(figsize=(9.0, 3.8))
     FigureCanvasAgg(fig)
@@ -1239,6 +1240,11 @@ def plot_kappa_sweep(sweep: PulseCollectiveSweep) -> Any:
     ax1.plot(ratio, sweep.column("ideal", "ergotropy"), "k--", label="ideal, gamma = 4 g^2/kappa")
     ax1.plot(ratio, sweep.column("pulse", "ergotropy"), "o-", ms=4, label="pulse level (qubit subspace)")
     ax1.set_xscale("log")
+    nice = [v * 10.0**e for e in range(-1, 4) for v in (1.0, 2.0, 5.0)]
+    ticks = [v for v in nice if ratio.min() <= v <= ratio.max()]
+    if len(ticks) >= 2:  # plain numbers: the log axis's minor labels overlap over a short range
+        ax1.set_xticks(ticks, [f"{v:g}" for v in ticks])
+        ax1.xaxis.set_minor_formatter(NullFormatter())
     ax1.set_xlabel("kappa / (g sqrt N)")
     ax1.set_ylabel("ergotropy (units of hbar omega_r)")
     ax1.legend(fontsize=8)
