@@ -69,13 +69,13 @@ def _finish(sub: _Parser, run: Callable[[argparse.Namespace], Outcome]) -> None:
 # ---------------------------------------------------------------------------------------------- model flags
 
 
-def _add_model_flags(sub: _Parser, fields: Sequence[Any], *, sweep: str | None = None) -> None:
+def _add_model_flags(sub: _Parser, fields: Sequence[Any], *, sweep: Sequence[str] = ()) -> None:
     """One flag per catalogue field (``qbhw.experiments.ModelField``), with its help and default; the ``sweep``
-    field is read as text, so that it can hold a range start:stop:step. A flag the user does not give is None:
+    fields are read as text, so that they can hold a range start:stop:step. A flag the user does not give is None:
     the dataclass default applies."""
     for f in fields:
         help_text = f.help + (f" (default {f.default})" if f.default is not None else "")
-        is_sweep = f.name == sweep
+        is_sweep = f.name in sweep
         if is_sweep:
             help_text += "; a range start:stop:step (inclusive) runs a sweep"
         sub.add_argument(
@@ -112,16 +112,19 @@ def _run_ideal(args: argparse.Namespace) -> Outcome:
 
 def _run_run(args: argparse.Namespace) -> Outcome:
     from qbhw import report
-    from qbhw.experiments import PointStore, check_job, experiments_for, model_spec, parse_range, run_job
+    from qbhw.experiments import CYCLE_KEYS, FIGURE_KEYS, PointStore, check_job, experiments_for, model_spec, run_job
     from qbhw.hardware import default_device, noiseless
 
     spec = model_spec(args.model)
     fields = spec.fields(run=True)
     values = _model_values(args, fields)
-    raw = values.pop(spec.sweep_field)
-    kind = next(f.kind for f in fields if f.name == spec.sweep_field)
-    sweep = None if raw is None else parse_range(raw, spec.sweep_field, integer=kind is int)
+    sweep_field, sweep = _sweep(spec, fields, values)
     params, time, options = spec.inputs(values)
+    first = spec.with_value(params, time, sweep[0], sweep_field)[1] if sweep else time
+    cycle = spec.runs_cycle(first)
+    figure = args.plot if args.plot is not None else ("work" if cycle else "ergotropy")
+    if figure in CYCLE_KEYS and not cycle:
+        raise ParameterError("plot", "one of " + ", ".join(FIGURE_KEYS) + " (the others need --cycle-time)", figure)
     if args.out is not None and not args.out.strip():
         raise ParameterError("out", "a folder name (it is empty)", args.out)
     if args.device is not None and not args.device.strip():
@@ -140,6 +143,7 @@ def _run_run(args: argparse.Namespace) -> Outcome:
         estimator=args.estimator,
         measurement=args.measurement,
         layouts=args.layouts,
+        sweep_field=sweep_field,
     )
     check_job(experiments_for(args.model, params, device=device, **settings), args.workers)  # before any work
     many = sweep is not None and len(sweep) > 1
@@ -164,14 +168,40 @@ def _run_run(args: argparse.Namespace) -> Outcome:
 
     if args.out is None:
         job = run(None)
-        text = report.run_text(job, args.plot)
+        text = report.run_text(job, figure)
     else:
         with report.result_directory(args.out, force=args.force, command=" ".join(sys.argv)) as out:
             job = run(PointStore(out))
             _check_finite(report.run_json(job))
-            paths = report.write_run_outputs(job, out, args.plot)
-        text = report.run_text(job, args.plot) + "\nwrote " + ", ".join(str(p) for p in paths)
-    return Outcome(report.run_title(job, args.plot), report.run_json(job), text=text)
+            paths = report.write_run_outputs(job, out, figure)
+        text = report.run_text(job, figure) + "\nwrote " + ", ".join(str(p) for p in paths)
+    return Outcome(report.run_title(job, figure), report.run_json(job), report.run_warnings(job), text=text)
+
+
+def _sweep(spec: Any, fields: Sequence[Any], values: dict[str, Any]) -> tuple[str, tuple[Any, ...] | None]:
+    """(the swept field, its values or None) from the model's sweepable flags (``ModelSpec.swept_fields``): the one
+    holding a range start:stop:step, else the first given; the other given ones are single numbers, put back into
+    ``values``. At most one range."""
+    from qbhw.experiments import parse_range
+
+    kinds = {f.name: f.kind for f in fields}
+    parsed = {}
+    for name in spec.swept_fields:
+        raw = values.pop(name)
+        if raw is not None:
+            parsed[name] = parse_range(raw, name, integer=kinds[name] is int)
+    ranged = [name for name, v in parsed.items() if len(v) > 1]
+    if len(ranged) > 1:
+        raise ParameterError(
+            ranged[1],
+            f"a single number when {_flag_name(ranged[0])} is a range (one quantity is swept at a time)",
+            values.get(ranged[1], parsed[ranged[1]][0]),
+        )
+    field = ranged[0] if ranged else next(iter(parsed), spec.sweep_field)
+    for name, v in parsed.items():
+        if name != field:
+            values[name] = v[0]
+    return field, parsed.get(field)
 
 
 def _device(name_or_path: str) -> Any:
@@ -257,9 +287,10 @@ def _add_run_flags(sub: _Parser) -> None:
     )
     sub.add_argument(
         "--plot",
-        default="ergotropy",
-        choices=("energy", "ergotropy", "capacity", "purity", "fidelity"),
-        help="the figure of the sweep table and of --out's plot FIGURE.png (default ergotropy)",
+        default=None,
+        choices=("energy", "ergotropy", "capacity", "purity", "fidelity", "work", "power", "heat", "efficiency"),
+        help="the figure of the sweep table and of --out's plot FIGURE.png (default ergotropy; work with "
+        "--cycle-time; work, power, heat and efficiency need --cycle-time)",
     )
     sub.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -758,7 +789,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.required = True
     for spec in MODELS.values():
         sub = models.add_parser(spec.name, help=spec.help, description=spec.help)
-        _add_model_flags(sub, spec.fields(run=True), sweep=spec.sweep_field)
+        _add_model_flags(sub, spec.fields(run=True), sweep=spec.swept_fields)
         _add_run_flags(sub)
         _finish(sub, _run_run)
 
