@@ -349,6 +349,205 @@ def _check_import_target(out: Any, force: bool) -> None:
         raise QbhwError(f"{out} exists; pass --force to replace it or --out to write elsewhere")
 
 
+# -------------------------------------------------------------------------------------- pulse collective
+
+
+def _run_pulse_collective(args: argparse.Namespace) -> Outcome:
+    from qbhw import report
+    from qbhw._files import write_atomic
+    from qbhw.experiments import parse_range
+    from qbhw.pulse import plot_kappa_sweep, run_collective, sweep_kappa
+
+    kappas = None if args.kappa_mhz is None else parse_range(args.kappa_mhz, "kappa_mhz", integer=False)
+    if args.out is not None and not args.out.strip():
+        raise ParameterError("out", "a folder name (it is empty)", args.out)
+    options: dict[str, Any] = dict(
+        time_us=args.time_us,
+        coupling_mhz=args.coupling_mhz,
+        thermal_photons=args.thermal_photons,
+        temperature=args.temperature,
+        t1_us=args.t1_us,
+        t2_us=args.t2_us,
+        levels=args.levels,
+        cutoff=args.cutoff,
+        engine=args.engine,
+        imperfections=args.imperfections,
+    )
+    sweep = kappas is not None and len(kappas) > 1
+    if sweep:
+        assert kappas is not None
+        progress = None if args.quiet else report.progress_printer()
+        result: Any = sweep_kappa(args.n, kappas, progress=progress, **options)
+        if not args.quiet:
+            report.end_progress()
+    else:
+        result = run_collective(args.n, kappa_mhz=None if kappas is None else kappas[0], **options)
+    values = result.to_dict()
+    _check_finite(values)
+    title, text = _pulse_collective_text(result, sweep)
+    if args.out is not None:
+        import io
+
+        with report.result_directory(args.out, force=args.force, command=" ".join(sys.argv)) as out:
+            paths = []
+            if sweep:
+                buffer = io.BytesIO()
+                plot_kappa_sweep(result).savefig(buffer, format="png", dpi=120)
+                paths.append(write_atomic(out / "kappa_sweep.png", buffer.getvalue()))
+            paths.append(write_atomic(out / "result.json", to_json(values) + "\n"))
+        text += "\nwrote " + ", ".join(str(p) for p in paths)
+    return Outcome(title, values, text=text)
+
+
+def _pulse_collective_text(result: Any, sweep: bool) -> tuple[str, str]:
+    """The table of ``qbhw pulse collective``: ideal beside pulse level (one point), or one row per kappa."""
+    from qbhw.report import grid
+
+    first = result.points[0] if sweep else result
+    s = first.settings
+    when = "steady state" if first.time_us is None else f"t = {first.time_us:g} us from |g...g>"
+    title = (
+        f"collective dissipation through a resonator at pulse level: N = {s['n']} transmons ({s['levels']} levels) "
+        f"+ resonator (cutoff {s['cutoff']}) on {s['device']}, {when}"
+    )
+    footer = [
+        f"g/2pi = {s['coupling_mhz']:g} MHz, n_th = {s['thermal_photons']:.4g} (T = {s['temperature']:.4g} hbar "
+        f"omega_r/k_B), f_r = {s['reference_ghz']:g} GHz, T1 = {s['t1_us']} us, T2 = {s['t2_us']} us, p_e = "
+        f"{s['excited_population']:g}, alpha/2pi = {s['anharmonicity_mhz']:g} MHz",
+        f"imperfections {s['imperfections']}; engine {s['method']}; frame {s['frame']}, RWA",
+        "pulse-level figures: the transmons' state on {g, e}^N renormalised (leakage: population outside it); "
+        "ideal: qbhw ideal collective at gamma = 4 g^2/kappa",
+    ]
+    if "note" in s:
+        footer.append(f"note: {s['note']}")
+
+    def f(x: float) -> str:
+        return f"{x:.6g}"
+
+    rows: list[tuple[str, ...]]
+    if not sweep:
+        rows = [
+            (k, f(getattr(result.ideal, k)), f(getattr(result.pulse, k)))
+            for k in ("energy", "ergotropy", "capacity", "purity")
+        ]
+        rows += [
+            ("trace distance", "", f(result.pulse.trace_distance)),
+            ("leakage", "", f(result.pulse.leakage)),
+            ("resonator photons", "", f(result.pulse.mean_photons)),
+            ("kappa/2pi (MHz)", f(s["kappa_mhz"]), ""),
+            ("kappa/(g sqrt N)", f(s["elimination_ratio"]), ""),
+            ("gamma/2pi (MHz)", f(s["gamma_mhz"]), ""),
+        ]
+        table = grid(rows, header=("quantity", "ideal", "pulse"), title=title)
+        return title, table + "\n" + "\n".join(footer)
+    rows = [
+        (
+            f(p.settings["kappa_mhz"]),
+            f"{p.settings['elimination_ratio']:.4g}",
+            f"{p.settings['expansion']:.3g}",
+            f"{p.settings['gamma_mhz']:.4g}",
+            f"{p.ideal.ergotropy:.6f}",
+            f"{p.pulse.ergotropy:.6f}",
+            f"{p.pulse.trace_distance:.3g}",
+            f"{p.pulse.leakage:.3g}",
+        )
+        for p in result.points
+    ]
+    header = (
+        "kappa/2pi MHz",
+        "kappa/(g sqrt N)",
+        "g^2 N/kappa^2",
+        "gamma/2pi MHz",
+        "W ideal",
+        "W pulse",
+        "trace distance",
+        "leakage",
+    )
+    order = (
+        "fitted order of the trace distance in g^2 N/kappa^2: "
+        + ("none (fewer than 3 points above rounding)" if result.order is None else f"{result.order:.3f}")
+        + f" over {result.order_points} points (1 = the adiabatic elimination's corrections)"
+    )
+    leak = [p.pulse.leakage for p in result.points]
+    if s["levels"] > 2 and leak[-1] > max(leak[0], 1e-3):
+        footer.append(
+            "note: the leakage out of {g, e}^N grows with kappa (the resonator's thermal photons drive |e> -> |f> "
+            "through its Lorentzian tail): the ideal model of qubits fails there; --levels 2 isolates the "
+            "elimination's corrections"
+        )
+    return title, grid(rows, header=header, title=title) + "\n" + "\n".join([order, *footer])
+
+
+def _add_pulse_collective(subparsers: Any) -> None:
+    """``qbhw pulse collective``: N transmons and a low-Q resonator fed with thermal photons, at pulse level,
+    beside the ideal collective model (docs/physics.md 6.3)."""
+    from qbhw.pulse import COLLECTIVE_IMPERFECTIONS, ENGINES
+
+    sub = subparsers.add_parser(
+        "collective",
+        help="collective dissipation of N transmons through a common low-Q resonator, against the ideal model",
+        description="N transmons resonant with one low-Q resonator fed with thermal photons, simulated with the "
+        "resonator (pulse level), beside the ideal collective model it reduces to for kappa >> g sqrt(N) "
+        "(gamma = 4 g^2/kappa, temperature from n_th, the transmons' T1 and T2 as local channels). A range "
+        "--kappa-mhz a:b:s shows the approach to the ideal model as kappa grows. Device: a synthetic one "
+        "(transmons and resonator at 5 GHz, g/2pi = 2 MHz, kappa/2pi = 20 MHz, n_th = 1.54, T1 = 100 us, "
+        "T2 = 190 us, p_e = 0.01, alpha/2pi = -250 MHz); the flags replace its values.",
+    )
+    sub.add_argument("--n", type=int, required=True, help="number of transmons N, integer >= 1")
+    sub.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="temperature of the resonator's bath in units of hbar omega_r/k_B (sets n_th = 1/(e^(1/T) - 1); "
+        "default the device's n_th = 1.54, T = 2)",
+    )
+    sub.add_argument(
+        "--thermal-photons",
+        type=float,
+        default=None,
+        help="thermal photons n_th of the resonator's bath (instead of --temperature)",
+    )
+    sub.add_argument("--coupling-mhz", type=float, default=None, help="g/2pi of each transmon to the resonator, MHz")
+    sub.add_argument(
+        "--kappa-mhz",
+        default=None,
+        help="kappa/2pi of the resonator, MHz; a range start:stop:step (inclusive) runs a sweep with a plot",
+    )
+    sub.add_argument("--t1-us", type=float, default=None, help="the transmons' T1, us")
+    sub.add_argument("--t2-us", type=float, default=None, help="the transmons' T2, us (<= 2 T1)")
+    sub.add_argument(
+        "--levels", type=int, default=None, help="transmon levels (default 3 where the state fits, 2 otherwise)"
+    )
+    sub.add_argument(
+        "--cutoff", type=int, default=None, help="the resonator's Fock cutoff (default: from its thermal tail)"
+    )
+    sub.add_argument(
+        "--time-us",
+        type=float,
+        default=None,
+        help="the state at this time (us) from |g...g> and a thermal resonator, instead of the steady state",
+    )
+    sub.add_argument(
+        "--engine",
+        default="auto",
+        choices=ENGINES,
+        help="auto/exact: qbhw's reduced exact solver; qutip: QuTiP on the full Liouvillian; dynamics: "
+        "qiskit-dynamics (pulse environment, time evolution only) (default auto)",
+    )
+    sub.add_argument(
+        "--imperfections",
+        default="all",
+        help="all, none (two-level transmons, only the resonator's bath) or a comma-separated list of "
+        + ", ".join(COLLECTIVE_IMPERFECTIONS)
+        + " (default all)",
+    )
+    sub.add_argument("--out", help="folder for result.json and, for a sweep, kappa_sweep.png")
+    sub.add_argument("--force", action="store_true", help="replace an existing result in --out")
+    sub.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _finish(sub, _run_pulse_collective)
+
+
 # ------------------------------------------------------------------------------------------ bundles (real hardware)
 
 
@@ -613,6 +812,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     _finish(imp, _run_devices_import)
     _finish(devices, _run_devices)  # after its subparser: the subcommand's defaults win when it is given
+
+    pulse = commands.add_parser(
+        "pulse",
+        help="pulse-level simulation of a battery on a circuit-QED device, against its ideal model",
+        description="Pulse-level models of the batteries on circuit-QED devices (transmons and resonators).",
+    )
+    pulse_models = pulse.add_subparsers(dest="model", metavar="MODEL", parser_class=_Parser)
+    pulse_models.required = True
+    _add_pulse_collective(pulse_models)
     return parser
 
 

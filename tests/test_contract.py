@@ -620,6 +620,59 @@ CATALOGUE: tuple[Bad, ...] = (
 )
 
 
+# ------------------------------------------------------------------------ qbhw pulse collective (docs/physics.md 6.3)
+PULSE_CO = ("pulse", "collective", "--n", "3")
+CATALOGUE += (
+    Bad("values", "pulse-co-kappa-zero", (*PULSE_CO, "--kappa-mhz", "0"), "--kappa-mhz", "> 0"),
+    Bad("values", "pulse-co-kappa-high", (*PULSE_CO, "--kappa-mhz", "1000"), "--kappa-mhz", "<= 500"),
+    Bad("values", "pulse-co-kappa-nan", (*PULSE_CO, "--kappa-mhz", "nan"), "--kappa-mhz", "finite"),
+    Bad("values", "pulse-co-photons", (*PULSE_CO, "--thermal-photons", "10"), "--thermal-photons", "<= 3"),
+    Bad("values", "pulse-co-photons-negative", (*PULSE_CO, "--thermal-photons", "-1"), "--thermal-photons", ">= 0"),
+    Bad("values", "pulse-co-temperature-high", (*PULSE_CO, "--temperature", "1e308"), "--temperature", "n_th"),
+    Bad(
+        "values",
+        "pulse-co-bath-twice",
+        (*PULSE_CO, "--temperature", "1", "--thermal-photons", "1"),
+        "--temperature",
+        "without --thermal-photons",
+    ),
+    Bad("values", "pulse-co-coupling", (*PULSE_CO, "--coupling-mhz", "-2"), "--coupling-mhz", "> 0"),
+    Bad("values", "pulse-co-t2", (*PULSE_CO, "--t1-us", "10", "--t2-us", "30"), "--t2-us", "<= 2*t1_us"),
+    Bad("values", "pulse-co-imperfection", (*PULSE_CO, "--imperfections", "rise"), "--imperfections", "collective"),
+    Bad("values", "pulse-co-thermal-alone", (*PULSE_CO, "--imperfections", "thermal"), "--imperfections", "t1"),
+    Bad("values", "pulse-co-engine", (*PULSE_CO, "--engine", "magic"), "--engine", "invalid choice"),
+    Bad("values", "pulse-co-levels", (*PULSE_CO, "--levels", "3", "--imperfections", "t1"), "--levels", "2 when"),
+    Bad("values", "pulse-co-n-zero", ("pulse", "collective", "--n", "0"), "--n", ">= 1"),
+    Bad("ranges", "pulse-co-kappa-reversed", (*PULSE_CO, "--kappa-mhz", "20:5:5"), "--kappa-mhz", "non-empty"),
+    Bad("ranges", "pulse-co-kappa-from-zero", (*PULSE_CO, "--kappa-mhz", "0:20:10"), "--kappa-mhz", "> 0"),
+    Bad("ranges", "pulse-co-kappa-many", (*PULSE_CO, "--kappa-mhz", "1:500:1"), "--kappa-mhz", "at most 100"),
+    Bad("sizes", "pulse-co-n-large", ("pulse", "collective", "--n", "7", "--levels", "3"), "--n", "states"),
+    Bad("sizes", "pulse-co-cutoff", (*PULSE_CO, "--levels", "2", "--cutoff", "4"), "--cutoff", "top Fock level"),
+    Bad(
+        "sizes",
+        "pulse-co-ode-engine",
+        ("pulse", "collective", "--n", "4", "--levels", "3", "--engine", "qutip"),
+        "--engine",
+        "states",
+    ),
+    Bad(
+        "sizes",
+        "pulse-co-time",
+        (*PULSE_CO, "--levels", "3", "--time-us", "1e6"),
+        "--time-us",
+        "shorter time",
+    ),
+    Bad(
+        "files",
+        "pulse-co-out-is-a-file",
+        (*PULSE_CO, "--levels", "2", "--out", "{tmp}/file"),
+        "--out",
+        "existing file",
+        setup=_write("file", "x"),
+    ),
+)
+
+
 def test_the_catalogue_is_large_and_covers_every_kind_and_subcommand():
     kinds = {b.kind for b in CATALOGUE}
     assert kinds == {"values", "ranges", "sizes", "files", "devices", "os", "interruption"}
