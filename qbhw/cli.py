@@ -69,13 +69,13 @@ def _finish(sub: _Parser, run: Callable[[argparse.Namespace], Outcome]) -> None:
 # ---------------------------------------------------------------------------------------------- model flags
 
 
-def _add_model_flags(sub: _Parser, fields: Sequence[Any], *, sweep: str | None = None) -> None:
+def _add_model_flags(sub: _Parser, fields: Sequence[Any], *, sweep: Sequence[str] = ()) -> None:
     """One flag per catalogue field (``qbhw.experiments.ModelField``), with its help and default; the ``sweep``
-    field is read as text, so that it can hold a range start:stop:step. A flag the user does not give is None:
+    fields are read as text, so that they can hold a range start:stop:step. A flag the user does not give is None:
     the dataclass default applies."""
     for f in fields:
         help_text = f.help + (f" (default {f.default})" if f.default is not None else "")
-        is_sweep = f.name == sweep
+        is_sweep = f.name in sweep
         if is_sweep:
             help_text += "; a range start:stop:step (inclusive) runs a sweep"
         sub.add_argument(
@@ -112,16 +112,19 @@ def _run_ideal(args: argparse.Namespace) -> Outcome:
 
 def _run_run(args: argparse.Namespace) -> Outcome:
     from qbhw import report
-    from qbhw.experiments import PointStore, check_job, experiments_for, model_spec, parse_range, run_job
+    from qbhw.experiments import CYCLE_KEYS, FIGURE_KEYS, PointStore, check_job, experiments_for, model_spec, run_job
     from qbhw.hardware import default_device, noiseless
 
     spec = model_spec(args.model)
     fields = spec.fields(run=True)
     values = _model_values(args, fields)
-    raw = values.pop(spec.sweep_field)
-    kind = next(f.kind for f in fields if f.name == spec.sweep_field)
-    sweep = None if raw is None else parse_range(raw, spec.sweep_field, integer=kind is int)
+    sweep_field, sweep = _sweep(spec, fields, values)
     params, time, options = spec.inputs(values)
+    first = spec.with_value(params, time, sweep[0], sweep_field)[1] if sweep else time
+    cycle = spec.runs_cycle(first)
+    figure = args.plot if args.plot is not None else ("work" if cycle else "ergotropy")
+    if figure in CYCLE_KEYS and not cycle:
+        raise ParameterError("plot", "one of " + ", ".join(FIGURE_KEYS) + " (the others need --cycle-time)", figure)
     if args.out is not None and not args.out.strip():
         raise ParameterError("out", "a folder name (it is empty)", args.out)
     if args.device is not None and not args.device.strip():
@@ -140,6 +143,7 @@ def _run_run(args: argparse.Namespace) -> Outcome:
         estimator=args.estimator,
         measurement=args.measurement,
         layouts=args.layouts,
+        sweep_field=sweep_field,
     )
     check_job(experiments_for(args.model, params, device=device, **settings), args.workers)  # before any work
     many = sweep is not None and len(sweep) > 1
@@ -164,14 +168,40 @@ def _run_run(args: argparse.Namespace) -> Outcome:
 
     if args.out is None:
         job = run(None)
-        text = report.run_text(job, args.plot)
+        text = report.run_text(job, figure)
     else:
         with report.result_directory(args.out, force=args.force, command=" ".join(sys.argv)) as out:
             job = run(PointStore(out))
             _check_finite(report.run_json(job))
-            paths = report.write_run_outputs(job, out, args.plot)
-        text = report.run_text(job, args.plot) + "\nwrote " + ", ".join(str(p) for p in paths)
-    return Outcome(report.run_title(job, args.plot), report.run_json(job), text=text)
+            paths = report.write_run_outputs(job, out, figure)
+        text = report.run_text(job, figure) + "\nwrote " + ", ".join(str(p) for p in paths)
+    return Outcome(report.run_title(job, figure), report.run_json(job), report.run_warnings(job), text=text)
+
+
+def _sweep(spec: Any, fields: Sequence[Any], values: dict[str, Any]) -> tuple[str, tuple[Any, ...] | None]:
+    """(the swept field, its values or None) from the model's sweepable flags (``ModelSpec.swept_fields``): the one
+    holding a range start:stop:step, else the first given; the other given ones are single numbers, put back into
+    ``values``. At most one range."""
+    from qbhw.experiments import parse_range
+
+    kinds = {f.name: f.kind for f in fields}
+    parsed = {}
+    for name in spec.swept_fields:
+        raw = values.pop(name)
+        if raw is not None:
+            parsed[name] = parse_range(raw, name, integer=kinds[name] is int)
+    ranged = [name for name, v in parsed.items() if len(v) > 1]
+    if len(ranged) > 1:
+        raise ParameterError(
+            ranged[1],
+            f"a single number when {_flag_name(ranged[0])} is a range (one quantity is swept at a time)",
+            values.get(ranged[1], parsed[ranged[1]][0]),
+        )
+    field = ranged[0] if ranged else next(iter(parsed), spec.sweep_field)
+    for name, v in parsed.items():
+        if name != field:
+            values[name] = v[0]
+    return field, parsed.get(field)
 
 
 def _device(name_or_path: str) -> Any:
@@ -257,9 +287,10 @@ def _add_run_flags(sub: _Parser) -> None:
     )
     sub.add_argument(
         "--plot",
-        default="ergotropy",
-        choices=("energy", "ergotropy", "capacity", "purity", "fidelity"),
-        help="the figure of the sweep table and of --out's plot FIGURE.png (default ergotropy)",
+        default=None,
+        choices=("energy", "ergotropy", "capacity", "purity", "fidelity", "work", "power", "heat", "efficiency"),
+        help="the figure of the sweep table and of --out's plot FIGURE.png (default ergotropy; work with "
+        "--cycle-time; work, power, heat and efficiency need --cycle-time)",
     )
     sub.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -660,6 +691,207 @@ def _add_pulse_commands(commands: Any) -> None:
     )
     _finish(sub, _run_pulse_thermal_gradient)
 
+    _add_pulse_collective(models)
+
+
+# -------------------------------------------------------------------------------------- pulse collective
+
+
+def _run_pulse_collective(args: argparse.Namespace) -> Outcome:
+    from qbhw import report
+    from qbhw._files import write_atomic
+    from qbhw.experiments import parse_range
+    from qbhw.pulse import plot_kappa_sweep, run_collective, sweep_kappa
+
+    kappas = None if args.kappa_mhz is None else parse_range(args.kappa_mhz, "kappa_mhz", integer=False)
+    if args.out is not None and not args.out.strip():
+        raise ParameterError("out", "a folder name (it is empty)", args.out)
+    options: dict[str, Any] = dict(
+        time_us=args.time_us,
+        coupling_mhz=args.coupling_mhz,
+        thermal_photons=args.thermal_photons,
+        temperature=args.temperature,
+        t1_us=args.t1_us,
+        t2_us=args.t2_us,
+        levels=args.levels,
+        cutoff=args.cutoff,
+        engine=args.engine,
+        imperfections=args.imperfections,
+    )
+    sweep = kappas is not None and len(kappas) > 1
+    if sweep:
+        assert kappas is not None
+        progress = None if args.quiet else report.progress_printer()
+        result: Any = sweep_kappa(args.n, kappas, progress=progress, **options)
+        if not args.quiet:
+            report.end_progress()
+    else:
+        result = run_collective(args.n, kappa_mhz=None if kappas is None else kappas[0], **options)
+    values = result.to_dict()
+    _check_finite(values)
+    title, text = _pulse_collective_text(result, sweep)
+    if args.out is not None:
+        import io
+
+        with report.result_directory(args.out, force=args.force, command=" ".join(sys.argv)) as out:
+            paths = []
+            if sweep:
+                buffer = io.BytesIO()
+                plot_kappa_sweep(result).savefig(buffer, format="png", dpi=120)
+                paths.append(write_atomic(out / "kappa_sweep.png", buffer.getvalue()))
+            paths.append(write_atomic(out / "result.json", to_json(values) + "\n"))
+        text += "\nwrote " + ", ".join(str(p) for p in paths)
+    return Outcome(title, values, text=text)
+
+
+def _pulse_collective_text(result: Any, sweep: bool) -> tuple[str, str]:
+    """The table of ``qbhw pulse collective``: ideal beside pulse level (one point), or one row per kappa."""
+    from qbhw.report import grid
+
+    first = result.points[0] if sweep else result
+    s = first.settings
+    when = "steady state" if first.time_us is None else f"t = {first.time_us:g} us from |g...g>"
+    title = (
+        f"collective dissipation through a resonator at pulse level: N = {s['n']} transmons ({s['levels']} levels) "
+        f"+ resonator (cutoff {s['cutoff']}) on {s['device']}, {when}"
+    )
+    footer = [
+        f"g/2pi = {s['coupling_mhz']:g} MHz, n_th = {s['thermal_photons']:.4g} (T = {s['temperature']:.4g} hbar "
+        f"omega_r/k_B), f_r = {s['reference_ghz']:g} GHz, T1 = {s['t1_us']} us, T2 = {s['t2_us']} us, p_e = "
+        f"{s['excited_population']:g}, alpha/2pi = {s['anharmonicity_mhz']:g} MHz",
+        f"imperfections {s['imperfections']}; engine {s['method']}; frame {s['frame']}, RWA",
+        "pulse-level figures: the transmons' state on {g, e}^N renormalised (leakage: population outside it); "
+        "ideal: qbhw ideal collective at gamma = 4 g^2/kappa",
+    ]
+    if "note" in s:
+        footer.append(f"note: {s['note']}")
+
+    def f(x: float) -> str:
+        return f"{x:.6g}"
+
+    rows: list[tuple[str, ...]]
+    if not sweep:
+        rows = [
+            (k, f(getattr(result.ideal, k)), f(getattr(result.pulse, k)))
+            for k in ("energy", "ergotropy", "capacity", "purity")
+        ]
+        rows += [
+            ("trace distance", "", f(result.pulse.trace_distance)),
+            ("leakage", "", f(result.pulse.leakage)),
+            ("resonator photons", "", f(result.pulse.mean_photons)),
+            ("kappa/2pi (MHz)", f(s["kappa_mhz"]), ""),
+            ("kappa/(g sqrt N)", f(s["elimination_ratio"]), ""),
+            ("gamma/2pi (MHz)", f(s["gamma_mhz"]), ""),
+        ]
+        table = grid(rows, header=("quantity", "ideal", "pulse"), title=title)
+        return title, table + "\n" + "\n".join(footer)
+    rows = [
+        (
+            f(p.settings["kappa_mhz"]),
+            f"{p.settings['elimination_ratio']:.4g}",
+            f"{p.settings['expansion']:.3g}",
+            f"{p.settings['gamma_mhz']:.4g}",
+            f"{p.ideal.ergotropy:.6f}",
+            f"{p.pulse.ergotropy:.6f}",
+            f"{p.pulse.trace_distance:.3g}",
+            f"{p.pulse.leakage:.3g}",
+        )
+        for p in result.points
+    ]
+    header = (
+        "kappa/2pi MHz",
+        "kappa/(g sqrt N)",
+        "g^2 N/kappa^2",
+        "gamma/2pi MHz",
+        "W ideal",
+        "W pulse",
+        "trace distance",
+        "leakage",
+    )
+    order = (
+        "fitted order of the trace distance in g^2 N/kappa^2: "
+        + ("none (fewer than 3 points above rounding)" if result.order is None else f"{result.order:.3f}")
+        + f" over {result.order_points} points (1 = the adiabatic elimination's corrections)"
+    )
+    leak = [p.pulse.leakage for p in result.points]
+    if s["levels"] > 2 and leak[-1] > max(leak[0], 1e-3):
+        footer.append(
+            "note: the leakage out of {g, e}^N grows with kappa (the resonator's thermal photons drive |e> -> |f> "
+            "through its Lorentzian tail): the ideal model of qubits fails there; --levels 2 isolates the "
+            "elimination's corrections"
+        )
+    return title, grid(rows, header=header, title=title) + "\n" + "\n".join([order, *footer])
+
+
+def _add_pulse_collective(subparsers: Any) -> None:
+    """``qbhw pulse collective``: N transmons and a low-Q resonator fed with thermal photons, at pulse level,
+    beside the ideal collective model (docs/physics.md 6.3)."""
+    from qbhw.pulse import COLLECTIVE_IMPERFECTIONS, ENGINES
+
+    sub = subparsers.add_parser(
+        "collective",
+        help="collective dissipation of N transmons through a common low-Q resonator, against the ideal model",
+        description="N transmons resonant with one low-Q resonator fed with thermal photons, simulated with the "
+        "resonator (pulse level), beside the ideal collective model it reduces to for kappa >> g sqrt(N) "
+        "(gamma = 4 g^2/kappa, temperature from n_th, the transmons' T1 and T2 as local channels). A range "
+        "--kappa-mhz a:b:s shows the approach to the ideal model as kappa grows. Device: a synthetic one "
+        "(transmons and resonator at 5 GHz, g/2pi = 2 MHz, kappa/2pi = 20 MHz, n_th = 1.54, T1 = 100 us, "
+        "T2 = 190 us, p_e = 0.01, alpha/2pi = -250 MHz); the flags replace its values.",
+    )
+    sub.add_argument("--n", type=int, required=True, help="number of transmons N, integer >= 1")
+    sub.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="temperature of the resonator's bath in units of hbar omega_r/k_B (sets n_th = 1/(e^(1/T) - 1); "
+        "default the device's n_th = 1.54, T = 2)",
+    )
+    sub.add_argument(
+        "--thermal-photons",
+        type=float,
+        default=None,
+        help="thermal photons n_th of the resonator's bath (instead of --temperature)",
+    )
+    sub.add_argument("--coupling-mhz", type=float, default=None, help="g/2pi of each transmon to the resonator, MHz")
+    sub.add_argument(
+        "--kappa-mhz",
+        default=None,
+        help="kappa/2pi of the resonator, MHz; a range start:stop:step (inclusive) runs a sweep with a plot",
+    )
+    sub.add_argument("--t1-us", type=float, default=None, help="the transmons' T1, us")
+    sub.add_argument("--t2-us", type=float, default=None, help="the transmons' T2, us (<= 2 T1)")
+    sub.add_argument(
+        "--levels", type=int, default=None, help="transmon levels (default 3 where the state fits, 2 otherwise)"
+    )
+    sub.add_argument(
+        "--cutoff", type=int, default=None, help="the resonator's Fock cutoff (default: from its thermal tail)"
+    )
+    sub.add_argument(
+        "--time-us",
+        type=float,
+        default=None,
+        help="the state at this time (us) from |g...g> and a thermal resonator, instead of the steady state",
+    )
+    sub.add_argument(
+        "--engine",
+        default="auto",
+        choices=ENGINES,
+        help="auto/exact: qbhw's reduced exact solver; qutip: QuTiP on the full Liouvillian; dynamics: "
+        "qiskit-dynamics (pulse environment, time evolution only) (default auto)",
+    )
+    sub.add_argument(
+        "--imperfections",
+        default="all",
+        help="all, none (two-level transmons, only the resonator's bath) or a comma-separated list of "
+        + ", ".join(COLLECTIVE_IMPERFECTIONS)
+        + " (default all)",
+    )
+    sub.add_argument("--out", help="folder for result.json and, for a sweep, kappa_sweep.png")
+    sub.add_argument("--force", action="store_true", help="replace an existing result in --out")
+    sub.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _finish(sub, _run_pulse_collective)
+
 
 # ------------------------------------------------------------------------------------------ bundles (real hardware)
 
@@ -902,7 +1134,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.required = True
     for spec in MODELS.values():
         sub = models.add_parser(spec.name, help=spec.help, description=spec.help)
-        _add_model_flags(sub, spec.fields(run=True), sweep=spec.sweep_field)
+        _add_model_flags(sub, spec.fields(run=True), sweep=spec.swept_fields)
         _add_run_flags(sub)
         _finish(sub, _run_run)
 

@@ -1,4 +1,5 @@
-"""Pulse level: the micromaser battery on a cavity-QED device (docs/physics.md section 6).
+"""Pulse level: the micromaser battery on a cavity-QED device, and collective dissipation of N transmons through a
+common resonator (docs/physics.md section 6).
 
 Device parameters in laboratory units (``Transmon``, ``Resonator``, ``CavityQEDDevice``, ``from_calibration``),
 pulses (envelopes, piecewise-constant ``Schedule``s), one model type (``PulseModel``) and three engines behind
@@ -17,9 +18,31 @@ from the device (``charger_coupling``, ``static_zz_perturbative``, ``dressed_ene
 pulse-level charging (``run_charger``, ``sweep_charger``, ``plot_charger``), the thermal-gradient battery with a
 hot bath resonator (``HotBath``, ``thermal_gradient_params``, ``run_thermal_gradient``, ``sweep_thermal_gradient``,
 ``plot_thermal_gradient``), for ``qbhw pulse charger`` and ``qbhw pulse thermal-gradient``.
+
+For ``qbhw pulse collective``: ``collective_params_from_device(device, n)`` (the ideal model a device maps to),
+``run_collective(n, device, ...)`` (steady state, or the state at ``time_us``), ``sweep_kappa`` +
+``plot_kappa_sweep`` for ``--kappa-mhz a:b:s``, ``evolve_collective`` for trajectories.
 """
 
 from qbhw.pulse.budget import BUDGET_ROWS, BudgetRow, PulseBudget, budget, plot_budget
+from qbhw.pulse.collective import (
+    COLLECTIVE_IMPERFECTIONS,
+    CollectiveDevice,
+    CollectiveFigures,
+    PulseCollectiveFigures,
+    PulseCollectiveResult,
+    PulseCollectiveSweep,
+    PulseCollectiveTrajectory,
+    collective_device,
+    collective_imperfections,
+    collective_model,
+    collective_params_from_device,
+    evolve_collective,
+    plot_kappa_sweep,
+    run_collective,
+    sweep_kappa,
+    synthetic_collective_device,
+)
 from qbhw.pulse.cqed import cavity_qed_model
 from qbhw.pulse.device import (
     CavityQEDDevice,
@@ -74,6 +97,7 @@ from qbhw.pulse.two_transmon import (
 
 __all__ = [
     "BUDGET_ROWS",
+    "COLLECTIVE_IMPERFECTIONS",
     "ENGINES",
     "ENVELOPES",
     "FRAMES",
@@ -84,6 +108,8 @@ __all__ = [
     "CavityFigures",
     "CavityQEDDevice",
     "ChargerCoupling",
+    "CollectiveDevice",
+    "CollectiveFigures",
     "Collision",
     "CollisionChannel",
     "CycleFigures",
@@ -96,6 +122,10 @@ __all__ = [
     "Operator",
     "PulseBudget",
     "PulseChargerResult",
+    "PulseCollectiveFigures",
+    "PulseCollectiveResult",
+    "PulseCollectiveSweep",
+    "PulseCollectiveTrajectory",
     "PulseMicromaserResult",
     "PulseMicromaserSweep",
     "PulseModel",
@@ -114,10 +144,15 @@ __all__ = [
     "cavity_qed_model",
     "charger_coupling",
     "check_engine",
+    "collective_device",
+    "collective_imperfections",
+    "collective_model",
+    "collective_params_from_device",
     "collision_channel",
     "dressed_energies",
     "dynamics_available",
     "envelope",
+    "evolve_collective",
     "exact_supported",
     "fit_static_zz",
     "from_calibration",
@@ -127,17 +162,21 @@ __all__ = [
     "parse_pair",
     "plot_budget",
     "plot_charger",
+    "plot_kappa_sweep",
     "plot_sweep",
     "plot_thermal_gradient",
     "propagate",
     "run_charger",
+    "run_collective",
     "run_micromaser",
     "run_thermal_gradient",
     "sample",
     "static_zz_perturbative",
     "sweep_charger",
+    "sweep_kappa",
     "sweep_micromaser",
     "sweep_thermal_gradient",
+    "synthetic_collective_device",
     "synthetic_micromaser_device",
     "thermal_gradient_params",
 ]

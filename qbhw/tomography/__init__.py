@@ -25,6 +25,7 @@ from qbhw.tomography._fit import (
     project_to_simplex,
     sample_counts,
 )
+from qbhw.tomography._linear import LinearEstimates, linear_functionals
 from qbhw.tomography._settings import REGISTER_NAME, measurement_circuits, pauli_settings, split_shots
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "REGISTER_NAME",
     "BatteryEstimate",
     "Interval",
+    "LinearEstimates",
     "ReadoutModel",
     "TomographyData",
     "estimate_battery",
@@ -40,6 +42,7 @@ __all__ = [
     "fit_linear",
     "fit_mle",
     "fit_projected",
+    "linear_functionals",
     "measurement_circuits",
     "outcome_probabilities",
     "pauli_expectations",
