@@ -717,7 +717,7 @@ def end_progress(stream: TextIO | None = None) -> None:
 # ---------------------------------------------------------------------------------------------- pulse level
 
 
-def _g(x: Any, digits: int = 6) -> str:
+def _pg(x: Any, digits: int = 6) -> str:
     """A figure of a pulse-level table: ``digits`` significant digits, '-' for None or NaN."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
@@ -756,7 +756,7 @@ def pulse_micromaser_text(values: Mapping[str, Any]) -> str:
         ideal = values["ideal"][key]
         if key in ("leakage", "max_leakage", "fidelity", "fidelity_phase_corrected", "phase"):
             ideal = None
-        rows.append([name, _g(ideal), _g(values["pulse"][key])])
+        rows.append([name, _pg(ideal), _pg(values["pulse"][key])])
     body = grid(rows, header=["", "ideal", "pulse level"])
     settings = _settings_line(
         values,
@@ -906,9 +906,9 @@ def pulse_charger_text(values: Mapping[str, Any]) -> str:
         f"charger at pulse level on {values['device']}, J t = {values['time']:g} ({values['time_ns']:.4g} ns; "
         f"imperfections {values['imperfections']})"
     )
-    rows = [[name, _g(values["ideal"][key]), _g(values["pulse"][key])] for key, name in _CHARGER_ROWS]
-    rows.append(["leakage out of the qubits", "-", _g(values["pulse"]["leakage"])])
-    rows.append(["fidelity to the ideal state", "-", _g(values["pulse"]["fidelity"], 10)])
+    rows = [[name, _pg(values["ideal"][key]), _pg(values["pulse"][key])] for key, name in _CHARGER_ROWS]
+    rows.append(["leakage out of the qubits", "-", _pg(values["pulse"]["leakage"])])
+    rows.append(["fidelity to the ideal state", "-", _pg(values["pulse"]["fidelity"], 10)])
     body = grid(rows, header=["", "ideal", "pulse level"])
     lines = _coupling_lines(values["coupling"], values.get("zz_fit"))
     settings = _settings_line(
@@ -988,7 +988,7 @@ def pulse_thermal_gradient_text(values: Mapping[str, Any]) -> str:
         "ideal model (units of omega_S): " + ", ".join(f"{k} {format_value(v, k)}" for k, v in p.items()),
     ]
     rows = [
-        [name, _g(values["ideal"][key]), _g(values["ideal_local"][key]), _g(values["pulse"][key])]
+        [name, _pg(values["ideal"][key]), _pg(values["ideal_local"][key]), _pg(values["pulse"][key])]
         for key, name in _BATTERY_ROWS
     ]
     body = "non-equilibrium steady state\n" + grid(
@@ -996,7 +996,7 @@ def pulse_thermal_gradient_text(values: Mapping[str, Any]) -> str:
     )
     if "cycle" in values:
         c = values["cycle"]
-        crow = [[name, _g(c["ideal"][key]), _g(c["pulse"][key])] for key, name in _CYCLE_ROWS]
+        crow = [[name, _pg(c["ideal"][key]), _pg(c["pulse"][key])] for key, name in _CYCLE_ROWS]
         body += (
             f"\n\ntwo-stroke limit cycle, charging {values['cycle_time_us']:g} us, extraction by a "
             f"{values['extraction_ns']:.4g} ns calibrated swap (ideal: an instantaneous SWAP)\n"
@@ -1024,12 +1024,12 @@ def pulse_thermal_gradient_sweep_text(values: Mapping[str, Any]) -> str:
         rows.append(
             [
                 f"{p['cycle_time_us']:g}",
-                _g(i["work"]),
-                _g(q["work"]),
-                _g(i["power"]),
-                _g(q["power"]),
-                _g(i["efficiency"], 4),
-                _g(q["efficiency"], 4),
+                _pg(i["work"]),
+                _pg(q["work"]),
+                _pg(i["power"]),
+                _pg(q["power"]),
+                _pg(i["efficiency"], 4),
+                _pg(q["efficiency"], 4),
             ]
         )
     header = ["tau (us)", "ideal W", "pulse W", "ideal P", "pulse P", "ideal eta", "pulse eta"]
