@@ -349,6 +349,351 @@ def _check_import_target(out: Any, force: bool) -> None:
         raise QbhwError(f"{out} exists; pass --force to replace it or --out to write elsewhere")
 
 
+# ---------------------------------------------------------------------------------------------------- pulse
+
+#: the device ``qbhw pulse`` runs on when --device is not given (the built-in cavity-QED device)
+PULSE_DEVICE = "synthetic_cqed"
+
+
+def _has_result(out: str) -> bool:
+    """Whether the folder ``out`` holds a result.json (False when the path cannot be examined: the writer, which
+    takes the folder's lock, says why)."""
+    try:
+        return (Path(out) / "result.json").exists()
+    except OSError:
+        return False
+
+
+def _pulse_checks(args: argparse.Namespace) -> Any:
+    """Checks shared by the ``qbhw pulse`` commands before any work: --out and --device not empty, the engine known
+    and installed (one line naming the environment that has it), --imperfections parsed. Returns the
+    Imperfections."""
+    from qbhw import pulse
+
+    if args.out is not None and not args.out.strip():
+        raise ParameterError("out", "a folder name (it is empty)", args.out)
+    if args.out is not None and not args.force and _has_result(args.out):
+        # refused before the work; report.result_directory checks it again under the lock
+        raise ParameterError(
+            "out", "a folder without a finished result (it has result.json; pass --force to replace it)", args.out
+        )
+    if args.device is not None and not args.device.strip():
+        raise ParameterError("device", "a device name or the path of a calibration file (it is empty)", args.device)
+    pulse.check_engine(args.engine)
+    return pulse.parse_imperfections(args.imperfections)
+
+
+def _pulse_stages(args: argparse.Namespace) -> Any:
+    """The progress callback of a pulse-level run (a line per finished stage on stderr), or None with --quiet."""
+    from qbhw import report
+
+    return None if args.quiet else report.stage_printer(1)(0)
+
+
+def _pulse_write(args: argparse.Namespace, values: dict[str, Any], pictures: dict[str, Any], text: str) -> str:
+    """With --out: the locked folder, result.json and the pictures (rendered before the first write), atomically;
+    returns ``text`` with the files written."""
+    from qbhw import report
+
+    if args.out is None:
+        return text
+    _check_finite(values)
+    rendered = {name: report.figure_png(fig) for name, fig in pictures.items()}
+    with report.result_directory(args.out, force=args.force, command=" ".join(sys.argv)) as out:
+        paths = report.write_pulse_outputs(out, values, rendered)
+    return text + "\nwrote " + ", ".join(str(p) for p in paths)
+
+
+def _run_pulse_micromaser(args: argparse.Namespace) -> Outcome:
+    import time
+
+    from qbhw import pulse, report
+    from qbhw.experiments import model_spec, parse_range
+
+    spec = model_spec("micromaser")
+    values = _model_values(args, spec.fields(run=False))
+    raw = values.pop("collisions")
+    grid = None if raw is None else parse_range(raw, "collisions", integer=True)
+    if grid is not None and len(grid) == 1:
+        values["collisions"], grid = grid[0], None
+    if grid is not None:
+        values["collisions"] = grid[-1]
+    params, _, _ = spec.inputs(values)
+    imperfections = _pulse_checks(args)
+    if args.budget and grid is not None:
+        raise ParameterError("budget", "given with one collision number (not a --collisions range)", raw)
+    if args.budget and args.imperfections != "all":
+        raise ParameterError(
+            "imperfections", "left at 'all' with --budget (the budget switches each one on in turn)", args.imperfections
+        )
+    options = pulse.PulseOptions(preparation=args.preparation, drive_ns=args.drive_ns)
+    device = _device(PULSE_DEVICE if args.device is None else args.device)
+    common: dict[str, Any] = dict(
+        engine=args.engine,
+        levels=args.levels,
+        coupling_mhz=args.coupling_mhz,
+        anharmonicity_mhz=args.anharmonicity_mhz,
+        options=options,
+        progress=_pulse_stages(args),
+    )
+    start = time.perf_counter()
+    pictures: dict[str, Any] = {}
+    if args.budget:
+        result = pulse.budget(params, device, **common)
+        out = {"model": "micromaser", "kind": "budget", "parameters": dataclasses.asdict(params)} | result.to_dict()
+        text = report.pulse_budget_text(out)
+        title = f"error budget of the micromaser on {result.device}"
+        pictures["budget.png"] = pulse.plot_budget(result)
+    elif grid is not None:
+        sweep = pulse.sweep_micromaser(params, device, [int(k) for k in grid], imperfections=imperfections, **common)
+        out = {"model": "micromaser", "kind": "sweep", "parameters": dataclasses.asdict(params)} | sweep.to_dict()
+        text = report.pulse_sweep_text(out)
+        title = f"micromaser at pulse level on {out['device']}: ergotropy vs collisions"
+        pictures["ergotropy.png"] = pulse.plot_sweep(sweep)
+    else:
+        run = pulse.run_micromaser(params, device, imperfections=imperfections, **common)
+        out = {"model": "micromaser", "kind": "run", "parameters": dataclasses.asdict(params)} | run.to_dict()
+        text = report.pulse_micromaser_text(out)
+        title = f"micromaser at pulse level on {out['device']}"
+    out["seconds"] = round(time.perf_counter() - start, 3)
+    return Outcome(title, out, text=_pulse_write(args, out, pictures, text))
+
+
+def _pulse_times(raw: str | None, parameter: str, default: float | None) -> tuple[float, ...] | None:
+    """A number or a range start:stop:step of ``parameter`` (None: ``default``, or None)."""
+    from qbhw.experiments import parse_range
+
+    if raw is None:
+        return None if default is None else (default,)
+    return tuple(float(x) for x in parse_range(raw, parameter, integer=False))
+
+
+def _run_pulse_charger(args: argparse.Namespace) -> Outcome:
+    import time
+
+    from qbhw import pulse, report
+
+    times = _pulse_times(args.time, "time", 0.3)
+    assert times is not None
+    imperfections = _pulse_checks(args)
+    pair = pulse.parse_pair(args.pair)
+    device = _device(PULSE_DEVICE if args.device is None else args.device)
+    common: dict[str, Any] = dict(
+        pair=pair,
+        levels=args.levels,
+        engine=args.engine,
+        imperfections=imperfections,
+        preparation=args.preparation,
+        drive_ns=args.drive_ns,
+    )
+    start = time.perf_counter()
+    zz_fit = None
+    if args.fit_zz:
+        levels = 2 if not imperfections.levels else (3 if args.levels is None else args.levels)
+        zz_fit = pulse.fit_static_zz(device, pair=pair, levels=levels, engine=args.engine).to_dict()
+    results = pulse.sweep_charger(device, times, progress=_pulse_stages(args) if len(times) > 1 else None, **common)
+    pictures: dict[str, Any] = {}
+    if len(results) == 1:
+        out = {"model": "charger", "kind": "run"} | results[0].to_dict()
+        if zz_fit is not None:
+            out["zz_fit"] = zz_fit
+        text = report.pulse_charger_text(out)
+        title = f"charger at pulse level on {out['device']}"
+    else:
+        out = {"model": "charger", "kind": "sweep", "points": [r.to_dict() for r in results]}
+        if zz_fit is not None:
+            out["zz_fit"] = zz_fit
+        text = report.pulse_charger_sweep_text(out)
+        title = f"charger at pulse level on {results[0].metadata['device']} vs J t"
+        pictures["charger.png"] = pulse.plot_charger(results)
+    out["seconds"] = round(time.perf_counter() - start, 3)
+    return Outcome(title, out, text=_pulse_write(args, out, pictures, text))
+
+
+def _run_pulse_thermal_gradient(args: argparse.Namespace) -> Outcome:
+    import time
+
+    from qbhw import pulse, report
+
+    taus = _pulse_times(args.cycle_time_us, "cycle_time_us", None)
+    imperfections = _pulse_checks(args)
+    pair = pulse.parse_pair(args.pair)
+    hot = pulse.HotBath(
+        kappa_mhz=args.bath_kappa_mhz,
+        coupling_mhz=args.bath_coupling_mhz,
+        thermal_photons=args.bath_photons,
+        cutoff=args.bath_cutoff,
+    )
+    device = _device(PULSE_DEVICE if args.device is None else args.device)
+    common: dict[str, Any] = dict(
+        pair=pair, hot=hot, levels=args.levels, engine=args.engine, imperfections=imperfections
+    )
+    start = time.perf_counter()
+    pictures: dict[str, Any] = {}
+    if taus is None or len(taus) == 1:
+        tau = None if taus is None else taus[0]
+        result = pulse.run_thermal_gradient(device, cycle_time_us=tau, progress=_pulse_stages(args), **common)
+        out = {"model": "thermal-gradient", "kind": "run"} | result.to_dict()
+        text = report.pulse_thermal_gradient_text(out)
+        title = f"thermal-gradient battery at pulse level on {out['device']}"
+    else:
+        results = pulse.sweep_thermal_gradient(device, taus, progress=_pulse_stages(args), **common)
+        out = {"model": "thermal-gradient", "kind": "sweep", "points": [r.to_dict() for r in results]}
+        text = report.pulse_thermal_gradient_sweep_text(out)
+        title = f"thermal-gradient limit cycle at pulse level on {results[0].metadata['device']}"
+        pictures["cycle.png"] = pulse.plot_thermal_gradient(results)
+    out["seconds"] = round(time.perf_counter() - start, 3)
+    return Outcome(title, out, text=_pulse_write(args, out, pictures, text))
+
+
+def _add_pulse_flags(sub: _Parser, *, levels_help: str, preparation: bool = True) -> None:
+    """The flags every ``qbhw pulse`` command has (``preparation``: and those of a preparation pulse)."""
+    from qbhw import pulse
+
+    sub.add_argument(
+        "--device",
+        help=f"a device name or calibration JSON path (default {PULSE_DEVICE}, the built-in cavity-QED device)",
+    )
+    sub.add_argument(
+        "--engine",
+        default="auto",
+        choices=pulse.ENGINES,
+        help="auto (qbhw's exact propagators where the pulses are piecewise constant, else QuTiP), exact, qutip, or "
+        "dynamics (qiskit-dynamics: the pulse environment only) (default auto)",
+    )
+    sub.add_argument("--levels", type=int, default=None, help=levels_help)
+    sub.add_argument(
+        "--imperfections",
+        default="all",
+        help="all, none, or a comma-separated list of " + ", ".join(pulse.IMPERFECTIONS) + " (default all)",
+    )
+    if preparation:
+        sub.add_argument(
+            "--preparation",
+            default="drive",
+            choices=pulse.PREPARATIONS,
+            help="drive: a Gaussian/DRAG drive pulse prepares the transmon; ideal: the exact rotation (default drive)",
+        )
+        sub.add_argument(
+            "--drive-ns",
+            type=float,
+            default=20.0,
+            help="length of the preparation drive pulse in ns, > 0 (default 20)",
+        )
+    sub.add_argument("--out", help="folder for result.json and the plot; locked while the run writes it")
+    sub.add_argument("--force", action="store_true", help="replace an existing result in --out")
+    sub.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+def _add_pulse_commands(commands: Any) -> None:
+    from qbhw.experiments import model_spec
+
+    group = commands.add_parser(
+        "pulse",
+        help="a battery at pulse level on a cavity-QED device, beside its ideal model",
+        description="Run a battery's protocol at pulse level on a cavity-QED device (Duffing transmons, resonators, "
+        "flux and drive pulses, T1/T2, resonator loss) with qbhw's exact propagators, QuTiP or qiskit-dynamics, "
+        "and compare it with the ideal model (docs/physics.md section 6).",
+    )
+    models = group.add_subparsers(dest="model", metavar="MODEL", parser_class=_Parser)
+    models.required = True
+
+    spec = model_spec("micromaser")
+    sub = models.add_parser(
+        "micromaser",
+        help="the micromaser: a transmon flux-pulsed into a storage resonator once per collision",
+        description="The micromaser battery at pulse level: per collision the flux-tunable transmon is reset, "
+        "prepared by a drive pulse, flux-pulsed into resonance with the storage resonator for the calibrated swap "
+        "time, and detuned again (docs/physics.md section 6.2).",
+    )
+    _add_model_flags(sub, spec.fields(run=False), sweep="collisions")
+    _add_pulse_flags(sub, levels_help="transmon levels with the 'levels' imperfection on, >= 2 (default 3)")
+    sub.add_argument(
+        "--coupling-mhz", type=float, default=None, help="g/2pi of the transmon-resonator swap (default: the device's)"
+    )
+    sub.add_argument(
+        "--anharmonicity-mhz", type=float, default=None, help="alpha/2pi of the transmon (default: the device's)"
+    )
+    sub.add_argument(
+        "--budget",
+        action="store_true",
+        help="the error budget: every imperfection off, each alone, all (table; with --out also budget.png)",
+    )
+    _finish(sub, _run_pulse_micromaser)
+
+    sub = models.add_parser(
+        "charger",
+        help="the charger from two coupled transmons: J1 = J, J2 = zeta/4 from their third levels",
+        description="The charger-battery spins of docs/physics.md section 2 on two capacitively coupled transmons: "
+        "J1 and J2 derived from the device (J2 = zeta/4, the static ZZ of the third levels), the charging from "
+        "|0>_b|1>_c at pulse level (a pi pulse on the charger, a calibrated flux pulse into resonance), compared "
+        "with the ideal charger at those couplings (docs/physics.md section 6.1).",
+    )
+    sub.add_argument(
+        "--pair",
+        help="the transmons B,C (battery, charger) by physical index, a coupled pair of the device (default: its "
+        "first listed exchange coupling)",
+    )
+    sub.add_argument(
+        "--time",
+        default=None,
+        help="charging time J t in units of 1/J (J t = pi/2 is a full swap), >= 0 (default 0.3); a range "
+        "start:stop:step runs a sweep",
+    )
+    sub.add_argument(
+        "--fit-zz",
+        action="store_true",
+        help="also fit the static ZZ from the pair's pulse-level dynamics (a 20 us Ramsey-like phase)",
+    )
+    _add_pulse_flags(sub, levels_help="transmon levels with the 'levels' imperfection on, 2..6 (default 3)")
+    _finish(sub, _run_pulse_charger)
+
+    sub = models.add_parser(
+        "thermal-gradient",
+        help="two detuned transmons between a hot bath resonator and the cold transmon's own environment",
+        description="The thermal-gradient battery of docs/physics.md section 1 on two detuned coupled transmons: "
+        "the hot bath a resonator fed thermal photons on the higher-frequency transmon, the cold bath the other "
+        "transmon's own T1; the NESS at pulse level vs the global master equation at the device's parameters, "
+        "and with --cycle-time-us the two-stroke cycle with the extraction by a calibrated swap.",
+    )
+    sub.add_argument(
+        "--pair",
+        help="the transmons by physical index, a coupled pair of the device (default: its first listed exchange "
+        "coupling); the higher-frequency one is the hot side A",
+    )
+    sub.add_argument(
+        "--cycle-time-us",
+        default=None,
+        help="charging time of the two-stroke limit cycle in us, > 0 (default: the NESS only); a range "
+        "start:stop:step runs a sweep",
+    )
+    sub.add_argument(
+        "--bath-kappa-mhz", type=float, default=10.0, help="kappa/2pi of the hot bath resonator in MHz (default 10)"
+    )
+    sub.add_argument(
+        "--bath-coupling-mhz",
+        type=float,
+        default=0.25,
+        help="g_r/2pi between the hot transmon and its bath resonator in MHz (default 0.25)",
+    )
+    sub.add_argument(
+        "--bath-photons", type=float, default=0.5, help="thermal photons n_h fed to the bath resonator (default 0.5)"
+    )
+    sub.add_argument(
+        "--bath-cutoff",
+        type=int,
+        default=None,
+        help="Fock cutoff of the bath resonator (default: its thermal top level below 1e-7)",
+    )
+    _add_pulse_flags(
+        sub, levels_help="transmon levels with the 'levels' imperfection on, 2..6 (default 3)", preparation=False
+    )
+    _finish(sub, _run_pulse_thermal_gradient)
+
+    _add_pulse_collective(models)
+
+
 # -------------------------------------------------------------------------------------- pulse collective
 
 
@@ -793,6 +1138,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_run_flags(sub)
         _finish(sub, _run_run)
 
+    _add_pulse_commands(commands)
     _add_bundle_commands(commands)
 
     devices = commands.add_parser(
@@ -812,15 +1158,6 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     _finish(imp, _run_devices_import)
     _finish(devices, _run_devices)  # after its subparser: the subcommand's defaults win when it is given
-
-    pulse = commands.add_parser(
-        "pulse",
-        help="pulse-level simulation of a battery on a circuit-QED device, against its ideal model",
-        description="Pulse-level models of the batteries on circuit-QED devices (transmons and resonators).",
-    )
-    pulse_models = pulse.add_subparsers(dest="model", metavar="MODEL", parser_class=_Parser)
-    pulse_models.required = True
-    _add_pulse_collective(pulse_models)
     return parser
 
 

@@ -714,6 +714,329 @@ def end_progress(stream: TextIO | None = None) -> None:
         out.flush()
 
 
+# ---------------------------------------------------------------------------------------------- pulse level
+
+
+def _pg(x: Any, digits: int = 6) -> str:
+    """A figure of a pulse-level table: ``digits`` significant digits, '-' for None or NaN."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if isinstance(x, float | np.floating):
+        return f"{float(x):.{digits}g}"
+    return str(x)
+
+
+def _settings_line(values: Mapping[str, Any], keys: Sequence[str]) -> str:
+    return "(" + ", ".join(f"{k} {format_value(values[k], k)}" for k in keys if k in values) + ")"
+
+
+_MICROMASER_ROWS = (
+    ("energy", "energy"),
+    ("ergotropy", "ergotropy"),
+    ("purity", "purity"),
+    ("mean_photons", "mean photons"),
+    ("leakage", "leakage (last collision)"),
+    ("max_leakage", "leakage (largest per collision)"),
+    ("fidelity", "fidelity to the ideal state"),
+    ("fidelity_phase_corrected", "fidelity, cavity phase corrected"),
+    ("phase", "cavity phase (rad)"),
+    ("top_level_population", "top Fock level population"),
+)
+
+
+def pulse_micromaser_text(values: Mapping[str, Any]) -> str:
+    """The table of ``qbhw pulse micromaser`` from its JSON object (``PulseMicromaserResult.to_dict()``): ideal
+    vs pulse level, then the settings that produced it."""
+    title = (
+        f"micromaser at pulse level on {values['device']} after {values['collisions']} collisions "
+        f"(imperfections {values['imperfections']})"
+    )
+    rows = []
+    for key, name in _MICROMASER_ROWS:
+        ideal = values["ideal"][key]
+        if key in ("leakage", "max_leakage", "fidelity", "fidelity_phase_corrected", "phase"):
+            ideal = None
+        rows.append([name, _pg(ideal), _pg(values["pulse"][key])])
+    body = grid(rows, header=["", "ideal", "pulse level"])
+    settings = _settings_line(
+        values,
+        (
+            "engine",
+            "frame",
+            "rwa",
+            "levels",
+            "cutoff",
+            "coupling_mhz",
+            "anharmonicity_mhz",
+            "preparation",
+            "calibrated_tau_ns",
+            "flux_pulse_ns",
+            "collision_ns",
+        ),
+    )
+    note = "(energies in units of hbar omega_r; ideal = qbhw ideal micromaser at the same cutoff)"
+    return f"{title}\n{'-' * len(title)}\n{body}\n{settings}\n{note}"
+
+
+def pulse_sweep_text(values: Mapping[str, Any]) -> str:
+    """The sweep table of ``qbhw pulse micromaser --collisions a:b:s`` (``PulseMicromaserSweep.to_dict()``)."""
+    title = (
+        f"micromaser at pulse level on {values['device']}: ergotropy vs collisions "
+        f"(imperfections {values['imperfections']})"
+    )
+    ideal, pulse = values["ideal"], values["pulse"]
+    rows = []
+    for k, key in enumerate(values["collisions"]):
+        rows.append(
+            [
+                str(key),
+                f"{ideal['ergotropy'][k]:.6f}",
+                f"{pulse['ergotropy'][k]:.6f}",
+                f"{ideal['energy'][k]:.6f}",
+                f"{pulse['energy'][k]:.6f}",
+                f"{pulse['purity'][k]:.6f}",
+                f"{pulse['leakage'][k]:.2e}",
+                f"{pulse['fidelity_phase_corrected'][k]:.6f}",
+            ]
+        )
+    header = ["collisions", "ideal W", "pulse W", "ideal E", "pulse E", "pulse purity", "leakage", "F (phase)"]
+    body = grid(rows, header=header)
+    settings = _settings_line(
+        values, ("engine", "frame", "rwa", "levels", "cutoff", "calibrated_tau_ns", "flux_pulse_ns", "collision_ns")
+    )
+    return f"{title}\n{'-' * len(title)}\n{body}\n{settings}"
+
+
+def pulse_budget_text(values: Mapping[str, Any]) -> str:
+    """The error-budget table of ``qbhw pulse micromaser --budget`` (``PulseBudget.to_dict()``): one row per case
+    (every imperfection off, each alone, all), with the change of ergotropy and energy against the ideal model."""
+    ideal = values["ideal"]
+    title = (
+        f"error budget of the micromaser on {values['device']} after {values['collisions']} collisions "
+        f"(ideal W = {ideal['ergotropy']:.6g}, E = {ideal['energy']:.6g}, purity {ideal['purity']:.6g})"
+    )
+    rows = []
+    for r in values["rows"]:
+        rows.append(
+            [
+                r["name"],
+                f"{r['ergotropy']:.5f}",
+                f"{r['delta_ergotropy']:+.5f}",
+                f"{r['energy']:.5f}",
+                f"{r['delta_energy']:+.5f}",
+                f"{r['purity']:.5f}",
+                f"{r['fidelity_phase_corrected']:.5f}",
+                f"{r['max_leakage']:.1e}",
+                f"{r['levels']}",
+            ]
+        )
+    header = ["case", "W", "W - ideal", "E", "E - ideal", "purity", "F (phase)", "leakage", "levels"]
+    body = grid(rows, header=header)
+    footer = (
+        f"(largest single cost: {values['largest_cost']}; case none must equal the ideal model; "
+        f"cutoff {values['cutoff']}, engine of the rows: {', '.join(sorted({r['engine'] for r in values['rows']}))})"
+    )
+    return f"{title}\n{'-' * len(title)}\n{body}\n{footer}"
+
+
+def figure_png(fig: Any) -> bytes:
+    """PNG bytes of a matplotlib Figure (drawn on its own Agg canvas)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120)
+    return buf.getvalue()
+
+
+def write_pulse_outputs(out: Path, values: Mapping[str, Any], pictures: Mapping[str, bytes]) -> tuple[Path, ...]:
+    """Write the PNGs ``pictures`` (name -> bytes) and, last (its presence marks a finished run), result.json,
+    each atomically; a failed write removes what this call wrote (never a partial result). OSErrors become a
+    ParameterError naming --out."""
+    items: list[tuple[str, str | bytes]] = [(name, data) for name, data in pictures.items()]
+    items.append(("result.json", to_json(values) + "\n"))
+    written: list[Path] = []
+    try:
+        for name, content in items:
+            written.append(write_atomic(out / name, content))
+    except OSError as exc:
+        for p in written:
+            with contextlib.suppress(OSError):
+                p.unlink()
+        raise ParameterError(
+            "out",
+            f"a folder where {Path(exc.filename or items[len(written)][0]).name} can be written ({_reason(exc)})",
+            str(out),
+        ) from None
+    return tuple(written[-1:] + written[:-1])
+
+
+_CHARGER_ROWS = (
+    ("battery_excitation", "battery excitation P_b"),
+    ("energy", "battery energy"),
+    ("ergotropy", "battery ergotropy"),
+    ("capacity", "battery capacity"),
+    ("purity", "battery purity"),
+    ("concurrence", "concurrence"),
+    ("steering", "steering F3"),
+    ("chsh", "CHSH maximum"),
+    ("coherence_l1", "l1 coherence"),
+    ("imaginarity", "l1 imaginarity"),
+    ("texture_battery", "texture (battery)"),
+    ("texture_global", "texture (global)"),
+    ("residual_capacity", "residual capacity"),
+)
+
+
+def _coupling_lines(c: Mapping[str, Any], fit: Mapping[str, Any] | None) -> list[str]:
+    lines = [
+        f"J/2pi = {c['exchange_mhz']:g} MHz (J1 = J exactly: the one-excitation block is closed); interaction at "
+        f"{c['interaction_ghz']:g} GHz, {c['levels']} transmon levels",
+        f"static ZZ zeta/2pi there: {c['zz_khz']:.6g} kHz exact (diagonalisation), {c['zz_perturbative_khz']:.6g} kHz "
+        "at second order, 2 J^2 (a1 + a2)/((D + a1)(D - a2))"
+        + ("" if fit is None else f", {fit['zz_khz']:.6g} +- {fit['stderr_khz']:.2g} kHz fitted ({fit['engine']})"),
+        f"(parked: {c['parked_zz_khz']:.6g} kHz exact, {c['parked_zz_perturbative_khz']:.6g} kHz at second order)",
+        f"charger (model unit hbar J): omega_b = omega_c = {c['omega_b']:.6f}, J1 = {c['j1']:g}, "
+        f"J2 = zeta/4 = {c['j2']:.6g} (H ⊃ J2 Z_b Z_c, Qiskit Z)",
+    ]
+    return lines
+
+
+def pulse_charger_text(values: Mapping[str, Any]) -> str:
+    """The table of ``qbhw pulse charger`` (``PulseChargerResult.to_dict()``): the derived couplings, then ideal vs
+    pulse-level figures at the time given."""
+    title = (
+        f"charger at pulse level on {values['device']}, J t = {values['time']:g} ({values['time_ns']:.4g} ns; "
+        f"imperfections {values['imperfections']})"
+    )
+    rows = [[name, _pg(values["ideal"][key]), _pg(values["pulse"][key])] for key, name in _CHARGER_ROWS]
+    rows.append(["leakage out of the qubits", "-", _pg(values["pulse"]["leakage"])])
+    rows.append(["fidelity to the ideal state", "-", _pg(values["pulse"]["fidelity"], 10)])
+    body = grid(rows, header=["", "ideal", "pulse level"])
+    lines = _coupling_lines(values["coupling"], values.get("zz_fit"))
+    settings = _settings_line(
+        values,
+        (
+            "engine",
+            "levels",
+            "flux_pulsed",
+            "preparation",
+            "calibrated_tau_ns",
+            "flux_pulse_ns",
+            "preparation_ns",
+            "phase_correction",
+        ),
+    )
+    note = (
+        "(energies in units of hbar J; pulse level = the two-qubit state renormalised, frame rotating at the "
+        "interaction frequency, battery phase corrected by a calibrated virtual Z)"
+    )
+    return "\n".join([title, "-" * len(title), *lines, body, settings, note])
+
+
+def pulse_charger_sweep_text(values: Mapping[str, Any]) -> str:
+    """The table of ``qbhw pulse charger --time a:b:s``."""
+    points = values["points"]
+    first = points[0]
+    title = f"charger at pulse level on {first['device']} vs J t (imperfections {first['imperfections']})"
+    rows = []
+    for p in points:
+        i, q = p["ideal"], p["pulse"]
+        rows.append(
+            [
+                f"{p['time']:g}",
+                f"{i['battery_excitation']:.6f}",
+                f"{q['battery_excitation']:.6f}",
+                f"{i['capacity']:.4f}",
+                f"{q['capacity']:.4f}",
+                f"{i['concurrence']:.6f}",
+                f"{q['concurrence']:.6f}",
+                f"{q['fidelity']:.6f}",
+                f"{q['leakage']:.1e}",
+            ]
+        )
+    header = ["J t", "ideal P_b", "pulse P_b", "ideal C_b", "pulse C_b", "ideal E", "pulse E", "F", "leakage"]
+    lines = _coupling_lines(first["coupling"], values.get("zz_fit"))
+    note = "(C_b battery capacity in hbar J; E concurrence; F fidelity of the renormalised two-qubit state)"
+    return "\n".join([title, "-" * len(title), *lines, grid(rows, header=header), note])
+
+
+_BATTERY_ROWS = (
+    ("energy", "energy"),
+    ("ergotropy", "ergotropy"),
+    ("capacity", "capacity"),
+    ("purity", "purity"),
+    ("excited_a", "excited population of A (hot)"),
+    ("excited_s", "excited population of S (cold)"),
+    ("leakage", "population outside the qubits"),
+)
+_CYCLE_ROWS = (
+    ("work", "work per cycle"),
+    ("heat", "heat from the hot bath"),
+    ("power", "power"),
+    ("efficiency", "efficiency"),
+    ("ergotropy", "ergotropy before extraction"),
+)
+
+
+def pulse_thermal_gradient_text(values: Mapping[str, Any]) -> str:
+    """The tables of ``qbhw pulse thermal-gradient`` (``PulseThermalGradientResult.to_dict()``): the NESS, ideal
+    (global and local master equations at the device's parameters) vs pulse level, and the limit cycle."""
+    title = f"thermal-gradient battery at pulse level on {values['device']} (imperfections {values['imperfections']})"
+    p = values["ideal_parameters"]
+    lines = [
+        f"hot bath: {values['hot_bath']}, kappa/2pi {values['bath_kappa_mhz']:g} MHz, g_r/2pi "
+        f"{values['bath_coupling_mhz']:g} MHz, n_h {values['bath_photons']:g}: Gamma/2pi = "
+        f"{values['hot_rate_mhz'] * 1e3:.4g} kHz; cold bath: the cold transmon's T1",
+        "ideal model (units of omega_S): " + ", ".join(f"{k} {format_value(v, k)}" for k, v in p.items()),
+    ]
+    rows = [
+        [name, _pg(values["ideal"][key]), _pg(values["ideal_local"][key]), _pg(values["pulse"][key])]
+        for key, name in _BATTERY_ROWS
+    ]
+    body = "non-equilibrium steady state\n" + grid(
+        rows, header=["", "ideal, global ME", "ideal, local ME", "pulse level"]
+    )
+    if "cycle" in values:
+        c = values["cycle"]
+        crow = [[name, _pg(c["ideal"][key]), _pg(c["pulse"][key])] for key, name in _CYCLE_ROWS]
+        body += (
+            f"\n\ntwo-stroke limit cycle, charging {values['cycle_time_us']:g} us, extraction by a "
+            f"{values['extraction_ns']:.4g} ns calibrated swap (ideal: an instantaneous SWAP)\n"
+            + grid(crow, header=["", "ideal, global ME", "pulse level"])
+        )
+    settings = _settings_line(values, ("engine", "levels", "resonator_cutoff", "top_level_population"))
+    note = (
+        f"(energies in units of {values['model_unit']}; pulse level = the two-qubit state renormalised (the population "
+        "outside it shown), work and heat with the whole L-level Hamiltonian; states in the frame of the hot transmon)"
+    )
+    return "\n".join([title, "-" * len(title), *lines, body, settings, note])
+
+
+def pulse_thermal_gradient_sweep_text(values: Mapping[str, Any]) -> str:
+    """The table of ``qbhw pulse thermal-gradient --cycle-time-us a:b:s``."""
+    points = values["points"]
+    first = points[0]
+    title = (
+        f"thermal-gradient limit cycle at pulse level on {first['device']} vs charging time "
+        f"(imperfections {first['imperfections']})"
+    )
+    rows = []
+    for p in points:
+        i, q = p["cycle"]["ideal"], p["cycle"]["pulse"]
+        rows.append(
+            [
+                f"{p['cycle_time_us']:g}",
+                _pg(i["work"]),
+                _pg(q["work"]),
+                _pg(i["power"]),
+                _pg(q["power"]),
+                _pg(i["efficiency"], 4),
+                _pg(q["efficiency"], 4),
+            ]
+        )
+    header = ["tau (us)", "ideal W", "pulse W", "ideal P", "pulse P", "ideal eta", "pulse eta"]
+    note = f"(units of {first['model_unit']}; ideal: global ME, instantaneous SWAP; pulse: calibrated swap pulse)"
+    return "\n".join([title, "-" * len(title), grid(rows, header=header), note])
+
+
 # -------------------------------------------------------------------------------------------------- bundles
 
 

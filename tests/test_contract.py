@@ -46,6 +46,7 @@ class Bad:
     allowed: tuple[str, ...] = ()
     needs_runtime: bool = False
     known_flag: bool = True  # False: the row's point is a flag the command does not have
+    without_dynamics: bool = False  # the row needs an environment without qiskit-dynamics (the default one)
 
 
 def _has_runtime() -> bool:
@@ -54,6 +55,12 @@ def _has_runtime() -> bool:
     except ImportError:
         return False
     return True
+
+
+def _has_dynamics() -> bool:
+    from qbhw.pulse import dynamics_available
+
+    return dynamics_available()
 
 
 # ------------------------------------------------------------------------------------------ file set-ups
@@ -75,6 +82,17 @@ def _small_device(tmp: Path) -> None:
     from qbhw.hardware import default_device, restrict, save_calibration
 
     save_calibration(restrict(default_device(), (28, 29)), tmp / "two_qubits.json")
+
+
+def _fixed_cqed(tmp: Path) -> None:
+    """synthetic_cqed with every transmon fixed-frequency (no tunable_range_ghz): no flux pulse reaches a resonator."""
+    import dataclasses
+
+    from qbhw.hardware import load_calibration, save_calibration
+
+    cal = load_calibration("synthetic_cqed")
+    qubits = tuple(dataclasses.replace(q, tunable_range_ghz=None, flux_rise_ns=None) for q in cal.qubits)
+    save_calibration(dataclasses.replace(cal, name="fixed_cqed", qubits=qubits), tmp / "fixed_cqed.json")
 
 
 def _stored_point(text: str) -> Callable[[Path], None]:
@@ -209,6 +227,9 @@ RUN_CH = ("run", "charger")
 RUN_MM = ("run", "micromaser")
 RUN_TG = ("run", "thermal-gradient")
 RUN_CO = ("run", "collective", "--n", "3", "--temperature", "2")
+PULSE_MM = ("pulse", "micromaser")
+PULSE_CH = ("pulse", "charger")
+PULSE_TG = ("pulse", "thermal-gradient")
 LONG = "x" * 300
 
 CATALOGUE: tuple[Bad, ...] = (
@@ -579,6 +600,84 @@ CATALOGUE: tuple[Bad, ...] = (
         "running Dask scheduler",
         patch=_quick_connect,
     ),
+    # ------------------------------------------------------------------------- qbhw pulse (issue 12 item 7)
+    Bad("values", "pulse-levels-one", (*PULSE_MM, "--levels", "1"), "--levels", ">= 2"),
+    Bad(
+        "values", "pulse-levels-without-imperfection", (*PULSE_MM, "--levels", "3", "--imperfections", "t1"), "--levels"
+    ),
+    Bad("values", "pulse-engine", (*PULSE_MM, "--engine", "magic"), "--engine", "invalid choice"),
+    Bad(
+        "values",
+        "pulse-dynamics-elsewhere",
+        (*PULSE_MM, "--engine", "dynamics"),
+        "pulse environment",
+        "make env-pulse",
+        without_dynamics=True,
+    ),
+    Bad("values", "pulse-imperfection", (*PULSE_MM, "--imperfections", "levels,foo"), "--imperfections", "'foo'"),
+    Bad("values", "pulse-drive-negative", (*PULSE_MM, "--drive-ns", "-5"), "--drive-ns", "> 0"),
+    Bad("values", "pulse-coupling-negative", (*PULSE_MM, "--coupling-mhz", "-5"), "--coupling-mhz", ">= 0"),
+    Bad("values", "pulse-coupling-nan", (*PULSE_MM, "--coupling-mhz", "nan"), "--coupling-mhz", "finite"),
+    Bad(
+        "values",
+        "pulse-harmonic-transmon",
+        (*PULSE_MM, "--anharmonicity-mhz", "0", "--imperfections", "levels"),
+        "--anharmonicity-mhz",
+        "non-zero",
+    ),
+    Bad("values", "pulse-preparation", (*PULSE_MM, "--preparation", "magic"), "--preparation", "invalid choice"),
+    Bad("values", "pulse-budget-range", (*PULSE_MM, "--budget", "--collisions", "1:3:1"), "--budget", "one collision"),
+    Bad("values", "pulse-budget-none", (*PULSE_MM, "--budget", "--imperfections", "none"), "--imperfections", "'all'"),
+    Bad("values", "pulse-charger-time", (*PULSE_CH, "--time", "-1"), "--time", ">= 0"),
+    Bad("values", "pulse-charger-pair", (*PULSE_CH, "--pair", "x"), "--pair", "A,B"),
+    Bad("values", "pulse-charger-pair-missing", (*PULSE_CH, "--pair", "0,7"), "--pair", "0..3"),
+    Bad("values", "pulse-tg-cycle", (*PULSE_TG, "--cycle-time-us", "-1"), "--cycle-time-us", "> 0"),
+    Bad("values", "pulse-tg-kappa", (*PULSE_TG, "--bath-kappa-mhz", "-1"), "--bath-kappa-mhz", "> 0"),
+    Bad("values", "pulse-tg-photons", (*PULSE_TG, "--bath-photons", "-1"), "--bath-photons", "> 0"),
+    Bad("values", "pulse-tg-coupling", (*PULSE_TG, "--bath-coupling-mhz", "0"), "--bath-coupling-mhz", "> 0"),
+    Bad("ranges", "pulse-collisions-reversed", (*PULSE_MM, "--collisions", "5:1:1"), "--collisions", "non-empty"),
+    Bad("ranges", "pulse-charger-time-step", (*PULSE_CH, "--time", "0:1:0"), "--time", "step > 0"),
+    Bad("sizes", "pulse-cutoff-huge", (*PULSE_MM, "--cutoff", "100000"), "--cutoff", "<= 300"),
+    Bad(
+        "sizes",
+        "pulse-cutoff-map",
+        (*PULSE_MM, "--imperfections", "levels", "--levels", "8", "--cutoff", "30"),
+        "--cutoff",
+        "at most 25",
+    ),
+    Bad("sizes", "pulse-levels-huge", (*PULSE_MM, "--imperfections", "levels", "--levels", "100"), "--levels"),
+    Bad("sizes", "pulse-pair-levels", (*PULSE_TG, "--imperfections", "levels", "--levels", "9"), "--levels", "<= 6"),
+    Bad("sizes", "pulse-tg-bath-cutoff", (*PULSE_TG, "--bath-cutoff", "1"), "--bath-cutoff", ">= 2"),
+    Bad(
+        "sizes",
+        "pulse-cutoff-outgrown",
+        (*PULSE_MM, "--cutoff", "3", "--collisions", "5", "--quiet", "--out", "{tmp}/mm"),
+        "--cutoff",
+        "raise --cutoff",
+    ),
+    Bad("files", "pulse-out-empty", (*PULSE_MM, "--out", " "), "--out", "empty"),
+    Bad(
+        "files",
+        "pulse-out-has-a-result",
+        (*PULSE_CH, "--out", "{tmp}/done"),
+        "--out",
+        "--force",
+        setup=_write("done/result.json", "{}"),
+    ),
+    Bad("files", "pulse-out-in-use", (*PULSE_TG, "--quiet", "--out", "{tmp}/busy"), "--out", "in use", setup=_locked),
+    Bad("devices", "pulse-unknown-device", (*PULSE_MM, "--device", "no_such_device"), "--device", "no_such_device"),
+    Bad("devices", "pulse-empty-device", (*PULSE_CH, "--device", ""), "--device", "empty"),
+    Bad("devices", "pulse-no-resonator", (*PULSE_MM, "--device", "fake_torino"), "fake_torino", "no storage resonator"),
+    Bad(
+        "devices",
+        "pulse-not-tunable",
+        (*PULSE_MM, "--device", "{tmp}/fixed_cqed.json"),
+        "fixed_cqed",
+        "not flux-tunable",
+        setup=_fixed_cqed,
+    ),
+    Bad("devices", "pulse-charger-no-pair", (*PULSE_CH, "--device", "fake_torino"), "fake_torino", "exchange coupling"),
+    Bad("devices", "pulse-tg-no-pair", (*PULSE_TG, "--device", "fake_torino"), "fake_torino", "exchange coupling"),
     # ---------------------------------------------------------------------------------------- interruption
     Bad(
         "interruption",
@@ -680,6 +779,7 @@ def test_the_catalogue_is_large_and_covers_every_kind_and_subcommand():
     commands = {" ".join(b.argv[:2]) for b in CATALOGUE}
     assert {"ideal charger", "ideal thermal-gradient", "ideal collective", "ideal micromaser"} <= commands
     assert {"run charger", "run thermal-gradient", "run collective", "run micromaser", "devices import"} <= commands
+    assert {"pulse micromaser", "pulse charger", "pulse thermal-gradient"} <= commands
 
 
 @pytest.fixture(scope="module")
@@ -728,6 +828,8 @@ _PROGRESS = re.compile(
 def test_bad_input_is_one_line_naming_the_flag_or_file(bad, tmp_path, monkeypatch, capsys, record):
     if bad.needs_runtime and not _has_runtime():
         pytest.skip("qiskit-ibm-runtime (extra 'ibm') is not installed here")
+    if bad.without_dynamics and _has_dynamics():
+        pytest.skip("qiskit-dynamics is installed here (the pulse environment)")
     tmp = tmp_path / "t"
     tmp.mkdir()
     work = tmp_path / "cwd"
