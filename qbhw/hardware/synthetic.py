@@ -119,7 +119,7 @@ def synthetic_cavity_qed() -> DeviceCalibration:
         name=SYNTHETIC_NAME,
         source="synthetic: qbhw.hardware.synthetic.synthetic_cavity_qed() (values typical of published circuit-QED "
         "experiments, not a real device)",
-        date="2026-12-01",
+        date="2026-11-30",
         qubits=tuple(qubits),
         gates=tuple(sorted(gates, key=lambda g: (g.name, g.qubits))),
         coupling_map=tuple(sorted(edges)),
