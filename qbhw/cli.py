@@ -69,13 +69,13 @@ def _finish(sub: _Parser, run: Callable[[argparse.Namespace], Outcome]) -> None:
 # ---------------------------------------------------------------------------------------------- model flags
 
 
-def _add_model_flags(sub: _Parser, fields: Sequence[Any], *, sweep: str | None = None) -> None:
+def _add_model_flags(sub: _Parser, fields: Sequence[Any], *, sweep: Sequence[str] = ()) -> None:
     """One flag per catalogue field (``qbhw.experiments.ModelField``), with its help and default; the ``sweep``
-    field is read as text, so that it can hold a range start:stop:step. A flag the user does not give is None:
+    fields are read as text, so that they can hold a range start:stop:step. A flag the user does not give is None:
     the dataclass default applies."""
     for f in fields:
         help_text = f.help + (f" (default {f.default})" if f.default is not None else "")
-        is_sweep = f.name == sweep
+        is_sweep = f.name in sweep
         if is_sweep:
             help_text += "; a range start:stop:step (inclusive) runs a sweep"
         sub.add_argument(
@@ -112,16 +112,19 @@ def _run_ideal(args: argparse.Namespace) -> Outcome:
 
 def _run_run(args: argparse.Namespace) -> Outcome:
     from qbhw import report
-    from qbhw.experiments import PointStore, check_job, experiments_for, model_spec, parse_range, run_job
+    from qbhw.experiments import CYCLE_KEYS, FIGURE_KEYS, PointStore, check_job, experiments_for, model_spec, run_job
     from qbhw.hardware import default_device, noiseless
 
     spec = model_spec(args.model)
     fields = spec.fields(run=True)
     values = _model_values(args, fields)
-    raw = values.pop(spec.sweep_field)
-    kind = next(f.kind for f in fields if f.name == spec.sweep_field)
-    sweep = None if raw is None else parse_range(raw, spec.sweep_field, integer=kind is int)
+    sweep_field, sweep = _sweep(spec, fields, values)
     params, time, options = spec.inputs(values)
+    first = spec.with_value(params, time, sweep[0], sweep_field)[1] if sweep else time
+    cycle = spec.runs_cycle(first)
+    figure = args.plot if args.plot is not None else ("work" if cycle else "ergotropy")
+    if figure in CYCLE_KEYS and not cycle:
+        raise ParameterError("plot", "one of " + ", ".join(FIGURE_KEYS) + " (the others need --cycle-time)", figure)
     if args.out is not None and not args.out.strip():
         raise ParameterError("out", "a folder name (it is empty)", args.out)
     if args.device is not None and not args.device.strip():
@@ -140,6 +143,7 @@ def _run_run(args: argparse.Namespace) -> Outcome:
         estimator=args.estimator,
         measurement=args.measurement,
         layouts=args.layouts,
+        sweep_field=sweep_field,
     )
     check_job(experiments_for(args.model, params, device=device, **settings), args.workers)  # before any work
     many = sweep is not None and len(sweep) > 1
@@ -164,14 +168,40 @@ def _run_run(args: argparse.Namespace) -> Outcome:
 
     if args.out is None:
         job = run(None)
-        text = report.run_text(job, args.plot)
+        text = report.run_text(job, figure)
     else:
         with report.result_directory(args.out, force=args.force, command=" ".join(sys.argv)) as out:
             job = run(PointStore(out))
             _check_finite(report.run_json(job))
-            paths = report.write_run_outputs(job, out, args.plot)
-        text = report.run_text(job, args.plot) + "\nwrote " + ", ".join(str(p) for p in paths)
-    return Outcome(report.run_title(job, args.plot), report.run_json(job), text=text)
+            paths = report.write_run_outputs(job, out, figure)
+        text = report.run_text(job, figure) + "\nwrote " + ", ".join(str(p) for p in paths)
+    return Outcome(report.run_title(job, figure), report.run_json(job), report.run_warnings(job), text=text)
+
+
+def _sweep(spec: Any, fields: Sequence[Any], values: dict[str, Any]) -> tuple[str, tuple[Any, ...] | None]:
+    """(the swept field, its values or None) from the model's sweepable flags (``ModelSpec.swept_fields``): the one
+    holding a range start:stop:step, else the first given; the other given ones are single numbers, put back into
+    ``values``. At most one range."""
+    from qbhw.experiments import parse_range
+
+    kinds = {f.name: f.kind for f in fields}
+    parsed = {}
+    for name in spec.swept_fields:
+        raw = values.pop(name)
+        if raw is not None:
+            parsed[name] = parse_range(raw, name, integer=kinds[name] is int)
+    ranged = [name for name, v in parsed.items() if len(v) > 1]
+    if len(ranged) > 1:
+        raise ParameterError(
+            ranged[1],
+            f"a single number when {_flag_name(ranged[0])} is a range (one quantity is swept at a time)",
+            values.get(ranged[1], parsed[ranged[1]][0]),
+        )
+    field = ranged[0] if ranged else next(iter(parsed), spec.sweep_field)
+    for name, v in parsed.items():
+        if name != field:
+            values[name] = v[0]
+    return field, parsed.get(field)
 
 
 def _device(name_or_path: str) -> Any:
@@ -257,9 +287,10 @@ def _add_run_flags(sub: _Parser) -> None:
     )
     sub.add_argument(
         "--plot",
-        default="ergotropy",
-        choices=("energy", "ergotropy", "capacity", "purity", "fidelity"),
-        help="the figure of the sweep table and of --out's plot FIGURE.png (default ergotropy)",
+        default=None,
+        choices=("energy", "ergotropy", "capacity", "purity", "fidelity", "work", "power", "heat", "efficiency"),
+        help="the figure of the sweep table and of --out's plot FIGURE.png (default ergotropy; work with "
+        "--cycle-time; work, power, heat and efficiency need --cycle-time)",
     )
     sub.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -316,6 +347,550 @@ def _check_import_target(out: Any, force: bool) -> None:
         raise ParameterError("out", "the path of a .json file to write (it is a directory)", str(out))
     if exists and not force:
         raise QbhwError(f"{out} exists; pass --force to replace it or --out to write elsewhere")
+
+
+# ---------------------------------------------------------------------------------------------------- pulse
+
+#: the device ``qbhw pulse`` runs on when --device is not given (the built-in cavity-QED device)
+PULSE_DEVICE = "synthetic_cqed"
+
+
+def _has_result(out: str) -> bool:
+    """Whether the folder ``out`` holds a result.json (False when the path cannot be examined: the writer, which
+    takes the folder's lock, says why)."""
+    try:
+        return (Path(out) / "result.json").exists()
+    except OSError:
+        return False
+
+
+def _pulse_checks(args: argparse.Namespace) -> Any:
+    """Checks shared by the ``qbhw pulse`` commands before any work: --out and --device not empty, the engine known
+    and installed (one line naming the environment that has it), --imperfections parsed. Returns the
+    Imperfections."""
+    from qbhw import pulse
+
+    if args.out is not None and not args.out.strip():
+        raise ParameterError("out", "a folder name (it is empty)", args.out)
+    if args.out is not None and not args.force and _has_result(args.out):
+        # refused before the work; report.result_directory checks it again under the lock
+        raise ParameterError(
+            "out", "a folder without a finished result (it has result.json; pass --force to replace it)", args.out
+        )
+    if args.device is not None and not args.device.strip():
+        raise ParameterError("device", "a device name or the path of a calibration file (it is empty)", args.device)
+    pulse.check_engine(args.engine)
+    return pulse.parse_imperfections(args.imperfections)
+
+
+def _pulse_stages(args: argparse.Namespace) -> Any:
+    """The progress callback of a pulse-level run (a line per finished stage on stderr), or None with --quiet."""
+    from qbhw import report
+
+    return None if args.quiet else report.stage_printer(1)(0)
+
+
+def _pulse_write(args: argparse.Namespace, values: dict[str, Any], pictures: dict[str, Any], text: str) -> str:
+    """With --out: the locked folder, result.json and the pictures (rendered before the first write), atomically;
+    returns ``text`` with the files written."""
+    from qbhw import report
+
+    if args.out is None:
+        return text
+    _check_finite(values)
+    rendered = {name: report.figure_png(fig) for name, fig in pictures.items()}
+    with report.result_directory(args.out, force=args.force, command=" ".join(sys.argv)) as out:
+        paths = report.write_pulse_outputs(out, values, rendered)
+    return text + "\nwrote " + ", ".join(str(p) for p in paths)
+
+
+def _run_pulse_micromaser(args: argparse.Namespace) -> Outcome:
+    import time
+
+    from qbhw import pulse, report
+    from qbhw.experiments import model_spec, parse_range
+
+    spec = model_spec("micromaser")
+    values = _model_values(args, spec.fields(run=False))
+    raw = values.pop("collisions")
+    grid = None if raw is None else parse_range(raw, "collisions", integer=True)
+    if grid is not None and len(grid) == 1:
+        values["collisions"], grid = grid[0], None
+    if grid is not None:
+        values["collisions"] = grid[-1]
+    params, _, _ = spec.inputs(values)
+    imperfections = _pulse_checks(args)
+    if args.budget and grid is not None:
+        raise ParameterError("budget", "given with one collision number (not a --collisions range)", raw)
+    if args.budget and args.imperfections != "all":
+        raise ParameterError(
+            "imperfections", "left at 'all' with --budget (the budget switches each one on in turn)", args.imperfections
+        )
+    options = pulse.PulseOptions(preparation=args.preparation, drive_ns=args.drive_ns)
+    device = _device(PULSE_DEVICE if args.device is None else args.device)
+    common: dict[str, Any] = dict(
+        engine=args.engine,
+        levels=args.levels,
+        coupling_mhz=args.coupling_mhz,
+        anharmonicity_mhz=args.anharmonicity_mhz,
+        options=options,
+        progress=_pulse_stages(args),
+    )
+    start = time.perf_counter()
+    pictures: dict[str, Any] = {}
+    if args.budget:
+        result = pulse.budget(params, device, **common)
+        out = {"model": "micromaser", "kind": "budget", "parameters": dataclasses.asdict(params)} | result.to_dict()
+        text = report.pulse_budget_text(out)
+        title = f"error budget of the micromaser on {result.device}"
+        pictures["budget.png"] = pulse.plot_budget(result)
+    elif grid is not None:
+        sweep = pulse.sweep_micromaser(params, device, [int(k) for k in grid], imperfections=imperfections, **common)
+        out = {"model": "micromaser", "kind": "sweep", "parameters": dataclasses.asdict(params)} | sweep.to_dict()
+        text = report.pulse_sweep_text(out)
+        title = f"micromaser at pulse level on {out['device']}: ergotropy vs collisions"
+        pictures["ergotropy.png"] = pulse.plot_sweep(sweep)
+    else:
+        run = pulse.run_micromaser(params, device, imperfections=imperfections, **common)
+        out = {"model": "micromaser", "kind": "run", "parameters": dataclasses.asdict(params)} | run.to_dict()
+        text = report.pulse_micromaser_text(out)
+        title = f"micromaser at pulse level on {out['device']}"
+    out["seconds"] = round(time.perf_counter() - start, 3)
+    return Outcome(title, out, text=_pulse_write(args, out, pictures, text))
+
+
+def _pulse_times(raw: str | None, parameter: str, default: float | None) -> tuple[float, ...] | None:
+    """A number or a range start:stop:step of ``parameter`` (None: ``default``, or None)."""
+    from qbhw.experiments import parse_range
+
+    if raw is None:
+        return None if default is None else (default,)
+    return tuple(float(x) for x in parse_range(raw, parameter, integer=False))
+
+
+def _run_pulse_charger(args: argparse.Namespace) -> Outcome:
+    import time
+
+    from qbhw import pulse, report
+
+    times = _pulse_times(args.time, "time", 0.3)
+    assert times is not None
+    imperfections = _pulse_checks(args)
+    pair = pulse.parse_pair(args.pair)
+    device = _device(PULSE_DEVICE if args.device is None else args.device)
+    common: dict[str, Any] = dict(
+        pair=pair,
+        levels=args.levels,
+        engine=args.engine,
+        imperfections=imperfections,
+        preparation=args.preparation,
+        drive_ns=args.drive_ns,
+    )
+    start = time.perf_counter()
+    zz_fit = None
+    if args.fit_zz:
+        levels = 2 if not imperfections.levels else (3 if args.levels is None else args.levels)
+        zz_fit = pulse.fit_static_zz(device, pair=pair, levels=levels, engine=args.engine).to_dict()
+    results = pulse.sweep_charger(device, times, progress=_pulse_stages(args) if len(times) > 1 else None, **common)
+    pictures: dict[str, Any] = {}
+    if len(results) == 1:
+        out = {"model": "charger", "kind": "run"} | results[0].to_dict()
+        if zz_fit is not None:
+            out["zz_fit"] = zz_fit
+        text = report.pulse_charger_text(out)
+        title = f"charger at pulse level on {out['device']}"
+    else:
+        out = {"model": "charger", "kind": "sweep", "points": [r.to_dict() for r in results]}
+        if zz_fit is not None:
+            out["zz_fit"] = zz_fit
+        text = report.pulse_charger_sweep_text(out)
+        title = f"charger at pulse level on {results[0].metadata['device']} vs J t"
+        pictures["charger.png"] = pulse.plot_charger(results)
+    out["seconds"] = round(time.perf_counter() - start, 3)
+    return Outcome(title, out, text=_pulse_write(args, out, pictures, text))
+
+
+def _run_pulse_thermal_gradient(args: argparse.Namespace) -> Outcome:
+    import time
+
+    from qbhw import pulse, report
+
+    taus = _pulse_times(args.cycle_time_us, "cycle_time_us", None)
+    imperfections = _pulse_checks(args)
+    pair = pulse.parse_pair(args.pair)
+    hot = pulse.HotBath(
+        kappa_mhz=args.bath_kappa_mhz,
+        coupling_mhz=args.bath_coupling_mhz,
+        thermal_photons=args.bath_photons,
+        cutoff=args.bath_cutoff,
+    )
+    device = _device(PULSE_DEVICE if args.device is None else args.device)
+    common: dict[str, Any] = dict(
+        pair=pair, hot=hot, levels=args.levels, engine=args.engine, imperfections=imperfections
+    )
+    start = time.perf_counter()
+    pictures: dict[str, Any] = {}
+    if taus is None or len(taus) == 1:
+        tau = None if taus is None else taus[0]
+        result = pulse.run_thermal_gradient(device, cycle_time_us=tau, progress=_pulse_stages(args), **common)
+        out = {"model": "thermal-gradient", "kind": "run"} | result.to_dict()
+        text = report.pulse_thermal_gradient_text(out)
+        title = f"thermal-gradient battery at pulse level on {out['device']}"
+    else:
+        results = pulse.sweep_thermal_gradient(device, taus, progress=_pulse_stages(args), **common)
+        out = {"model": "thermal-gradient", "kind": "sweep", "points": [r.to_dict() for r in results]}
+        text = report.pulse_thermal_gradient_sweep_text(out)
+        title = f"thermal-gradient limit cycle at pulse level on {results[0].metadata['device']}"
+        pictures["cycle.png"] = pulse.plot_thermal_gradient(results)
+    out["seconds"] = round(time.perf_counter() - start, 3)
+    return Outcome(title, out, text=_pulse_write(args, out, pictures, text))
+
+
+def _add_pulse_flags(sub: _Parser, *, levels_help: str, preparation: bool = True) -> None:
+    """The flags every ``qbhw pulse`` command has (``preparation``: and those of a preparation pulse)."""
+    from qbhw import pulse
+
+    sub.add_argument(
+        "--device",
+        help=f"a device name or calibration JSON path (default {PULSE_DEVICE}, the built-in cavity-QED device)",
+    )
+    sub.add_argument(
+        "--engine",
+        default="auto",
+        choices=pulse.ENGINES,
+        help="auto (qbhw's exact propagators where the pulses are piecewise constant, else QuTiP), exact, qutip, or "
+        "dynamics (qiskit-dynamics: the pulse environment only) (default auto)",
+    )
+    sub.add_argument("--levels", type=int, default=None, help=levels_help)
+    sub.add_argument(
+        "--imperfections",
+        default="all",
+        help="all, none, or a comma-separated list of " + ", ".join(pulse.IMPERFECTIONS) + " (default all)",
+    )
+    if preparation:
+        sub.add_argument(
+            "--preparation",
+            default="drive",
+            choices=pulse.PREPARATIONS,
+            help="drive: a Gaussian/DRAG drive pulse prepares the transmon; ideal: the exact rotation (default drive)",
+        )
+        sub.add_argument(
+            "--drive-ns",
+            type=float,
+            default=20.0,
+            help="length of the preparation drive pulse in ns, > 0 (default 20)",
+        )
+    sub.add_argument("--out", help="folder for result.json and the plot; locked while the run writes it")
+    sub.add_argument("--force", action="store_true", help="replace an existing result in --out")
+    sub.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+def _add_pulse_commands(commands: Any) -> None:
+    from qbhw.experiments import model_spec
+
+    group = commands.add_parser(
+        "pulse",
+        help="a battery at pulse level on a cavity-QED device, beside its ideal model",
+        description="Run a battery's protocol at pulse level on a cavity-QED device (Duffing transmons, resonators, "
+        "flux and drive pulses, T1/T2, resonator loss) with qbhw's exact propagators, QuTiP or qiskit-dynamics, "
+        "and compare it with the ideal model (docs/physics.md section 6).",
+    )
+    models = group.add_subparsers(dest="model", metavar="MODEL", parser_class=_Parser)
+    models.required = True
+
+    spec = model_spec("micromaser")
+    sub = models.add_parser(
+        "micromaser",
+        help="the micromaser: a transmon flux-pulsed into a storage resonator once per collision",
+        description="The micromaser battery at pulse level: per collision the flux-tunable transmon is reset, "
+        "prepared by a drive pulse, flux-pulsed into resonance with the storage resonator for the calibrated swap "
+        "time, and detuned again (docs/physics.md section 6.2).",
+    )
+    _add_model_flags(sub, spec.fields(run=False), sweep="collisions")
+    _add_pulse_flags(sub, levels_help="transmon levels with the 'levels' imperfection on, >= 2 (default 3)")
+    sub.add_argument(
+        "--coupling-mhz", type=float, default=None, help="g/2pi of the transmon-resonator swap (default: the device's)"
+    )
+    sub.add_argument(
+        "--anharmonicity-mhz", type=float, default=None, help="alpha/2pi of the transmon (default: the device's)"
+    )
+    sub.add_argument(
+        "--budget",
+        action="store_true",
+        help="the error budget: every imperfection off, each alone, all (table; with --out also budget.png)",
+    )
+    _finish(sub, _run_pulse_micromaser)
+
+    sub = models.add_parser(
+        "charger",
+        help="the charger from two coupled transmons: J1 = J, J2 = zeta/4 from their third levels",
+        description="The charger-battery spins of docs/physics.md section 2 on two capacitively coupled transmons: "
+        "J1 and J2 derived from the device (J2 = zeta/4, the static ZZ of the third levels), the charging from "
+        "|0>_b|1>_c at pulse level (a pi pulse on the charger, a calibrated flux pulse into resonance), compared "
+        "with the ideal charger at those couplings (docs/physics.md section 6.1).",
+    )
+    sub.add_argument(
+        "--pair",
+        help="the transmons B,C (battery, charger) by physical index, a coupled pair of the device (default: its "
+        "first listed exchange coupling)",
+    )
+    sub.add_argument(
+        "--time",
+        default=None,
+        help="charging time J t in units of 1/J (J t = pi/2 is a full swap), >= 0 (default 0.3); a range "
+        "start:stop:step runs a sweep",
+    )
+    sub.add_argument(
+        "--fit-zz",
+        action="store_true",
+        help="also fit the static ZZ from the pair's pulse-level dynamics (a 20 us Ramsey-like phase)",
+    )
+    _add_pulse_flags(sub, levels_help="transmon levels with the 'levels' imperfection on, 2..6 (default 3)")
+    _finish(sub, _run_pulse_charger)
+
+    sub = models.add_parser(
+        "thermal-gradient",
+        help="two detuned transmons between a hot bath resonator and the cold transmon's own environment",
+        description="The thermal-gradient battery of docs/physics.md section 1 on two detuned coupled transmons: "
+        "the hot bath a resonator fed thermal photons on the higher-frequency transmon, the cold bath the other "
+        "transmon's own T1; the NESS at pulse level vs the global master equation at the device's parameters, "
+        "and with --cycle-time-us the two-stroke cycle with the extraction by a calibrated swap.",
+    )
+    sub.add_argument(
+        "--pair",
+        help="the transmons by physical index, a coupled pair of the device (default: its first listed exchange "
+        "coupling); the higher-frequency one is the hot side A",
+    )
+    sub.add_argument(
+        "--cycle-time-us",
+        default=None,
+        help="charging time of the two-stroke limit cycle in us, > 0 (default: the NESS only); a range "
+        "start:stop:step runs a sweep",
+    )
+    sub.add_argument(
+        "--bath-kappa-mhz", type=float, default=10.0, help="kappa/2pi of the hot bath resonator in MHz (default 10)"
+    )
+    sub.add_argument(
+        "--bath-coupling-mhz",
+        type=float,
+        default=0.25,
+        help="g_r/2pi between the hot transmon and its bath resonator in MHz (default 0.25)",
+    )
+    sub.add_argument(
+        "--bath-photons", type=float, default=0.5, help="thermal photons n_h fed to the bath resonator (default 0.5)"
+    )
+    sub.add_argument(
+        "--bath-cutoff",
+        type=int,
+        default=None,
+        help="Fock cutoff of the bath resonator (default: its thermal top level below 1e-7)",
+    )
+    _add_pulse_flags(
+        sub, levels_help="transmon levels with the 'levels' imperfection on, 2..6 (default 3)", preparation=False
+    )
+    _finish(sub, _run_pulse_thermal_gradient)
+
+    _add_pulse_collective(models)
+
+
+# -------------------------------------------------------------------------------------- pulse collective
+
+
+def _run_pulse_collective(args: argparse.Namespace) -> Outcome:
+    from qbhw import report
+    from qbhw._files import write_atomic
+    from qbhw.experiments import parse_range
+    from qbhw.pulse import plot_kappa_sweep, run_collective, sweep_kappa
+
+    kappas = None if args.kappa_mhz is None else parse_range(args.kappa_mhz, "kappa_mhz", integer=False)
+    if args.out is not None and not args.out.strip():
+        raise ParameterError("out", "a folder name (it is empty)", args.out)
+    options: dict[str, Any] = dict(
+        time_us=args.time_us,
+        coupling_mhz=args.coupling_mhz,
+        thermal_photons=args.thermal_photons,
+        temperature=args.temperature,
+        t1_us=args.t1_us,
+        t2_us=args.t2_us,
+        levels=args.levels,
+        cutoff=args.cutoff,
+        engine=args.engine,
+        imperfections=args.imperfections,
+    )
+    sweep = kappas is not None and len(kappas) > 1
+    if sweep:
+        assert kappas is not None
+        progress = None if args.quiet else report.progress_printer()
+        result: Any = sweep_kappa(args.n, kappas, progress=progress, **options)
+        if not args.quiet:
+            report.end_progress()
+    else:
+        result = run_collective(args.n, kappa_mhz=None if kappas is None else kappas[0], **options)
+    values = result.to_dict()
+    _check_finite(values)
+    title, text = _pulse_collective_text(result, sweep)
+    if args.out is not None:
+        import io
+
+        with report.result_directory(args.out, force=args.force, command=" ".join(sys.argv)) as out:
+            paths = []
+            if sweep:
+                buffer = io.BytesIO()
+                plot_kappa_sweep(result).savefig(buffer, format="png", dpi=120)
+                paths.append(write_atomic(out / "kappa_sweep.png", buffer.getvalue()))
+            paths.append(write_atomic(out / "result.json", to_json(values) + "\n"))
+        text += "\nwrote " + ", ".join(str(p) for p in paths)
+    return Outcome(title, values, text=text)
+
+
+def _pulse_collective_text(result: Any, sweep: bool) -> tuple[str, str]:
+    """The table of ``qbhw pulse collective``: ideal beside pulse level (one point), or one row per kappa."""
+    from qbhw.report import grid
+
+    first = result.points[0] if sweep else result
+    s = first.settings
+    when = "steady state" if first.time_us is None else f"t = {first.time_us:g} us from |g...g>"
+    title = (
+        f"collective dissipation through a resonator at pulse level: N = {s['n']} transmons ({s['levels']} levels) "
+        f"+ resonator (cutoff {s['cutoff']}) on {s['device']}, {when}"
+    )
+    footer = [
+        f"g/2pi = {s['coupling_mhz']:g} MHz, n_th = {s['thermal_photons']:.4g} (T = {s['temperature']:.4g} hbar "
+        f"omega_r/k_B), f_r = {s['reference_ghz']:g} GHz, T1 = {s['t1_us']} us, T2 = {s['t2_us']} us, p_e = "
+        f"{s['excited_population']:g}, alpha/2pi = {s['anharmonicity_mhz']:g} MHz",
+        f"imperfections {s['imperfections']}; engine {s['method']}; frame {s['frame']}, RWA",
+        "pulse-level figures: the transmons' state on {g, e}^N renormalised (leakage: population outside it); "
+        "ideal: qbhw ideal collective at gamma = 4 g^2/kappa",
+    ]
+    if "note" in s:
+        footer.append(f"note: {s['note']}")
+
+    def f(x: float) -> str:
+        return f"{x:.6g}"
+
+    rows: list[tuple[str, ...]]
+    if not sweep:
+        rows = [
+            (k, f(getattr(result.ideal, k)), f(getattr(result.pulse, k)))
+            for k in ("energy", "ergotropy", "capacity", "purity")
+        ]
+        rows += [
+            ("trace distance", "", f(result.pulse.trace_distance)),
+            ("leakage", "", f(result.pulse.leakage)),
+            ("resonator photons", "", f(result.pulse.mean_photons)),
+            ("kappa/2pi (MHz)", f(s["kappa_mhz"]), ""),
+            ("kappa/(g sqrt N)", f(s["elimination_ratio"]), ""),
+            ("gamma/2pi (MHz)", f(s["gamma_mhz"]), ""),
+        ]
+        table = grid(rows, header=("quantity", "ideal", "pulse"), title=title)
+        return title, table + "\n" + "\n".join(footer)
+    rows = [
+        (
+            f(p.settings["kappa_mhz"]),
+            f"{p.settings['elimination_ratio']:.4g}",
+            f"{p.settings['expansion']:.3g}",
+            f"{p.settings['gamma_mhz']:.4g}",
+            f"{p.ideal.ergotropy:.6f}",
+            f"{p.pulse.ergotropy:.6f}",
+            f"{p.pulse.trace_distance:.3g}",
+            f"{p.pulse.leakage:.3g}",
+        )
+        for p in result.points
+    ]
+    header = (
+        "kappa/2pi MHz",
+        "kappa/(g sqrt N)",
+        "g^2 N/kappa^2",
+        "gamma/2pi MHz",
+        "W ideal",
+        "W pulse",
+        "trace distance",
+        "leakage",
+    )
+    order = (
+        "fitted order of the trace distance in g^2 N/kappa^2: "
+        + ("none (fewer than 3 points above rounding)" if result.order is None else f"{result.order:.3f}")
+        + f" over {result.order_points} points (1 = the adiabatic elimination's corrections)"
+    )
+    leak = [p.pulse.leakage for p in result.points]
+    if s["levels"] > 2 and leak[-1] > max(leak[0], 1e-3):
+        footer.append(
+            "note: the leakage out of {g, e}^N grows with kappa (the resonator's thermal photons drive |e> -> |f> "
+            "through its Lorentzian tail): the ideal model of qubits fails there; --levels 2 isolates the "
+            "elimination's corrections"
+        )
+    return title, grid(rows, header=header, title=title) + "\n" + "\n".join([order, *footer])
+
+
+def _add_pulse_collective(subparsers: Any) -> None:
+    """``qbhw pulse collective``: N transmons and a low-Q resonator fed with thermal photons, at pulse level,
+    beside the ideal collective model (docs/physics.md 6.3)."""
+    from qbhw.pulse import COLLECTIVE_IMPERFECTIONS, ENGINES
+
+    sub = subparsers.add_parser(
+        "collective",
+        help="collective dissipation of N transmons through a common low-Q resonator, against the ideal model",
+        description="N transmons resonant with one low-Q resonator fed with thermal photons, simulated with the "
+        "resonator (pulse level), beside the ideal collective model it reduces to for kappa >> g sqrt(N) "
+        "(gamma = 4 g^2/kappa, temperature from n_th, the transmons' T1 and T2 as local channels). A range "
+        "--kappa-mhz a:b:s shows the approach to the ideal model as kappa grows. Device: a synthetic one "
+        "(transmons and resonator at 5 GHz, g/2pi = 2 MHz, kappa/2pi = 20 MHz, n_th = 1.54, T1 = 100 us, "
+        "T2 = 190 us, p_e = 0.01, alpha/2pi = -250 MHz); the flags replace its values.",
+    )
+    sub.add_argument("--n", type=int, required=True, help="number of transmons N, integer >= 1")
+    sub.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="temperature of the resonator's bath in units of hbar omega_r/k_B (sets n_th = 1/(e^(1/T) - 1); "
+        "default the device's n_th = 1.54, T = 2)",
+    )
+    sub.add_argument(
+        "--thermal-photons",
+        type=float,
+        default=None,
+        help="thermal photons n_th of the resonator's bath (instead of --temperature)",
+    )
+    sub.add_argument("--coupling-mhz", type=float, default=None, help="g/2pi of each transmon to the resonator, MHz")
+    sub.add_argument(
+        "--kappa-mhz",
+        default=None,
+        help="kappa/2pi of the resonator, MHz; a range start:stop:step (inclusive) runs a sweep with a plot",
+    )
+    sub.add_argument("--t1-us", type=float, default=None, help="the transmons' T1, us")
+    sub.add_argument("--t2-us", type=float, default=None, help="the transmons' T2, us (<= 2 T1)")
+    sub.add_argument(
+        "--levels", type=int, default=None, help="transmon levels (default 3 where the state fits, 2 otherwise)"
+    )
+    sub.add_argument(
+        "--cutoff", type=int, default=None, help="the resonator's Fock cutoff (default: from its thermal tail)"
+    )
+    sub.add_argument(
+        "--time-us",
+        type=float,
+        default=None,
+        help="the state at this time (us) from |g...g> and a thermal resonator, instead of the steady state",
+    )
+    sub.add_argument(
+        "--engine",
+        default="auto",
+        choices=ENGINES,
+        help="auto/exact: qbhw's reduced exact solver; qutip: QuTiP on the full Liouvillian; dynamics: "
+        "qiskit-dynamics (pulse environment, time evolution only) (default auto)",
+    )
+    sub.add_argument(
+        "--imperfections",
+        default="all",
+        help="all, none (two-level transmons, only the resonator's bath) or a comma-separated list of "
+        + ", ".join(COLLECTIVE_IMPERFECTIONS)
+        + " (default all)",
+    )
+    sub.add_argument("--out", help="folder for result.json and, for a sweep, kappa_sweep.png")
+    sub.add_argument("--force", action="store_true", help="replace an existing result in --out")
+    sub.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _finish(sub, _run_pulse_collective)
 
 
 # ------------------------------------------------------------------------------------------ bundles (real hardware)
@@ -559,10 +1134,11 @@ def build_parser() -> argparse.ArgumentParser:
     models.required = True
     for spec in MODELS.values():
         sub = models.add_parser(spec.name, help=spec.help, description=spec.help)
-        _add_model_flags(sub, spec.fields(run=True), sweep=spec.sweep_field)
+        _add_model_flags(sub, spec.fields(run=True), sweep=spec.swept_fields)
         _add_run_flags(sub)
         _finish(sub, _run_run)
 
+    _add_pulse_commands(commands)
     _add_bundle_commands(commands)
 
     devices = commands.add_parser(

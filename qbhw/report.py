@@ -21,7 +21,7 @@ import numpy as np
 from qbhw._files import LOCK_NAME, folder_lock, write_atomic
 from qbhw._json import to_json
 from qbhw.errors import ParameterError
-from qbhw.experiments import FIGURE_KEYS, JobResult, PointRecord, model_spec
+from qbhw.experiments import CYCLE_KEYS, FIGURE_KEYS, JobResult, PointRecord, model_spec
 
 # ---------------------------------------------------------------------------------------------------- tables
 
@@ -100,9 +100,105 @@ def _ci(fig: Any) -> str:
     return f"{fig.value:.4f} [{fig.ci[0]:.4f}, {fig.ci[1]:.4f}]"
 
 
+def _g(x: Any) -> str:
+    """An engine quantity to 4 significant digits ("-" for NaN or None)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    text = f"{float(x):.4g}"
+    return "0" if text == "-0" else text
+
+
+def _ci_g(fig: Any) -> str:
+    if math.isnan(fig.ci[0]) or math.isnan(fig.ci[1]):
+        return f"{_g(fig.value)} [not bounded]"
+    return f"{_g(fig.value)} [{_g(fig.ci[0])}, {_g(fig.ci[1])}]"
+
+
+#: how the tables name the engine quantities of a limit cycle
+CYCLE_LABELS = {
+    "work": "work per cycle",
+    "power": "power",
+    "heat": "heat (hot qubit)",
+    "efficiency": "efficiency",
+}
+
+
+def cycle_table(record: PointRecord) -> str:
+    """The three-way table of a limit-cycle point: the engine quantities (work, power, heat, efficiency), then the
+    figures of the register before and after the last extraction."""
+    cyc = record.cycle
+    if cyc is None:
+        raise ValueError("cycle_table needs a limit-cycle point")
+    m = record.measured
+    conf = 0.95 if m is None else m.confidence
+    header = ["", "ideal", "circuit", "noisy", f"measured [{100 * conf:.0f}% CI]"]
+    rows = []
+    for key in CYCLE_KEYS:
+        measured = "-" if cyc.measured is None else _ci_g(cyc.measured[key])
+        columns = (getattr(cyc.ideal, key), getattr(cyc.circuit, key), getattr(cyc.noisy, key))
+        rows.append([CYCLE_LABELS[key], *(_g(v) for v in columns), measured])
+    stages = (
+        ("before", record.ideal, record.circuit, record.noisy, m),
+        ("after", cyc.after.ideal, cyc.after.circuit, cyc.after.noisy, cyc.after.measured),
+    )
+    for stage, ideal, circuit, noisy, meas in stages:
+        for key in FIGURE_KEYS:
+            measured = "-" if meas is None or key not in meas.figures else _ci(meas.figures[key])
+            row = [f"{label(record.model, key)} {stage}", _fmt(getattr(ideal, key)), _fmt(getattr(circuit, key))]
+            rows.append([*row, _fmt(getattr(noisy, key)), measured])
+    return grid(rows, header=header)
+
+
+def cycle_footer(record: PointRecord, *, sweep: bool = False) -> str:
+    """What the limit-cycle rows are (``qbhw.experiments.CYCLE_DEFINITIONS``, shortly); for one point also its
+    cycles and the model's own hot-bath heat and efficiency."""
+    cyc = record.cycle
+    if cyc is None:
+        return ""
+    if sweep:
+        head = "limit cycles: before/after = the register just before/after the last extraction"
+        model = "the model's hot-bath heat and efficiency are each point's ideal bath_heat, bath_efficiency in the JSON"
+    else:
+        tau = record.time.get("cycle_time")
+        eff = "undefined" if cyc.bath_efficiency is None else f"{cyc.bath_efficiency:.4g}"
+        head = (
+            f"limit cycle: {cyc.cycles} engine cycle(s) of tau = {tau:g} per circuit; before/after = the register "
+            "just before/after the last extraction"
+        )
+        model = f"the model's hot-bath heat is {cyc.bath_heat:.4g}, its efficiency {eff}"
+    return (
+        f"({head}: the same compiled circuit, then the compiled extraction; work = E_before - E_after, power = "
+        "work/tau; heat = the hot qubit's energy gain omega_a (<n_A>_before - <n_A>_after) over the charging stroke, "
+        f"the hot bath's heat only at g = 0: {model}; measured work, power, heat: linear estimates -/+ z sigma of the "
+        f"two independent tomographies; efficiency: Fieller's interval){'' if sweep else not_an_engine_note(record)}"
+    )
+
+
+def not_an_engine_note(record: PointRecord) -> str:
+    """A footer line naming the columns (of one limit-cycle point) whose work or heat is <= 0: there the register
+    does not run as an engine and work/heat (both negative on a noisy device that heats the register) is a ratio,
+    not an efficiency. Empty when every column runs as one."""
+    cyc = record.cycle
+    if cyc is None:
+        return ""
+    columns = [("ideal", cyc.ideal.work, cyc.ideal.heat), ("circuit", cyc.circuit.work, cyc.circuit.heat)]
+    columns.append(("noisy", cyc.noisy.work, cyc.noisy.heat))
+    if cyc.measured is not None:
+        columns.append(("measured", cyc.measured["work"].value, cyc.measured["heat"].value))
+    names = [name for name, work, heat in columns if not (work > 0.0 and heat > 0.0)]
+    if not names:
+        return ""
+    return (
+        f"\n(work or heat <= 0 in the {', '.join(names)} column{'s' if len(names) > 1 else ''}: the register does not "
+        "run as an engine there, and its efficiency row is the ratio work/heat, not an engine's efficiency)"
+    )
+
+
 def three_way_table(record: PointRecord) -> str:
     """quantity | ideal | circuit (noiseless) | noisy | measured [CI] of one point; with ``--layouts`` also the
-    range of the noisy prediction over the qubit sets."""
+    range of the noisy prediction over the qubit sets; a limit-cycle point: ``cycle_table``."""
+    if record.cycle is not None:
+        return cycle_table(record)
     m = record.measured
     conf = 0.95 if m is None else m.confidence
     spread = record.layouts
@@ -128,24 +224,49 @@ def three_way_table(record: PointRecord) -> str:
 
 
 def sweep_table(job: JobResult, figure: str = "ergotropy") -> str:
-    """One figure of each point of a sweep: swept value | ideal | circuit | noisy | measured [CI]."""
-    short = {"energy": "E", "ergotropy": "W", "capacity": "C", "purity": "P", "fidelity": "F"}[figure]
+    """One figure of each point of a sweep: swept value | ideal | circuit | noisy | measured [CI]. ``figure`` may be
+    an engine quantity (``CYCLE_KEYS``) for a sweep of limit-cycle points."""
+    check_figure(job, figure)
+    short = {"energy": "E", "ergotropy": "W", "capacity": "C", "purity": "P", "fidelity": "F"}.get(figure, figure)
     header = [job.sweep_field, f"ideal {short}", f"circuit {short}", f"noisy {short}", f"measured {short} [CI]"]
     rows = []
     for v, r in zip(job.values, job.records, strict=True):
-        m = r.measured
-        meas = "-" if m is None else _ci(m.figures[figure])
         x = r.value(job.sweep_field) if v is None else v
-        rows.append(
-            [
-                "-" if x is None else f"{x:g}",
-                f"{getattr(r.ideal, figure):.4f}",
-                f"{getattr(r.circuit, figure):.4f}",
-                f"{getattr(r.noisy, figure):.4f}",
-                meas,
-            ]
-        )
+        if figure in CYCLE_KEYS:
+            assert r.cycle is not None
+            cyc = r.cycle
+            meas = "-" if cyc.measured is None else _ci_g(cyc.measured[figure])
+            cells = [_g(getattr(c, figure)) for c in (cyc.ideal, cyc.circuit, cyc.noisy)]
+        else:
+            m = r.measured
+            meas = "-" if m is None else _ci(m.figures[figure])
+            cells = [f"{getattr(c, figure):.4f}" for c in (r.ideal, r.circuit, r.noisy)]
+        rows.append(["-" if x is None else f"{x:g}", *cells, meas])
     return grid(rows, header=header)
+
+
+def is_cycle_job(job: JobResult) -> bool:
+    """Whether the job's points are limit cycles (``PointRecord.cycle``)."""
+    return all(r.cycle is not None for r in job.records)
+
+
+def default_figure(job: JobResult) -> str:
+    """The figure a sweep table and plot show by default: the work per cycle of limit cycles, else ergotropy."""
+    return "work" if is_cycle_job(job) else "ergotropy"
+
+
+def check_figure(job: JobResult, figure: str) -> None:
+    """ParameterError("plot") unless ``figure`` is one of PLOT_FIGURES, or of CYCLE_PLOT_FIGURES for a job of
+    limit-cycle points."""
+    if figure in PLOT_FIGURES or (figure in CYCLE_PLOT_FIGURES and is_cycle_job(job)):
+        return
+    if is_cycle_job(job):
+        raise ParameterError("plot", "one of " + ", ".join(PLOT_FIGURES + CYCLE_PLOT_FIGURES), figure)
+    raise ParameterError(
+        "plot",
+        "one of " + ", ".join(PLOT_FIGURES) + " (" + ", ".join(CYCLE_PLOT_FIGURES) + " need --cycle-time)",
+        figure,
+    )
 
 
 def run_title(job: JobResult, figure: str = "ergotropy") -> str:
@@ -158,10 +279,11 @@ def run_title(job: JobResult, figure: str = "ergotropy") -> str:
             f"{list(c.register_physical_qubits)}; {c.two_qubit_gates} two-qubit gates, depth {c.depth}, "
             f"{c.duration_ns / 1000:.1f} us), shots {first.shots}, seed {first.seed}; noisy = this one compilation"
         )
+    name = CYCLE_LABELS[figure] if figure in CYCLE_KEYS else label(job.model, figure).replace("_", " ")
+    per = "per circuit (two per point)" if is_cycle_job(job) else "per point"
     return (
-        f"{job.model} on {first.device}: {label(job.model, figure).replace('_', ' ')} vs {job.sweep_field}, shots "
-        f"{first.shots} per "
-        f"point, seed {job.seed}; noisy = each point's one compilation"
+        f"{job.model} on {first.device}: {name} vs {job.sweep_field}, shots {first.shots} {per}, seed {job.seed}; "
+        "noisy = each point's one compilation"
     )
 
 
@@ -179,8 +301,43 @@ def run_text(job: JobResult, figure: str = "ergotropy") -> str:
         if layouts is None
         else f"noisy = the prediction of the best of {len(layouts.noisy)} qubit sets, the spread over all of them"
     )
-    footer = f"(measured: estimator {estimator}; circuit = the noiseless circuit; {noisy})"
+    circuit = "the noiseless circuit" if job.is_sweep else circuit_note(job.records[0])
+    footer = f"(measured: estimator {estimator}; circuit = {circuit}; {noisy})"
+    if job.records[0].cycle is not None:
+        footer += "\n" + cycle_footer(job.records[0], sweep=job.is_sweep)
     return f"{title}\n{'-' * len(title)}\n{body}\n{footer}"
+
+
+def circuit_note(record: PointRecord) -> str:
+    """What the circuit column is, with the mapping's distance to the ideal state (its details
+    ``trace_distance_exact_ideal``; for the micromaser's engineered cavity loss also the bound on its channel)."""
+    details = record.compilation.details
+    out = "the noiseless circuit"
+    dist = details.get("trace_distance_exact_ideal")
+    if isinstance(dist, int | float) and not isinstance(dist, bool):
+        what = "before the last extraction" if record.cycle is not None else ""
+        out += f", trace distance {float(dist):.2g} to the ideal state{' ' + what if what else ''}"
+    if "loss_subcollisions" in details:
+        out += (
+            f"; cavity loss engineered by {details['loss_subcollisions']} damping collisions per interval, each "
+            f"interval within {float(details['loss_channel_error_bound']):.2g} of the model's loss channel"
+        )
+    return out
+
+
+def run_warnings(job: JobResult) -> tuple[str, ...]:
+    """The warnings of a job's points (a limit cycle's unresolved work, ...), each once; in a sweep prefixed with
+    the point's swept value."""
+    out: list[str] = []
+    for v, r in zip(job.values, job.records, strict=True):
+        if r.cycle is None:
+            continue
+        x = r.value(job.sweep_field) if v is None else v
+        where = f"{job.sweep_field} = {x:g}: " if job.is_sweep and x is not None else ""
+        for w in r.cycle.warnings:
+            if where + w not in out:
+                out.append(where + w)
+    return tuple(out)
 
 
 def _versions(records: Sequence[PointRecord]) -> list[dict[str, str]]:
@@ -226,7 +383,7 @@ REGISTER_ORDER = (
 
 def _counts_point(r: PointRecord) -> dict[str, Any]:
     c = r.compilation
-    return {
+    out: dict[str, Any] = {
         "physical_qubits": list(c.physical_qubits),
         "register_physical_qubits": list(c.register_physical_qubits),
         "shots": r.shots,
@@ -237,6 +394,19 @@ def _counts_point(r: PointRecord) -> dict[str, Any]:
         "bootstrap_seed": None if r.measured is None else r.measured.bootstrap_seed,
         "counts": r.counts_list(),
     }
+    if r.cycle is not None:  # the second circuit of a limit cycle: the register after the last extraction
+        a = r.cycle.after
+        out["after"] = {
+            "physical_qubits": list(a.compilation.physical_qubits),
+            "register_physical_qubits": list(a.compilation.register_physical_qubits),
+            "shots": a.shots,
+            "shots_per_setting": sorted({s.shots for s in a.counts}),
+            "spawn_key": list(a.spawn_key),
+            "sampling_seed": a.sampling_seed,
+            "bootstrap_seed": None if a.measured is None else a.measured.bootstrap_seed,
+            "counts": [c.to_dict() for c in a.counts],
+        }
+    return out
 
 
 def counts_json(job: JobResult) -> dict[str, Any]:
@@ -258,8 +428,10 @@ def counts_json(job: JobResult) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------------------ plot
 
-#: what ``--plot`` can draw
+#: what ``--plot`` can draw for every point
 PLOT_FIGURES = FIGURE_KEYS
+#: what it can draw besides for limit-cycle points (``PointRecord.cycle``)
+CYCLE_PLOT_FIGURES = CYCLE_KEYS
 
 
 @dataclass(frozen=True)
@@ -279,11 +451,26 @@ class PlotSeries:
 
 
 def plot_series(job: JobResult, figure: str = "ergotropy") -> PlotSeries:
-    """The values ``plot`` draws for ``figure`` (one of PLOT_FIGURES)."""
-    if figure not in PLOT_FIGURES:
-        raise ParameterError("plot", "one of " + ", ".join(PLOT_FIGURES), figure)
+    """The values ``plot`` draws for ``figure`` (``check_figure``); an interval that is not
+    bounded (a limit cycle's efficiency with unresolved heat) is (NaN, NaN)."""
+    check_figure(job, figure)
     records = job.records
     xs = tuple(None if r.value(job.sweep_field) is None else float(r.value(job.sweep_field)) for r in records)
+    if figure in CYCLE_KEYS:
+        cycles = [r.cycle for r in records if r.cycle is not None]
+        meas = [c.measured for c in cycles]
+        have_m = all(m is not None for m in meas)
+        cfigs = [m[figure] for m in meas if m is not None] if have_m else []
+        return PlotSeries(
+            figure=figure,
+            xs=xs,
+            ideal=tuple(getattr(c.ideal, figure) for c in cycles),
+            circuit=tuple(getattr(c.circuit, figure) for c in cycles),
+            noisy=tuple(getattr(c.noisy, figure) for c in cycles),
+            measured=tuple(f.value for f in cfigs) if have_m else None,
+            low=tuple(f.ci[0] for f in cfigs) if have_m else None,
+            high=tuple(f.ci[1] for f in cfigs) if have_m else None,
+        )
     measured = [r.measured for r in records]
     have = all(m is not None and figure in m.figures for m in measured)
     figs = [m.figures[figure] for m in measured if m is not None] if have else []
@@ -327,18 +514,19 @@ def draw(job: JobResult, figure: str = "ergotropy", *, title: str = "") -> Any:
         conf = job.records[0].measured.confidence if job.records[0].measured is not None else 0.95
         ax.vlines(xs, series.low, series.high, color="tab:red", lw=1.2)
         ax.plot(xs, series.measured, "D", color="tab:red", ms=4, label=f"measured ({100 * conf:.0f}% CI)")
-    if figure in ("energy", "ergotropy", "capacity"):
+    if figure in ("energy", "ergotropy", "capacity", "work", "power", "heat"):
         ax.axhline(0.0, color="0.8", lw=0.8)
     if unset:  # no value of the swept quantity (a steady state): one labelled position per point
         ax.set_xticks(xs, ["steady state" if x is None else f"{x:g}" for x in series.xs])
         ax.set_xlim(xs[0] - 1.0, xs[-1] + 1.0)
     else:
-        ax.set_xlabel(job.spec.axis_label)
+        ax.set_xlabel(job.spec.axis_label_of(job.sweep_field))
         if not line:  # one point: centre it at its own x
             x0 = float(xs[0])
             ax.set_xlim(x0 - max(1.0, abs(x0)) * 0.5, x0 + max(1.0, abs(x0)) * 0.5)
-    unit = "" if figure in ("purity", "fidelity") else " (model units)"
-    ax.set_ylabel(f"{label(job.model, figure).replace('_', ' ')}{unit}")
+    unit = "" if figure in ("purity", "fidelity", "efficiency") else " (model units)"
+    name = CYCLE_LABELS[figure] if figure in CYCLE_KEYS else label(job.model, figure).replace("_", " ")
+    ax.set_ylabel(f"{name}{unit}")
     if title:
         ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
@@ -524,6 +712,329 @@ def end_progress(stream: TextIO | None = None) -> None:
     if out.isatty():
         out.write("\r\033[K")
         out.flush()
+
+
+# ---------------------------------------------------------------------------------------------- pulse level
+
+
+def _pg(x: Any, digits: int = 6) -> str:
+    """A figure of a pulse-level table: ``digits`` significant digits, '-' for None or NaN."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if isinstance(x, float | np.floating):
+        return f"{float(x):.{digits}g}"
+    return str(x)
+
+
+def _settings_line(values: Mapping[str, Any], keys: Sequence[str]) -> str:
+    return "(" + ", ".join(f"{k} {format_value(values[k], k)}" for k in keys if k in values) + ")"
+
+
+_MICROMASER_ROWS = (
+    ("energy", "energy"),
+    ("ergotropy", "ergotropy"),
+    ("purity", "purity"),
+    ("mean_photons", "mean photons"),
+    ("leakage", "leakage (last collision)"),
+    ("max_leakage", "leakage (largest per collision)"),
+    ("fidelity", "fidelity to the ideal state"),
+    ("fidelity_phase_corrected", "fidelity, cavity phase corrected"),
+    ("phase", "cavity phase (rad)"),
+    ("top_level_population", "top Fock level population"),
+)
+
+
+def pulse_micromaser_text(values: Mapping[str, Any]) -> str:
+    """The table of ``qbhw pulse micromaser`` from its JSON object (``PulseMicromaserResult.to_dict()``): ideal
+    vs pulse level, then the settings that produced it."""
+    title = (
+        f"micromaser at pulse level on {values['device']} after {values['collisions']} collisions "
+        f"(imperfections {values['imperfections']})"
+    )
+    rows = []
+    for key, name in _MICROMASER_ROWS:
+        ideal = values["ideal"][key]
+        if key in ("leakage", "max_leakage", "fidelity", "fidelity_phase_corrected", "phase"):
+            ideal = None
+        rows.append([name, _pg(ideal), _pg(values["pulse"][key])])
+    body = grid(rows, header=["", "ideal", "pulse level"])
+    settings = _settings_line(
+        values,
+        (
+            "engine",
+            "frame",
+            "rwa",
+            "levels",
+            "cutoff",
+            "coupling_mhz",
+            "anharmonicity_mhz",
+            "preparation",
+            "calibrated_tau_ns",
+            "flux_pulse_ns",
+            "collision_ns",
+        ),
+    )
+    note = "(energies in units of hbar omega_r; ideal = qbhw ideal micromaser at the same cutoff)"
+    return f"{title}\n{'-' * len(title)}\n{body}\n{settings}\n{note}"
+
+
+def pulse_sweep_text(values: Mapping[str, Any]) -> str:
+    """The sweep table of ``qbhw pulse micromaser --collisions a:b:s`` (``PulseMicromaserSweep.to_dict()``)."""
+    title = (
+        f"micromaser at pulse level on {values['device']}: ergotropy vs collisions "
+        f"(imperfections {values['imperfections']})"
+    )
+    ideal, pulse = values["ideal"], values["pulse"]
+    rows = []
+    for k, key in enumerate(values["collisions"]):
+        rows.append(
+            [
+                str(key),
+                f"{ideal['ergotropy'][k]:.6f}",
+                f"{pulse['ergotropy'][k]:.6f}",
+                f"{ideal['energy'][k]:.6f}",
+                f"{pulse['energy'][k]:.6f}",
+                f"{pulse['purity'][k]:.6f}",
+                f"{pulse['leakage'][k]:.2e}",
+                f"{pulse['fidelity_phase_corrected'][k]:.6f}",
+            ]
+        )
+    header = ["collisions", "ideal W", "pulse W", "ideal E", "pulse E", "pulse purity", "leakage", "F (phase)"]
+    body = grid(rows, header=header)
+    settings = _settings_line(
+        values, ("engine", "frame", "rwa", "levels", "cutoff", "calibrated_tau_ns", "flux_pulse_ns", "collision_ns")
+    )
+    return f"{title}\n{'-' * len(title)}\n{body}\n{settings}"
+
+
+def pulse_budget_text(values: Mapping[str, Any]) -> str:
+    """The error-budget table of ``qbhw pulse micromaser --budget`` (``PulseBudget.to_dict()``): one row per case
+    (every imperfection off, each alone, all), with the change of ergotropy and energy against the ideal model."""
+    ideal = values["ideal"]
+    title = (
+        f"error budget of the micromaser on {values['device']} after {values['collisions']} collisions "
+        f"(ideal W = {ideal['ergotropy']:.6g}, E = {ideal['energy']:.6g}, purity {ideal['purity']:.6g})"
+    )
+    rows = []
+    for r in values["rows"]:
+        rows.append(
+            [
+                r["name"],
+                f"{r['ergotropy']:.5f}",
+                f"{r['delta_ergotropy']:+.5f}",
+                f"{r['energy']:.5f}",
+                f"{r['delta_energy']:+.5f}",
+                f"{r['purity']:.5f}",
+                f"{r['fidelity_phase_corrected']:.5f}",
+                f"{r['max_leakage']:.1e}",
+                f"{r['levels']}",
+            ]
+        )
+    header = ["case", "W", "W - ideal", "E", "E - ideal", "purity", "F (phase)", "leakage", "levels"]
+    body = grid(rows, header=header)
+    footer = (
+        f"(largest single cost: {values['largest_cost']}; case none must equal the ideal model; "
+        f"cutoff {values['cutoff']}, engine of the rows: {', '.join(sorted({r['engine'] for r in values['rows']}))})"
+    )
+    return f"{title}\n{'-' * len(title)}\n{body}\n{footer}"
+
+
+def figure_png(fig: Any) -> bytes:
+    """PNG bytes of a matplotlib Figure (drawn on its own Agg canvas)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120)
+    return buf.getvalue()
+
+
+def write_pulse_outputs(out: Path, values: Mapping[str, Any], pictures: Mapping[str, bytes]) -> tuple[Path, ...]:
+    """Write the PNGs ``pictures`` (name -> bytes) and, last (its presence marks a finished run), result.json,
+    each atomically; a failed write removes what this call wrote (never a partial result). OSErrors become a
+    ParameterError naming --out."""
+    items: list[tuple[str, str | bytes]] = [(name, data) for name, data in pictures.items()]
+    items.append(("result.json", to_json(values) + "\n"))
+    written: list[Path] = []
+    try:
+        for name, content in items:
+            written.append(write_atomic(out / name, content))
+    except OSError as exc:
+        for p in written:
+            with contextlib.suppress(OSError):
+                p.unlink()
+        raise ParameterError(
+            "out",
+            f"a folder where {Path(exc.filename or items[len(written)][0]).name} can be written ({_reason(exc)})",
+            str(out),
+        ) from None
+    return tuple(written[-1:] + written[:-1])
+
+
+_CHARGER_ROWS = (
+    ("battery_excitation", "battery excitation P_b"),
+    ("energy", "battery energy"),
+    ("ergotropy", "battery ergotropy"),
+    ("capacity", "battery capacity"),
+    ("purity", "battery purity"),
+    ("concurrence", "concurrence"),
+    ("steering", "steering F3"),
+    ("chsh", "CHSH maximum"),
+    ("coherence_l1", "l1 coherence"),
+    ("imaginarity", "l1 imaginarity"),
+    ("texture_battery", "texture (battery)"),
+    ("texture_global", "texture (global)"),
+    ("residual_capacity", "residual capacity"),
+)
+
+
+def _coupling_lines(c: Mapping[str, Any], fit: Mapping[str, Any] | None) -> list[str]:
+    lines = [
+        f"J/2pi = {c['exchange_mhz']:g} MHz (J1 = J exactly: the one-excitation block is closed); interaction at "
+        f"{c['interaction_ghz']:g} GHz, {c['levels']} transmon levels",
+        f"static ZZ zeta/2pi there: {c['zz_khz']:.6g} kHz exact (diagonalisation), {c['zz_perturbative_khz']:.6g} kHz "
+        "at second order, 2 J^2 (a1 + a2)/((D + a1)(D - a2))"
+        + ("" if fit is None else f", {fit['zz_khz']:.6g} +- {fit['stderr_khz']:.2g} kHz fitted ({fit['engine']})"),
+        f"(parked: {c['parked_zz_khz']:.6g} kHz exact, {c['parked_zz_perturbative_khz']:.6g} kHz at second order)",
+        f"charger (model unit hbar J): omega_b = omega_c = {c['omega_b']:.6f}, J1 = {c['j1']:g}, "
+        f"J2 = zeta/4 = {c['j2']:.6g} (H ⊃ J2 Z_b Z_c, Qiskit Z)",
+    ]
+    return lines
+
+
+def pulse_charger_text(values: Mapping[str, Any]) -> str:
+    """The table of ``qbhw pulse charger`` (``PulseChargerResult.to_dict()``): the derived couplings, then ideal vs
+    pulse-level figures at the time given."""
+    title = (
+        f"charger at pulse level on {values['device']}, J t = {values['time']:g} ({values['time_ns']:.4g} ns; "
+        f"imperfections {values['imperfections']})"
+    )
+    rows = [[name, _pg(values["ideal"][key]), _pg(values["pulse"][key])] for key, name in _CHARGER_ROWS]
+    rows.append(["leakage out of the qubits", "-", _pg(values["pulse"]["leakage"])])
+    rows.append(["fidelity to the ideal state", "-", _pg(values["pulse"]["fidelity"], 10)])
+    body = grid(rows, header=["", "ideal", "pulse level"])
+    lines = _coupling_lines(values["coupling"], values.get("zz_fit"))
+    settings = _settings_line(
+        values,
+        (
+            "engine",
+            "levels",
+            "flux_pulsed",
+            "preparation",
+            "calibrated_tau_ns",
+            "flux_pulse_ns",
+            "preparation_ns",
+            "phase_correction",
+        ),
+    )
+    note = (
+        "(energies in units of hbar J; pulse level = the two-qubit state renormalised, frame rotating at the "
+        "interaction frequency, battery phase corrected by a calibrated virtual Z)"
+    )
+    return "\n".join([title, "-" * len(title), *lines, body, settings, note])
+
+
+def pulse_charger_sweep_text(values: Mapping[str, Any]) -> str:
+    """The table of ``qbhw pulse charger --time a:b:s``."""
+    points = values["points"]
+    first = points[0]
+    title = f"charger at pulse level on {first['device']} vs J t (imperfections {first['imperfections']})"
+    rows = []
+    for p in points:
+        i, q = p["ideal"], p["pulse"]
+        rows.append(
+            [
+                f"{p['time']:g}",
+                f"{i['battery_excitation']:.6f}",
+                f"{q['battery_excitation']:.6f}",
+                f"{i['capacity']:.4f}",
+                f"{q['capacity']:.4f}",
+                f"{i['concurrence']:.6f}",
+                f"{q['concurrence']:.6f}",
+                f"{q['fidelity']:.6f}",
+                f"{q['leakage']:.1e}",
+            ]
+        )
+    header = ["J t", "ideal P_b", "pulse P_b", "ideal C_b", "pulse C_b", "ideal E", "pulse E", "F", "leakage"]
+    lines = _coupling_lines(first["coupling"], values.get("zz_fit"))
+    note = "(C_b battery capacity in hbar J; E concurrence; F fidelity of the renormalised two-qubit state)"
+    return "\n".join([title, "-" * len(title), *lines, grid(rows, header=header), note])
+
+
+_BATTERY_ROWS = (
+    ("energy", "energy"),
+    ("ergotropy", "ergotropy"),
+    ("capacity", "capacity"),
+    ("purity", "purity"),
+    ("excited_a", "excited population of A (hot)"),
+    ("excited_s", "excited population of S (cold)"),
+    ("leakage", "population outside the qubits"),
+)
+_CYCLE_ROWS = (
+    ("work", "work per cycle"),
+    ("heat", "heat from the hot bath"),
+    ("power", "power"),
+    ("efficiency", "efficiency"),
+    ("ergotropy", "ergotropy before extraction"),
+)
+
+
+def pulse_thermal_gradient_text(values: Mapping[str, Any]) -> str:
+    """The tables of ``qbhw pulse thermal-gradient`` (``PulseThermalGradientResult.to_dict()``): the NESS, ideal
+    (global and local master equations at the device's parameters) vs pulse level, and the limit cycle."""
+    title = f"thermal-gradient battery at pulse level on {values['device']} (imperfections {values['imperfections']})"
+    p = values["ideal_parameters"]
+    lines = [
+        f"hot bath: {values['hot_bath']}, kappa/2pi {values['bath_kappa_mhz']:g} MHz, g_r/2pi "
+        f"{values['bath_coupling_mhz']:g} MHz, n_h {values['bath_photons']:g}: Gamma/2pi = "
+        f"{values['hot_rate_mhz'] * 1e3:.4g} kHz; cold bath: the cold transmon's T1",
+        "ideal model (units of omega_S): " + ", ".join(f"{k} {format_value(v, k)}" for k, v in p.items()),
+    ]
+    rows = [
+        [name, _pg(values["ideal"][key]), _pg(values["ideal_local"][key]), _pg(values["pulse"][key])]
+        for key, name in _BATTERY_ROWS
+    ]
+    body = "non-equilibrium steady state\n" + grid(
+        rows, header=["", "ideal, global ME", "ideal, local ME", "pulse level"]
+    )
+    if "cycle" in values:
+        c = values["cycle"]
+        crow = [[name, _pg(c["ideal"][key]), _pg(c["pulse"][key])] for key, name in _CYCLE_ROWS]
+        body += (
+            f"\n\ntwo-stroke limit cycle, charging {values['cycle_time_us']:g} us, extraction by a "
+            f"{values['extraction_ns']:.4g} ns calibrated swap (ideal: an instantaneous SWAP)\n"
+            + grid(crow, header=["", "ideal, global ME", "pulse level"])
+        )
+    settings = _settings_line(values, ("engine", "levels", "resonator_cutoff", "top_level_population"))
+    note = (
+        f"(energies in units of {values['model_unit']}; pulse level = the two-qubit state renormalised (the population "
+        "outside it shown), work and heat with the whole L-level Hamiltonian; states in the frame of the hot transmon)"
+    )
+    return "\n".join([title, "-" * len(title), *lines, body, settings, note])
+
+
+def pulse_thermal_gradient_sweep_text(values: Mapping[str, Any]) -> str:
+    """The table of ``qbhw pulse thermal-gradient --cycle-time-us a:b:s``."""
+    points = values["points"]
+    first = points[0]
+    title = (
+        f"thermal-gradient limit cycle at pulse level on {first['device']} vs charging time "
+        f"(imperfections {first['imperfections']})"
+    )
+    rows = []
+    for p in points:
+        i, q = p["cycle"]["ideal"], p["cycle"]["pulse"]
+        rows.append(
+            [
+                f"{p['cycle_time_us']:g}",
+                _pg(i["work"]),
+                _pg(q["work"]),
+                _pg(i["power"]),
+                _pg(q["power"]),
+                _pg(i["efficiency"], 4),
+                _pg(q["efficiency"], 4),
+            ]
+        )
+    header = ["tau (us)", "ideal W", "pulse W", "ideal P", "pulse P", "ideal eta", "pulse eta"]
+    note = f"(units of {first['model_unit']}; ideal: global ME, instantaneous SWAP; pulse: calibrated swap pulse)"
+    return "\n".join([title, "-" * len(title), grid(rows, header=header), note])
 
 
 # -------------------------------------------------------------------------------------------------- bundles

@@ -57,10 +57,10 @@ def test_restrict_relabels_qubits_gates_edges_couplings_and_resonators() -> None
     assert sub.gate("sx", (1,)) == dataclasses.replace(cal.gate("sx", (1,)), qubits=(1,))
     # resonators keep their order (readout 1, readout 2, storage 1, storage 2), relabelled
     assert [(r.index, r.qubit, r.role, r.freq_ghz) for r in sub.resonators] == [
-        (0, 1, "readout", 7.05),
-        (1, 0, "readout", 6.95),
-        (2, 1, "storage", 4.60),
-        (3, 0, "storage", 4.50),
+        (0, 1, "readout", 6.35),
+        (1, 0, "readout", 5.70),
+        (2, 1, "storage", 5.10),
+        (3, 0, "storage", 4.40),
     ]
     assert [(c.qubits, c.j_mhz) for c in sub.qubit_couplings] == [((1, 0), 2.5)]
     assert (sub.dt_ns, sub.granularity, sub.pulse_alignment) == (cal.dt_ns, cal.granularity, cal.pulse_alignment)

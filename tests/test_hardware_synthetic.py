@@ -25,8 +25,8 @@ def syn() -> DeviceCalibration:
 def test_flux_tunable_transmons(syn: DeviceCalibration) -> None:
     for q in syn.qubits:
         assert q.tunable_range_ghz is not None and q.freq_ghz is not None and q.anharmonicity_ghz is not None
-        _low, high = q.tunable_range_ghz
-        assert q.freq_ghz == high  # parked at the upper sweet spot
+        low, _high = q.tunable_range_ghz
+        assert q.freq_ghz == low  # parked at the lower sweet spot (asymmetric SQUID), below its storage resonator
         assert 1.0 <= q.flux_rise_ns <= 5.0  # type: ignore[operator]
         assert -0.35 <= q.anharmonicity_ghz <= -0.2
         assert q.reset_duration_ns == 500.0 and q.reset_error == 0.002
@@ -46,12 +46,25 @@ def test_each_transmon_reaches_its_own_storage_resonator(syn: DeviceCalibration)
         swap_ns = 1e3 / (4.0 * storage.coupling_mhz)
         assert swap_ns >= 4.0 * q.flux_rise_ns  # type: ignore[operator]
         assert lifetime_us * 1e3 > 20 * (swap_ns + q.reset_duration_ns)  # type: ignore[operator]
-        # parked, the transmon is dispersive: detuning >> g, shift chi = g^2 alpha / (Delta (Delta + alpha)) < 1 MHz
+        # parked below the resonator: the flux pulse up to it never meets the |e,n> - |f,n-1> degeneracy at
+        # omega_q = omega_r - alpha (above the resonator), which a transmon parked above by more than |alpha| crosses
         delta = q.freq_ghz - storage.freq_ghz  # type: ignore[operator]
+        assert delta < 0
+        # parked, the transmon is dispersive: |detuning| >> g, shift chi = g^2 alpha / (Delta (Delta + alpha)) < 1 MHz
         g = storage.coupling_mhz / 1e3
-        assert delta / g > 30
+        assert -delta / g > 30
         chi_mhz = 1e3 * g**2 * q.anharmonicity_ghz / (delta * (delta + q.anharmonicity_ghz))  # type: ignore[operator]
         assert 0.0 < abs(chi_mhz) < 1.0
+
+
+def test_no_storage_swap_crosses_a_ring_neighbour(syn: DeviceCalibration) -> None:
+    # the flux pulse of a swap spans [parked f01, storage f_r]; a neighbour parked inside it would be swept through
+    # (an exchange J resonance on every collision)
+    for c in syn.qubit_couplings:
+        for k, other in (c.qubits, c.qubits[::-1]):
+            (storage,) = syn.resonators_of(k, role="storage")
+            low, high = syn.qubits[k].freq_ghz, storage.freq_ghz
+            assert not low <= syn.qubits[other].freq_ghz <= high  # type: ignore[operator]
 
 
 def test_readout_resonators_are_dispersive(syn: DeviceCalibration) -> None:

@@ -27,7 +27,7 @@ def test_target_carries_the_calibration(syn: DeviceCalibration) -> None:
     assert target["measure"][(0,)].error == pytest.approx(0.015, abs=1e-15)  # (0.010 + 0.020)/2
     assert target["reset"][(3,)].duration == pytest.approx(500e-9, rel=1e-15)
     assert target.qubit_properties[1].t1 == pytest.approx(50e-6, rel=1e-15)
-    assert target.qubit_properties[2].frequency == pytest.approx(5.1e9, rel=1e-15)
+    assert target.qubit_properties[2].frequency == pytest.approx(3.9e9, rel=1e-15)
     qc = QuantumCircuit(3)
     qc.h(0)
     qc.cx(0, 1)

@@ -159,7 +159,7 @@ def test_sweep_writes_result_counts_and_plot_and_refuses_to_overwrite(tmp_path, 
         (["run", "micromaser", "--cavity-loss", "0.1"], "--cavity-loss must be"),
         (["run", "charger", "--seed", "-1"], "--seed must be an integer >= 0"),
         (["run", "charger", "--workers", "0"], "--workers must be an integer >= 1"),
-        (["run", "thermal-gradient", "--cycle-time", "10"], "--cycle-time must be omitted for qbhw run"),
+        (["run", "thermal-gradient", "--cycle-time", "10", "--time", "1"], "--time must be omitted when --cycle-time"),
         (["run", "collective", "--n", "7", "--temperature", "2"], "--n must be"),
     ],
 )

@@ -23,12 +23,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from qbhw import _validate
 from qbhw.errors import ParameterError
 from qbhw.mapping import (
     MappedCircuit,
     cavity_levels,
     charger_circuit,
     collective_circuit,
+    limit_cycle_circuits,
+    limit_cycle_steps,
     micromaser_circuit,
     thermal_gradient_circuit,
 )
@@ -60,6 +65,8 @@ class ThermalGradientTime:
     def __post_init__(self) -> None:
         if self.time is not None and self.cycle_time is not None:
             raise ParameterError("time", "omitted when --cycle-time is given (choose one of them)", self.time)
+        if self.cycle_time is not None:
+            object.__setattr__(self, "cycle_time", _validate.positive("cycle_time", self.cycle_time))
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,18 @@ class ThermalGradientOptions:
     """Circuit options of ``qbhw.mapping.thermal_gradient_circuit``; None leaves the choice to the mapping."""
 
     steps: int | None = field(
-        default=None, metadata={"help": "Trotter/collision steps of the circuit (default: the mapping's choice)"}
+        default=None,
+        metadata={
+            "help": "Trotter/collision steps of the circuit, per charging stroke with --cycle-time (default: the "
+            "mapping's choice)"
+        },
+    )
+    cycles: int | None = field(
+        default=None,
+        metadata={
+            "help": "engine cycles of the limit-cycle circuits, with --cycle-time only (default: the fewest that "
+            "provably reach the limit cycle)"
+        },
     )
 
 
@@ -295,11 +313,25 @@ def _thermal_gradient_circuit(
     if time.cycle_time is not None:
         raise ParameterError(
             "cycle_time",
-            "omitted for qbhw run: the two-stroke limit cycle has no circuit mapping yet "
-            "(qbhw ideal thermal-gradient --cycle-time computes it)",
+            "omitted here: the two-stroke limit cycle is measured on two circuits, before and after the last "
+            "extraction (qbhw run thermal-gradient --cycle-time runs it)",
             time.cycle_time,
         )
+    _check_thermal_gradient(params, time, options)
     return thermal_gradient_circuit(params, time=time.time, **_given(options))
+
+
+def _check_thermal_gradient(
+    params: tg.ThermalGradientParams, time: ThermalGradientTime, options: ThermalGradientOptions | None, /
+) -> None:
+    """The circuit sizes known before any circuit is built (a limit cycle: ``qbhw.mapping.limit_cycle_steps``);
+    --cycles only with --cycle-time."""
+    given = _given(options)
+    if time.cycle_time is None:
+        if "cycles" in given:
+            raise ParameterError("cycles", "given only with --cycle-time (the engine's limit cycle)", given["cycles"])
+        return
+    limit_cycle_steps(params, time.cycle_time, steps=given.get("steps"), cycles=given.get("cycles"))
 
 
 def _collective_circuit(
@@ -310,6 +342,66 @@ def _collective_circuit(
 
 def _micromaser_circuit(params: micromaser.MicromaserParams, time: None, options: None, /) -> MappedCircuit:
     return micromaser_circuit(params)
+
+
+# -------------------------------------------------------------------------------------------- engine cycle
+
+
+@dataclass(frozen=True, eq=False)
+class EngineCycle:
+    """What a limit-cycle run measures (``ModelSpec.cycle``): the register just before and just after the last
+    extraction as two circuits (``MappedCircuit``s on the same virtual qubits; ``after`` is ``before`` followed by
+    ``extraction_unitary`` on the register, physics order), the number of engine cycles and the cycle time (model
+    units); ``heat_operator`` (on the register, physics order), whose change over the charging
+    stroke is reported as the heat; the model's own work, hot-bath heat and efficiency (None where undefined); and
+    the warnings of the point."""
+
+    before: MappedCircuit
+    after: MappedCircuit
+    cycles: int
+    cycle_time: float
+    heat_operator: np.ndarray
+    extraction_unitary: np.ndarray
+    ideal_work: float
+    bath_heat: float
+    bath_efficiency: float | None
+    warnings: tuple[str, ...] = ()
+
+
+def _thermal_gradient_engine(
+    params: tg.ThermalGradientParams, time: ThermalGradientTime, options: ThermalGradientOptions | None, /
+) -> EngineCycle:
+    """The two-stroke engine's limit cycle (``qbhw.mapping.limit_cycle_circuits``). Heat: the hot qubit's energy
+    gain omega_a (<n_A>_before - <n_A>_after) over the charging stroke, which a register tomography measures and
+    which is the hot bath's heat Q_A exactly at g = 0 (at g > 0 the exchange moves energy between A and S during
+    the stroke; the model's Q_A is reported beside it)."""
+    if time.cycle_time is None:
+        raise TypeError("the thermal-gradient engine cycle needs time.cycle_time")
+    _check_thermal_gradient(params, time, options)
+    cyc = limit_cycle_circuits(params, time.cycle_time, **_given(options))
+    details = cyc.before.details
+    warnings = list(cyc.ideal.warnings)
+    if "warning" in details:
+        warnings.append(str(details["warning"]))
+    if not details["tolerance_met"]:
+        warnings.append(
+            f"after the {cyc.cycles} given cycles the register is "
+            f"{cyc.after.details['trace_distance_exact_local_me']:.3g} (trace distance) from the local-ME limit "
+            f"cycle, more than the tolerance {details['tolerance']:g}: not yet the limit cycle"
+        )
+    hot = params.omega_a * np.kron(np.diag([0.0, 1.0]), np.eye(2))  # omega_a n_A, order (A, S)
+    return EngineCycle(
+        before=cyc.before,
+        after=cyc.after,
+        cycles=cyc.cycles,
+        cycle_time=float(time.cycle_time),
+        heat_operator=hot,
+        extraction_unitary=np.asarray(cyc.ideal.extraction_unitary),
+        ideal_work=float(cyc.ideal.work),
+        bath_heat=float(cyc.ideal.heat),
+        bath_efficiency=None if cyc.ideal.efficiency is None else float(cyc.ideal.efficiency),
+        warnings=tuple(warnings),
+    )
 
 
 # ------------------------------------------------------------------------------------------------ the table
@@ -332,6 +424,12 @@ class ModelSpec:
     flag_metadata     extra metadata of ``params`` fields (``choices``, ``aliases``), by field name
     register_qubits   ``register_qubits(params) -> int``: the circuit's tomography register size, without building it
     figure_names      battery figures this model reports under another name (``capacity`` -> ``truncated_capacity``)
+    sweep_fields      other fields a range may sweep instead (one at a time), with their axis labels
+    cycle             ``cycle(params, time, options) -> EngineCycle``: the two circuits of an engine's limit cycle
+                      (before and after the last extraction), used when ``time.cycle_time`` is set; None for models
+                      without an engine cycle
+    check_circuit     ``check_circuit(params, time, options)``: circuit sizes checked before any work (raises
+                      ParameterError), or None
     """
 
     name: str
@@ -347,6 +445,9 @@ class ModelSpec:
     flag_metadata: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     register_qubits: Callable[[Any], int] | None = None
     figure_names: Mapping[str, str] = field(default_factory=dict)
+    sweep_fields: Mapping[str, str] = field(default_factory=dict)
+    cycle: Callable[[Any, Any, Any], EngineCycle] | None = None
+    check_circuit: Callable[[Any, Any, Any], None] | None = None
 
     def register_size(self, params: Any) -> int:
         """Qubits of the tomography register of ``params``' circuit, known before the circuit is built (the
@@ -364,8 +465,27 @@ class ModelSpec:
         names = [f.name for f in self.fields(run=True)]
         if len(set(names)) != len(names):
             raise TypeError(f"{self.name}: a field name is used twice in params, time and options: {names}")
-        if self.sweep_field not in {f.name for f in self.fields(run=False)}:
-            raise TypeError(f"{self.name}: sweep field {self.sweep_field!r} is not a params or time field")
+        for name in (self.sweep_field, *self.sweep_fields):
+            if name not in {f.name for f in self.fields(run=False)}:
+                raise TypeError(f"{self.name}: sweep field {name!r} is not a params or time field")
+
+    @property
+    def swept_fields(self) -> tuple[str, ...]:
+        """Every field a range may sweep: ``sweep_field`` first, then ``sweep_fields``."""
+        return (self.sweep_field, *self.sweep_fields)
+
+    def axis_label_of(self, name: str) -> str:
+        """The plot's x-axis label when the field ``name`` is swept."""
+        return self.axis_label if name == self.sweep_field else self.sweep_fields.get(name, name.replace("_", " "))
+
+    def runs_cycle(self, time: Any) -> bool:
+        """Whether ``time`` asks for the engine's limit cycle (two circuits, ``cycle``) instead of one circuit."""
+        return self.cycle is not None and getattr(time, "cycle_time", None) is not None
+
+    def check_inputs(self, params: Any, time: Any, options: Any) -> None:
+        """``check_circuit`` (sizes known before any circuit is built), when the model has one."""
+        if self.check_circuit is not None:
+            self.check_circuit(params, time, options)
 
     def fields(self, *, run: bool) -> tuple[ModelField, ...]:
         """The model's flags: params and time fields, plus the circuit options for ``qbhw run`` (``run=True``)."""
@@ -384,16 +504,20 @@ class ModelSpec:
 
         return build(self.params), build(self.time), build(self.options)
 
-    def with_value(self, params: Any, time: Any, value: Any) -> tuple[Any, Any]:
-        """(params, time) with ``sweep_field`` set to ``value`` (validated by the dataclass)."""
-        if self.sweep_field in {f.name for f in dataclasses.fields(self.params)}:
-            return dataclasses.replace(params, **{self.sweep_field: value}), time
-        return params, dataclasses.replace(time, **{self.sweep_field: value})
+    def with_value(self, params: Any, time: Any, value: Any, name: str | None = None) -> tuple[Any, Any]:
+        """(params, time) with the swept field ``name`` (default ``sweep_field``) set to ``value`` (validated by
+        the dataclass)."""
+        name = self.sweep_field if name is None else name
+        if name in {f.name for f in dataclasses.fields(self.params)}:
+            return dataclasses.replace(params, **{name: value}), time
+        return params, dataclasses.replace(time, **{name: value})
 
-    def sweep_value(self, params: Any, time: Any) -> Any:
-        """The current value of ``sweep_field`` (None when unset, e.g. the thermal-gradient NESS)."""
-        owner = params if self.sweep_field in {f.name for f in dataclasses.fields(self.params)} else time
-        return getattr(owner, self.sweep_field)
+    def sweep_value(self, params: Any, time: Any, name: str | None = None) -> Any:
+        """The current value of the swept field ``name`` (default ``sweep_field``; None when unset, e.g. the
+        thermal-gradient NESS)."""
+        name = self.sweep_field if name is None else name
+        owner = params if name in {f.name for f in dataclasses.fields(self.params)} else time
+        return getattr(owner, name)
 
     def check(self, params: Any, time: Any, options: Any) -> None:
         """Raise TypeError unless the three inputs are this model's dataclasses (a programming error)."""
@@ -439,6 +563,9 @@ MODELS: Mapping[str, ModelSpec] = types.MappingProxyType(
                 "master_equation": {"choices": tg.MASTER_EQUATIONS},
             },
             register_qubits=lambda params: 2,
+            sweep_fields={"cycle_time": "cycle time tau (charging stroke)"},
+            cycle=_thermal_gradient_engine,
+            check_circuit=_check_thermal_gradient,
         ),
         "collective": ModelSpec(
             name="collective",

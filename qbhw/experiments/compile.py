@@ -108,13 +108,23 @@ def _stages(pm: Any, names: Sequence[str]) -> Any:
     return StagedPassManager(stages=list(names), **{k: v for k, v in hooks.items() if v is not None})
 
 
-def _route(circuit: Any, device: DeviceCalibration, chosen: tuple[int, ...], seed: int) -> Any:
+def _route(
+    circuit: Any,
+    device: DeviceCalibration,
+    chosen: tuple[int, ...],
+    seed: int,
+    initial_layout: tuple[int, ...] | None = None,
+) -> Any:
     """Init, layout and routing stages on the sub-graph of the chosen qubits (module docstring, step 2); the
-    routed circuit on qubits 0..k-1 (qubit i = ``chosen[i]``) with its TranspileLayout."""
+    routed circuit on qubits 0..k-1 (qubit i = ``chosen[i]``) with its TranspileLayout. ``initial_layout``: the
+    physical qubit of each virtual qubit (instead of the layout stage's choice)."""
     from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
 
     sub = transpile_target(restrict(device, chosen))
-    pm = generate_preset_pass_manager(TRANSPILER_OPTIMIZATION_LEVEL, target=sub, seed_transpiler=seed)
+    layout = None if initial_layout is None else [chosen.index(q) for q in initial_layout]
+    pm = generate_preset_pass_manager(
+        TRANSPILER_OPTIMIZATION_LEVEL, target=sub, seed_transpiler=seed, initial_layout=layout
+    )
     return _stages(pm, ("init", "layout", "routing")).run(circuit)
 
 
@@ -211,12 +221,15 @@ def compile_for_device(
     route: str = "direct",
     seed_transpiler: int = TRANSPILER_SEED,
     qubits: Sequence[int] | None = None,
+    initial_layout: Sequence[int] | None = None,
 ) -> Compiled:
     """Transpile ``mapped`` onto ``device``'s own qubits (module docstring): choose qubits and layout, transpile
     (optimization level 2, seeded) against the device Target restricted to them, schedule ALAP. Not verified
     (``Compiled.check`` is None). ``qubits``: the connected physical qubits to use instead of ``select_qubits``'
-    choice (e.g. another of ``qbhw.hardware.ranked_qubit_sets``). Raises ParameterError("device") when the device
-    is too small, and qiskit's TranspilerError when this route cannot transpile the circuit."""
+    choice (e.g. another of ``qbhw.hardware.ranked_qubit_sets``); ``initial_layout``: the physical qubit of each
+    virtual qubit at the start, a permutation of ``qubits`` (e.g. another compilation's ``initial_layout``, to put
+    two circuits of one experiment on the same layout). Raises ParameterError("device") when the device is too
+    small, and qiskit's TranspilerError when this route cannot transpile the circuit."""
     from qiskit import transpile
 
     if route not in ROUTES:
@@ -232,7 +245,10 @@ def compile_for_device(
     chosen = select_qubits(device, k) if qubits is None else tuple(int(q) for q in qubits)
     if len(chosen) != k or len(set(chosen)) != k:
         raise QbhwError(f"the {mapped.model} circuit needs {k} distinct qubits (got {list(chosen)})")
-    routed = _route(logical, device, chosen, seed_transpiler)
+    layout = None if initial_layout is None else tuple(int(q) for q in initial_layout)
+    if layout is not None and sorted(layout) != sorted(chosen):
+        raise QbhwError(f"an initial layout must be a permutation of the qubits {list(chosen)} (got {list(layout)})")
+    routed = _route(logical, device, chosen, seed_transpiler, layout)
     full = transpile_target(device)
     target = _target_on(full, chosen)
     pm = _preset(target, seed_transpiler)

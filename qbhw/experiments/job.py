@@ -85,25 +85,36 @@ def experiments_for(
     options: Any = None,
     sweep: Sequence[Any] | None = None,
     seed: int = 0,
+    sweep_field: str | None = None,
     **settings: Any,
 ) -> list[Experiment]:
-    """One Experiment per sweep value (``sweep`` None: one at ``params``/``time`` as given); point k of n has the
-    job seed and spawn key (k,) (module docstring). ``settings``: the other Experiment fields (shots, ...)."""
+    """One Experiment per sweep value (``sweep`` None: one at ``params``/``time`` as given) of ``sweep_field`` (one
+    of ``ModelSpec.swept_fields``; default the model's ``sweep_field``); point k of n has the job seed and spawn key
+    (k,) (module docstring). ``settings``: the other Experiment fields (shots, ...)."""
     spec = model_spec(model)
+    field = _sweep_field(spec, sweep_field)
     if time is None and spec.time is not None:
         time = spec.time()
     seed = _validate.integer_at_least("seed", seed, 0)
     values = [None] if sweep is None else list(sweep)
     if len(values) > MAX_POINTS:
-        raise ParameterError(spec.sweep_field, f"a range of at most {MAX_POINTS} points", len(values))
+        raise ParameterError(field, f"a range of at most {MAX_POINTS} points", len(values))
     children = np.random.SeedSequence(seed).spawn(len(values))
     out = []
     for value, child in zip(values, children, strict=True):
-        p, t = (params, time) if value is None else spec.with_value(params, time, value)
+        p, t = (params, time) if value is None else spec.with_value(params, time, value, field)
         out.append(
             Experiment(model, p, device, time=t, options=options, seed=seed, spawn_key=child.spawn_key, **settings)
         )
     return out
+
+
+def _sweep_field(spec: ModelSpec, name: str | None) -> str:
+    if name is None:
+        return spec.sweep_field
+    if name not in spec.swept_fields:
+        raise ValueError(f"{spec.name} cannot sweep {name!r} (one of {', '.join(spec.swept_fields)})")
+    return name
 
 
 def check_job(experiments: Sequence[Experiment], workers: int = 1) -> None:
@@ -117,9 +128,10 @@ def check_job(experiments: Sequence[Experiment], workers: int = 1) -> None:
         _, settings = check_sizes(exp)
         if exp.shots == 0:
             continue
+        circuits = 2 if exp.spec.runs_cycle(exp.time) else 1  # a limit cycle measures two circuits
         shots = SHOTS_PER_SETTING * settings if exp.shots is None else exp.shots
-        total_shots += shots
-        total_boot += exp.bootstrap * settings
+        total_shots += circuits * shots
+        total_boot += circuits * exp.bootstrap * settings
         largest = max(largest, -(-shots // settings))
     points = len(experiments)
     if total_shots > MAX_JOB_SHOTS:
@@ -169,15 +181,19 @@ def run_job(
     progress: Callable[[int, int, int], None] | None = None,
     stages: Callable[[int], Progress | None] | None = None,
     layouts: int = 1,
+    sweep_field: str | None = None,
 ) -> JobResult:
     """Run ``model`` at ``params`` (and ``time``, ``options``) on ``device``, at every value of ``sweep`` for the
     model's sweep field, or once (module docstring). ``workers`` > 1 runs the points in that many processes (when
     no ``executor`` is given); ``scheduler`` the address of a running Dask scheduler (``distributed`` extra) runs
     them on its cluster; ``store`` resumes from and saves to a point store; ``progress(done, total, index)`` is
     called after each point; ``stages(index)`` gives the stage callback of a point run in this process;
-    ``layouts``: the spread of the noisy prediction over that many qubit sets (``Experiment.layouts``)."""
+    ``layouts``: the spread of the noisy prediction over that many qubit sets (``Experiment.layouts``);
+    ``sweep_field``: the field ``sweep`` sets (one of ``ModelSpec.swept_fields``; default the model's
+    ``sweep_field``)."""
     workers = _validate.integer_at_least("workers", workers, 1)
     spec = model_spec(model)
+    field = _sweep_field(spec, sweep_field)
     exps = experiments_for(
         model,
         params,
@@ -192,6 +208,7 @@ def run_job(
         estimator=estimator,
         measurement=measurement,
         layouts=layouts,
+        sweep_field=field,
     )
     check_job(exps, workers)
     if scheduler is not None and executor is None:
@@ -203,7 +220,7 @@ def run_job(
     else:
         records = run_points(exps, executor=executor, store=store, progress=progress, stages=stages)
     values = (None,) if sweep is None else tuple(sweep)
-    return JobResult(model, spec.sweep_field, values, tuple(records), int(seed))
+    return JobResult(model, field, values, tuple(records), int(seed))
 
 
 def _ignore_interrupts() -> None:  # pragma: no cover - runs in the worker processes

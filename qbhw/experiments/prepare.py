@@ -69,6 +69,7 @@ from qbhw.experiments.pipeline import (
     SHOTS_PER_SETTING,
     Experiment,
     compile_verified,
+    ideal_target,
     make_record,
     map_circuit,
     measurement_plan,
@@ -451,7 +452,7 @@ def prepare_bundle(
             "register": TOMOGRAPHY_REGISTER,
             "battery": list(mapped.battery),
             "hamiltonian": _matrix(mapped.hamiltonian),
-            "target_state": _matrix(mapped.ideal_state) if chosen == "full-pauli" else None,
+            "target_state": _matrix(ideal_target(mapped)) if chosen == "full-pauli" else None,
             "omega": 1.0 if chosen == "dicke-z" else None,
             "cutoff": None if cutoff is None else int(cutoff),
             "readout": {

@@ -339,6 +339,173 @@ def renamed(data: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]
     return {table.get(k, k): v for k, v in data.items()}
 
 
+# ----------------------------------------------------------------------------------------------- limit cycle
+
+#: the engine quantities of a limit-cycle point, in table order
+CYCLE_KEYS = ("work", "power", "heat", "efficiency")
+
+#: what the limit-cycle keys mean (written into every limit-cycle point's ``cycle`` object)
+CYCLE_DEFINITIONS = {
+    "stages": "ideal, circuit, noisy and measured hold the register just BEFORE the last extraction; after holds "
+    "it just after it: the same compiled circuit followed by the compiled extraction, measured independently",
+    "work": "work per cycle E_before - E_after, energies with H, of the last cycle",
+    "power": "work / cycle_time (the extraction is instantaneous)",
+    "heat": "the hot qubit's energy gain over the charging stroke, omega_a (<n_A>_before - <n_A>_after): the hot "
+    "bath's heat Q_A exactly at g = 0 only (the exchange g moves energy between A and S during the stroke); "
+    "ideal.bath_heat is the model's Q_A",
+    "efficiency": "work / heat (null where heat is 0); ideal.bath_efficiency = work / Q_A, the model's efficiency",
+    "measured_intervals": "work, power, heat: linear-inversion estimates from the two independent tomographies, "
+    "value -/+ z sigma, sigma^2 the sum of their exact multinomial variances (coverage of the measured states' "
+    "values at the confidence level, asymptotically in the shots); efficiency: Fieller's interval for work/heat "
+    "from the same estimates and their covariance (null when the heat is not resolved from 0)",
+    "periodicity": "work is the energy the last extraction takes from the register, whatever its state; heat "
+    "assumes the register is periodic (the state at the start of the last stroke = the state after the last "
+    "extraction): true for the circuits within the mapping's tolerance, not for a noisy device, whose own limit "
+    "cycle the circuits (started near the ideal one) need not have reached",
+}
+
+
+def _nullable(x: float) -> float | None:
+    return None if math.isnan(x) else float(x)
+
+
+@dataclass(frozen=True)
+class CycleFigures:
+    """Work per cycle, power, heat and efficiency (``CYCLE_DEFINITIONS``) of one column; efficiency NaN where the
+    heat is 0 (undefined)."""
+
+    work: float
+    power: float
+    heat: float
+    efficiency: float
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CycleFigures):
+            return NotImplemented
+        return all(_same(getattr(self, k), getattr(other, k)) for k in CYCLE_KEYS)
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {k: _nullable(getattr(self, k)) for k in CYCLE_KEYS}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CycleFigures:
+        return cls(**{k: _float(data.get(k)) for k in CYCLE_KEYS})
+
+
+@dataclass(frozen=True)
+class MeasuredCycle:
+    """The measured engine quantities (``CYCLE_KEYS``), each a MeasuredFigure (std = its standard error, bias 0);
+    an interval that is not bounded (efficiency when the heat is not resolved from 0) is (NaN, NaN)."""
+
+    figures: Mapping[str, MeasuredFigure]
+
+    def __getitem__(self, name: str) -> MeasuredFigure:
+        return self.figures[name]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in CYCLE_KEYS:
+            fig = self.figures[name]
+            out[name] = _nullable(fig.value)
+            bounded = not (math.isnan(fig.ci[0]) or math.isnan(fig.ci[1]))
+            out[f"{name}_ci"] = [fig.ci[0], fig.ci[1]] if bounded else None
+            out[f"{name}_std"] = _nullable(fig.std)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MeasuredCycle:
+        figures = {}
+        for name in CYCLE_KEYS:
+            ci = data.get(f"{name}_ci")
+            figures[name] = MeasuredFigure(
+                _float(data.get(name)),
+                (math.nan, math.nan) if ci is None else (_float(ci[0]), _float(ci[1])),
+                _float(data.get(f"{name}_std")),
+            )
+        return cls(FrozenMapping(figures))
+
+    @staticmethod
+    def json_keys() -> tuple[str, ...]:
+        """The keys ``to_dict`` writes (into the point's ``measured`` object)."""
+        return tuple(k + c for k in CYCLE_KEYS for c in ("", "_ci", "_std"))
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    """The second circuit of a limit-cycle point (the register just after the last extraction): its figures in the
+    three columns, its compilation, its tomography and counts, and the seeds of its measurement (its spawn key is
+    the point's with one more entry, ``numpy.random.SeedSequence.spawn``)."""
+
+    ideal: Figures
+    circuit: Figures
+    noisy: Figures
+    compilation: CircuitReport
+    measured: MeasuredRecord | None
+    shots: int | None
+    sampling_seed: int
+    spawn_key: tuple[int, ...]
+    counts: tuple[SettingCounts, ...] = ()
+
+    def to_dict(self, names: Mapping[str, str], *, counts: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "shots": self.shots,
+            "spawn_key": list(self.spawn_key),
+            "sampling_seed": self.sampling_seed,
+            "ideal": renamed(self.ideal.to_dict(), names),
+            "circuit": {**renamed(self.circuit.to_dict(), names), **self.compilation.to_dict()},
+            "noisy": renamed(self.noisy.to_dict(), names),
+            "measured": None if self.measured is None else renamed(self.measured.to_dict(), names),
+        }
+        if counts:
+            out["counts"] = [c.to_dict() for c in self.counts]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], names: Mapping[str, str]) -> StageRecord:
+        back = {new: old for old, new in names.items()}
+        measured = data.get("measured")
+        return cls(
+            ideal=Figures.from_dict(renamed(data["ideal"], back)),
+            circuit=Figures.from_dict(renamed(data["circuit"], back)),
+            noisy=Figures.from_dict(renamed(data["noisy"], back)),
+            compilation=CircuitReport.from_dict(data["circuit"]),
+            measured=None if measured is None else MeasuredRecord.from_dict(renamed(measured, back)),
+            shots=None if data["shots"] is None else int(data["shots"]),
+            sampling_seed=int(data["sampling_seed"]),
+            spawn_key=tuple(int(k) for k in data.get("spawn_key", ())),
+            counts=tuple(SettingCounts.from_dict(c) for c in data.get("counts", ())),
+        )
+
+
+@dataclass(frozen=True)
+class CycleRecord:
+    """The limit cycle of an engine point (``qbhw run thermal-gradient --cycle-time``): ``cycles`` engine cycles per
+    circuit, the engine quantities in the four columns (``CYCLE_DEFINITIONS``), the model's own hot-bath heat and
+    efficiency (``bath_heat``, ``bath_efficiency``; None where undefined), the after-extraction stage (the "before"
+    circuit as compiled, followed by the compiled extraction: ``extraction_two_qubit_gates`` more two-qubit gates),
+    and the warnings of the point (unresolved work, ...)."""
+
+    cycles: int
+    ideal: CycleFigures
+    circuit: CycleFigures
+    noisy: CycleFigures
+    measured: MeasuredCycle | None
+    bath_heat: float
+    bath_efficiency: float | None
+    after: StageRecord
+    extraction_two_qubit_gates: int
+    warnings: tuple[str, ...] = ()
+
+    def info(self) -> dict[str, Any]:
+        """The point's ``cycle`` object: cycles, extraction_two_qubit_gates, warnings and the definitions."""
+        return {
+            "cycles": self.cycles,
+            "extraction_two_qubit_gates": self.extraction_two_qubit_gates,
+            "warnings": list(self.warnings),
+            "definitions": dict(CYCLE_DEFINITIONS),
+        }
+
+
 @dataclass(frozen=True)
 class PointRecord:
     """One point of a run (module docstring).
@@ -356,6 +523,9 @@ class PointRecord:
                       (point k of a job has (k,); ``sampling_seed`` and the measured ``bootstrap_seed`` derive from it)
     calibration       name, date, source and content hash of the device calibration
     layouts           the noisy prediction on the K best qubit sets (``--layouts K``), or None
+    cycle             an engine's limit cycle (``CycleRecord``), or None: then ideal, circuit, noisy, measured and
+                      counts are the register's before the last extraction, and the JSON adds the engine quantities
+                      (``CYCLE_KEYS``) to those objects, an ``after`` object and a ``cycle`` object
 
     In the JSON, figures the model names otherwise (``ModelSpec.figure_names``: the micromaser's ``capacity`` is
     ``truncated_capacity``) carry that name in ``ideal``, ``circuit``, ``noisy`` and ``measured``.
@@ -381,6 +551,7 @@ class PointRecord:
     spawn_key: tuple[int, ...] = ()
     calibration: CalibrationInfo | None = None
     layouts: LayoutSpread | None = None
+    cycle: CycleRecord | None = None
 
     @property
     def figure_names(self) -> Mapping[str, str]:
@@ -411,6 +582,16 @@ class PointRecord:
         if self.layouts is not None:
             out["noisy_layouts"] = self.layouts.to_dict(names)
         out["measured"] = None if self.measured is None else renamed(self.measured.to_dict(), names)
+        if self.cycle is not None:
+            cyc = self.cycle
+            bath = {"bath_heat": cyc.bath_heat, "bath_efficiency": cyc.bath_efficiency}
+            out["ideal"] = cyc.ideal.to_dict() | bath | out["ideal"]
+            out["circuit"] = cyc.circuit.to_dict() | out["circuit"]
+            out["noisy"] = cyc.noisy.to_dict() | out["noisy"]
+            if out["measured"] is not None and cyc.measured is not None:
+                out["measured"] = cyc.measured.to_dict() | out["measured"]
+            out["after"] = cyc.after.to_dict(names, counts=counts)
+            out["cycle"] = cyc.info()
         if counts:
             out["counts"] = self.counts_list()
         return out
@@ -430,6 +611,11 @@ class PointRecord:
         measured = None if measured is None else renamed(measured, back)
         calibration = data.get("calibration")
         layouts = data.get("noisy_layouts")
+        cycle = None
+        if data.get("cycle") is not None:
+            cycle = _cycle_from_dict(data, spec.figure_names)
+            if measured is not None:
+                measured = {k: v for k, v in measured.items() if k not in MeasuredCycle.json_keys()}
         return cls(
             model=spec.name,
             parameters=freeze(data["parameters"]),
@@ -451,6 +637,7 @@ class PointRecord:
             spawn_key=tuple(int(k) for k in data.get("spawn_key", ())),
             calibration=None if calibration is None else CalibrationInfo.from_dict(calibration),
             layouts=None if layouts is None else LayoutSpread.from_dict(layouts, spec.figure_names),
+            cycle=cycle,
         )
 
     def value(self, name: str) -> Any:
@@ -458,6 +645,25 @@ class PointRecord:
         if name in self.time:
             return self.time[name]
         return self.parameters.get(name)
+
+
+def _cycle_from_dict(data: Mapping[str, Any], names: Mapping[str, str]) -> CycleRecord:
+    """The CycleRecord of a limit-cycle point's JSON (``PointRecord.to_dict``)."""
+    info = data["cycle"]
+    measured = data.get("measured")
+    bath_eff = data["ideal"].get("bath_efficiency")
+    return CycleRecord(
+        cycles=int(info["cycles"]),
+        ideal=CycleFigures.from_dict(data["ideal"]),
+        circuit=CycleFigures.from_dict(data["circuit"]),
+        noisy=CycleFigures.from_dict(data["noisy"]),
+        measured=None if measured is None or "work" not in measured else MeasuredCycle.from_dict(measured),
+        bath_heat=float(data["ideal"]["bath_heat"]),
+        bath_efficiency=None if bath_eff is None else float(bath_eff),
+        after=StageRecord.from_dict(data["after"], names),
+        extraction_two_qubit_gates=int(info["extraction_two_qubit_gates"]),
+        warnings=tuple(str(w) for w in info.get("warnings", ())),
+    )
 
 
 def records_equal(a: Sequence[PointRecord], b: Sequence[PointRecord]) -> bool:

@@ -1,23 +1,28 @@
 """A documented synthetic cavity-QED device on which a micromaser battery can run. NOT a real device.
 
 Four flux-tunable transmons on a ring 0-1-2-3-0 (static exchange J on each edge, CZ gates by flux pulses). Each
-transmon has a dispersive readout resonator above it and a high-Q storage resonator below it, inside its tunable
-range: parked at its upper sweet spot the transmon is detuned from its storage mode by 0.6-0.7 GHz; a flux
-pulse brings it into resonance for a swap (the micromaser's collision), after which it is reset. Every value is
-typical of published circuit-QED experiments; the package-data README (``qbhw/hardware/data/README.md``) gives
-the source of each, paper by paper, and says where a value is typical of the literature rather than from one
-paper.
+transmon has a dispersive readout resonator above it and a high-Q storage resonator inside its tunable range. The
+transmons are asymmetric-SQUID transmons, which have a flux sweet spot at both ends of their range (Hutchings et al.,
+Phys. Rev. Applied 8, 044003 (2017)); each is parked at its LOWER sweet spot, 0.50-0.55 GHz below its storage mode,
+and a flux pulse brings it UP into resonance for a swap (the micromaser's collision), after which it is reset.
+Parked below the resonator, the flux pulse never meets the |e,n> <-> |f,n-1> degeneracy (omega_q = omega_r - alpha,
+which lies above the resonator); parked above it by more than |alpha| (this device's first version) every flux
+pulse swept through it and leaked 4.5-6 % to |f> per collision. Ring neighbours alternate between low and high
+parking points so that no storage swap crosses a neighbour's frequency. Every value is typical of published
+circuit-QED experiments; the package-data README (``qbhw/hardware/data/README.md``) gives the source of each,
+paper by paper, and says where a value is typical of the literature rather than from one paper.
 
-* transmons: parked f01 = 5.0-5.4 GHz at the top of a tunable range reaching 3.8-4.1 GHz, alpha/2pi = -0.20 to
-  -0.23 GHz, T1 = 50-70 us, T2 = 45-90 us, flux pulses rising in 2-3 ns, readout P(1|0) ~ 1 %, P(0|1) ~ 2-3 %
-  (decay during a 1 us readout), effective temperature 50 mK (p_e ~ 0.6-0.8 %), a 500 ns reset leaving 0.2 %;
+* transmons: parked f01 = 3.80-4.65 GHz at the bottom of a tunable range reaching 5.0-5.4 GHz, alpha/2pi = -0.20
+  to -0.23 GHz, T1 = 50-70 us, T2 = 45-90 us (at a sweet spot flux noise enters only at second order), flux pulses
+  rising in 2-3 ns, readout P(1|0) ~ 1 %, P(0|1) ~ 2-3 % (decay during a 1 us readout), effective temperature
+  50 mK (p_e 1.1-2.5 %), a 500 ns reset leaving 0.2 %;
 * gates: sx, x, id of 24 ns with error 3-4e-4, virtual rz (0 ns, error 0), CZ of 48 ns with error 5-8e-3 on
   the ring edges (both argument orders); static exchange J/2pi = 1.9-3.0 MHz on the same edges;
-* storage resonators (role "storage"): f = 4.4-4.7 GHz, kappa/2pi = 3-5 kHz (Q ~ 1e6, photon lifetime
+* storage resonators (role "storage"): f = 4.35-5.20 GHz, kappa/2pi = 3-5 kHz (Q ~ 1e6, photon lifetime
   1/kappa ~ 30-50 us), swap coupling g/2pi = 8-15 MHz (a full swap in 1/(4 g/2pi) ~ 17-31 ns);
-* readout resonators (role "readout"): f = 6.90-7.15 GHz (about 1.8 GHz above the parked transmon: dispersive),
+* readout resonators (role "readout"): f = 5.60-6.45 GHz (1.8 GHz above the parked transmon: dispersive),
   kappa/2pi = 0.8-1.2 MHz, g/2pi = 55-65 MHz;
-* resonator baths: Bose-Einstein photon number at the same 50 mK (1.1-1.5e-2 for storage, ~1e-3 for readout);
+* resonator baths: Bose-Einstein photon number at the same 50 mK (0.7-1.6e-2 storage, 2-5e-3 readout);
 * control: dt = 0.5 ns (2 GS/s); timing constraints granularity 8, min_length 16, pulse and acquire alignment 8
   samples (as on IBM Eagle devices), so every duration above is a multiple of 4 ns.
 
@@ -41,18 +46,20 @@ SYNTHETIC_NAME = "synthetic_cqed"
 SYNTHETIC_TEMPERATURE_MK = 50.0
 
 # index: (parked freq_ghz, tunable_range_ghz, anharmonicity_ghz, t1_us, t2_us, p(1|0), p(0|1), sx/x/id error,
-#         flux_rise_ns); T2 < T1 on qubits 0 and 2, T1 < T2 <= 2 T1 on qubits 1 and 3
+#         flux_rise_ns); parked at the lower sweet spot (the range's low end); T2 < T1 on qubits 0 and 2,
+#         T1 < T2 <= 2 T1 on qubits 1 and 3
 _QUBITS = (
-    (5.00, (3.80, 5.00), -0.21, 60.0, 45.0, 0.010, 0.020, 3.0e-4, 2.0),
-    (5.30, (4.00, 5.30), -0.22, 50.0, 80.0, 0.012, 0.025, 4.0e-4, 2.0),
-    (5.10, (3.90, 5.10), -0.20, 70.0, 55.0, 0.008, 0.018, 3.5e-4, 3.0),
-    (5.40, (4.10, 5.40), -0.23, 55.0, 90.0, 0.015, 0.030, 3.0e-4, 2.5),
+    (3.80, (3.80, 5.00), -0.21, 60.0, 45.0, 0.010, 0.020, 3.0e-4, 2.0),
+    (4.55, (4.55, 5.30), -0.22, 50.0, 80.0, 0.012, 0.025, 4.0e-4, 2.0),
+    (3.90, (3.90, 5.10), -0.20, 70.0, 55.0, 0.008, 0.018, 3.5e-4, 3.0),
+    (4.65, (4.65, 5.40), -0.23, 55.0, 90.0, 0.015, 0.030, 3.0e-4, 2.5),
 )
 # ring edges: CZ error and static exchange J/2pi (MHz)
 _EDGES = (((0, 1), 5.0e-3, 2.0), ((1, 2), 6.0e-3, 2.5), ((2, 3), 8.0e-3, 3.0), ((3, 0), 5.5e-3, 1.9))
-# per transmon: readout (freq_ghz, kappa_mhz, coupling_mhz) and storage (freq_ghz, kappa_mhz, coupling_mhz)
-_READOUT = ((6.90, 1.0, 60.0), (7.05, 0.8, 55.0), (6.95, 1.2, 65.0), (7.15, 1.0, 60.0))
-_STORAGE = ((4.40, 0.004, 10.0), (4.60, 0.005, 12.0), (4.50, 0.003, 8.0), (4.70, 0.004, 15.0))
+# per transmon: readout (freq_ghz, kappa_mhz, coupling_mhz) and storage (freq_ghz, kappa_mhz, coupling_mhz); each
+# storage mode 0.50-0.55 GHz above its transmon's parking point and below both ring neighbours' parking points
+_READOUT = ((5.60, 1.0, 60.0), (6.35, 0.8, 55.0), (5.70, 1.2, 65.0), (6.45, 1.0, 60.0))
+_STORAGE = ((4.35, 0.004, 10.0), (5.10, 0.005, 12.0), (4.40, 0.003, 8.0), (5.20, 0.004, 15.0))
 _SQ_NS = 24.0
 _CZ_NS = 48.0
 _READOUT_NS = 1000.0
@@ -112,7 +119,7 @@ def synthetic_cavity_qed() -> DeviceCalibration:
         name=SYNTHETIC_NAME,
         source="synthetic: qbhw.hardware.synthetic.synthetic_cavity_qed() (values typical of published circuit-QED "
         "experiments, not a real device)",
-        date="2026-12-01",
+        date="2026-11-30",
         qubits=tuple(qubits),
         gates=tuple(sorted(gates, key=lambda g: (g.name, g.qubits))),
         coupling_map=tuple(sorted(edges)),
@@ -123,6 +130,9 @@ def synthetic_cavity_qed() -> DeviceCalibration:
             "transmon has a readout resonator (resonators 0-3) and a high-Q storage resonator inside its tunable "
             "range (resonators 4-7); values typical of published circuit-QED experiments (sources in the "
             "package-data README), not a measured device",
+            "transmons are parked at the lower sweet spot of an asymmetric SQUID (freq_ghz = tunable_range_ghz[0]), "
+            "below their storage resonator: a flux pulse up to the resonator never crosses the |e,n>-|f,n-1> "
+            "degeneracy at omega_r - alpha",
             f"excited_population and thermal_photons: thermal at {SYNTHETIC_TEMPERATURE_MK:g} mK at each transmon's "
             "parked frequency and each resonator's frequency; reset_error is the residual excited population after "
             "an active reset",

@@ -11,7 +11,12 @@ from qbhw.mapping._common import MappedCircuit, extraction_circuit, prepare_qubi
 from qbhw.mapping.charger import charger_circuit, evolution_circuit
 from qbhw.mapping.collective import collective_circuit
 from qbhw.mapping.micromaser import cavity_levels, micromaser_circuit
-from qbhw.mapping.thermal_gradient import LimitCycleCircuits, limit_cycle_circuits, thermal_gradient_circuit
+from qbhw.mapping.thermal_gradient import (
+    LimitCycleCircuits,
+    limit_cycle_circuits,
+    limit_cycle_steps,
+    thermal_gradient_circuit,
+)
 from qbhw.physics.operators import qiskit_to_physics
 
 __all__ = [
@@ -26,6 +31,7 @@ __all__ = [
     "evolution_circuit",
     "extraction_circuit",
     "limit_cycle_circuits",
+    "limit_cycle_steps",
     "micromaser_circuit",
     "prepare_qubit",
     "qiskit_to_physics",

@@ -224,7 +224,7 @@ def _ideal_register_state(params: model.MicromaserParams, levels: int, d: int) -
             "cutoff",
             f"large enough for the physical cavity: {levels} register levels (cutoff {d}) lose {leak:.3g} of "
             f"the population above level {levels - 1} (tolerance {params.cutoff_tolerance:g}); raise --cutoff "
-            f"(<= {2**MAX_CAVITY_QUBITS}) or lower --collisions",
+            f"(<= {2**MAX_CAVITY_QUBITS}), lower --collisions, or accept the loss with --cutoff-tolerance",
             params.cutoff if params.cutoff is not None else d,
         )
     rho_ref = np.asarray(traj.final_state)

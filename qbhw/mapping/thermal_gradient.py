@@ -462,6 +462,42 @@ def _cycle_start(target_after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return partial_trace(target_after, (2, 2), keep=(0,)), partial_trace(target_after, (2, 2), keep=(1,))
 
 
+def limit_cycle_steps(
+    params: ThermalGradientParams, cycle_time: float, *, steps: int | None = None, cycles: int | None = None
+) -> int:
+    """The Trotter steps per charging stroke that ``limit_cycle_circuits`` starts from (``steps``, or
+    ceil(tau/dt_max) with the rule of ``thermal_gradient_circuit``; refined there when the Trotter error needs it),
+    after checking the circuit's size before anything is built: at most MAX_CIRCUIT_STEPS steps per stroke and, with
+    given ``cycles``, at most MAX_CIRCUIT_STEPS steps in all (cycles x steps). ParameterErrors name cycle_time,
+    steps or cycles."""
+    tau = _validate.positive("cycle_time", cycle_time)
+    if steps is not None:
+        steps = _validate.integer_at_least("steps", steps, 1)
+        if steps > MAX_CIRCUIT_STEPS:
+            raise ParameterError("steps", f"an integer <= {MAX_CIRCUIT_STEPS} (circuit size)", steps)
+        n = steps
+    else:
+        ratio = tau / _dt_max(params)
+        if not ratio <= MAX_CIRCUIT_STEPS:
+            raise ParameterError(
+                "cycle_time",
+                f"short enough for at most {MAX_CIRCUIT_STEPS} Trotter steps per charging stroke (circuit size; "
+                f"steps of at most dt = {_dt_max(params):.4g})",
+                cycle_time,
+            )
+        n = max(1, math.ceil(ratio - 1e-12))
+    if cycles is not None:
+        k = _validate.integer_at_least("cycles", cycles, 1)
+        if k * n > MAX_CIRCUIT_STEPS:
+            raise ParameterError(
+                "cycles",
+                f"at most {MAX_CIRCUIT_STEPS // n} with {n} Trotter steps per stroke (at most {MAX_CIRCUIT_STEPS} "
+                "steps in all: circuit size)",
+                cycles,
+            )
+    return n
+
+
 def limit_cycle_circuits(
     params: ThermalGradientParams,
     cycle_time: float,
@@ -483,19 +519,21 @@ def limit_cycle_circuits(
     circuit cycle's fixed point); the circuit realises the local ME, so that is its reference, and details give
     the distance to the ideal (``params.master_equation``) cycle as well.
 
-    Raises ParameterError("cycle_time") when more than MAX_CYCLES cycles would be needed (short cycles relax the
-    register by only ~exp(-Gamma tau) each).
+    Without ``steps``, the steps per stroke are doubled (at most up to MAX_CIRCUIT_STEPS) while the circuit
+    cycle's fixed point lies farther than ``tolerance`` from the local-ME limit cycle (the Strang error of a
+    stroke of one or two long steps, e.g. tau = 2.5 ... 4 for the defaults).
+
+    Sizes are checked first (``limit_cycle_steps``). Raises ParameterError("cycle_time") when more than MAX_CYCLES
+    cycles would be needed (short cycles relax the register by only ~exp(-Gamma tau) each) or the circuit would
+    exceed MAX_CIRCUIT_STEPS steps, ParameterError("steps") when the given steps leave the circuit's limit cycle
+    outside ``tolerance``, ParameterError("cycles") when the given cycles exceed MAX_CIRCUIT_STEPS steps in all.
     """
     h = _check_params(params)
     tau = _validate.positive("cycle_time", cycle_time)
     tolerance = _positive_option("tolerance", tolerance)
-    if steps is not None:
-        steps = _validate.integer_at_least("steps", steps, 1)
+    n = limit_cycle_steps(params, tau, steps=steps, cycles=cycles)
     if cycles is not None:
-        c = float(cycles)
-        if not (c.is_integer() and c >= 1):
-            raise ValueError(f"cycles must be an integer >= 1 (got {cycles!r})")
-        cycles = int(c)
+        cycles = _validate.integer_at_least("cycles", cycles, 1)
 
     ideal = limit_cycle(params, tau)
     u = np.asarray(ideal.extraction_unitary)
@@ -503,19 +541,34 @@ def limit_cycle_circuits(
     local = replace(params, master_equation="local")
     local_end = fixed_point(propagator(liouvillian(local), tau) @ s_u, rtol=1e-12)
     local_after = u @ local_end @ u.conj().T
-
-    n = steps if steps is not None else max(1, math.ceil(tau / _dt_max(params) - 1e-12))
-    dt = tau / n
-    stroke = charging_steps(params, dt, n)
     extract = unitary_step((0, 1), u, label="U*")
-    s_charge = steps_superoperator(stroke, (2, 2))
-    cycle_map = s_u @ s_charge  # on post-extraction states: charge, then extract
-    fp_after = fixed_point(cycle_map, rtol=1e-12)
+
+    while True:
+        dt = tau / n
+        stroke = charging_steps(params, dt, n)
+        s_charge = steps_superoperator(stroke, (2, 2))
+        cycle_map = s_u @ s_charge  # on post-extraction states: charge, then extract
+        fp_after = fixed_point(cycle_map, rtol=1e-12)
+        fp_distance = trace_distance(fp_after, local_after)
+        if steps is not None or fp_distance <= tolerance or 2 * n * (cycles or 1) > MAX_CIRCUIT_STEPS:
+            break
+        n *= 2
+    if steps is None and n > limit_cycle_steps(params, tau):
+        step_rule = f"steps = ceil(tau/dt_max) doubled to {n} (the fixed point of fewer is beyond the tolerance)"
+    else:
+        step_rule = "given steps" if steps is not None else "steps = ceil(tau/dt_max)"
 
     prepared = _cycle_start(local_after)
     rho0 = kron(*prepared)
     if cycles is None:
         found = fewest_stable_steps(vec_step(cycle_map), rho0, local_after, tolerance, MAX_CYCLES, fixed_point=fp_after)
+        if found.steps is None and steps is not None and fp_distance > tolerance:
+            raise ParameterError(
+                "steps",
+                f"large enough that the circuit's limit cycle lies within {tolerance:g} of the local-ME cycle (with "
+                f"{n} Trotter steps per stroke it is {fp_distance:.3g} away); use more --steps or omit them",
+                steps,
+            )
         if found.steps is None:
             x = math.exp(-min(b.relaxation_rate for b in _baths(params)) * tau)
             raise ParameterError(
@@ -528,10 +581,17 @@ def limit_cycle_circuits(
         k, certified, met = found.steps, found.certified, True
         rule = (
             f"fewest cycles k after which the register stays within {tolerance:g} of the local-ME limit cycle "
-            "(proven with the circuit cycle's fixed point)"
+            f"(proven with the circuit cycle's fixed point); {step_rule}"
         )
+        if k * n > MAX_CIRCUIT_STEPS:
+            raise ParameterError(
+                "cycle_time",
+                f"such that the {k} cycles the register needs, of {n} Trotter steps each, stay within "
+                f"{MAX_CIRCUIT_STEPS} steps in all (circuit size)",
+                cycle_time,
+            )
     else:
-        k, certified, met, rule = cycles, False, None, "given cycles"
+        k, certified, met, rule = cycles, False, None, f"given cycles; {step_rule}"
 
     before_steps = (stroke + (extract,)) * (k - 1) + stroke
     after_steps = before_steps + (extract,)

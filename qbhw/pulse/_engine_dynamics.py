@@ -8,7 +8,9 @@ that frame at ``t_span[1]`` (agreement 2e-13 with exp(iFt) U rho U^dag exp(-iFt)
 (0.24 away in the test) is NOT what it returns. The laboratory Hamiltonian F + H is handed over with
 ``rotating_frame=F`` for frame="rotating" (no conversion needed), and without a frame for frame="lab" (converted
 to the rotating frame at the end). The Lindblad equation is vectorised (column-stacked) with sparse arrays; a batch of m
-states is one (n^2, m) initial condition. Each span is a separate solve, so no step straddles a control jump.
+states is one (n^2, m) initial condition. Without dissipators the Solver is a HamiltonianModel, which takes no
+vectorised states: the span's unitary is propagated instead (y0 = identity) and applied to the batch. Each span is a
+separate solve, so no step straddles a control jump.
 """
 
 from __future__ import annotations
@@ -77,22 +79,40 @@ def propagate(
         array_library="scipy_sparse",
         vectorized=True,
     )
-    y = np.stack([xi.reshape(-1, order="F") for xi in x], axis=1).astype(complex)
     edges = schedule.edges
-    for k in range(schedule.spans):
-        signals = [
+
+    def signals(k: int) -> list[Signal] | None:
+        sig = [
             Signal(envelope=complex(factor * values[k]), carrier_freq=-w_lab / (2.0 * np.pi))
             for values, w_lab, factor in plan
         ]
-        result = solver.solve(
-            t_span=[float(edges[k]), float(edges[k + 1])],
-            y0=y,
-            signals=signals if signals else None,
-            method=method,
-            rtol=rtol,
-            atol=rtol * 1e-2 if atol is None else atol,
-        )
-        y = np.asarray(result.y[-1], dtype=complex)  # in the solver's frame at edges[k + 1]
+        return sig if sig else None
+
+    if not dissipators:  # closed: without dissipators the Solver is a HamiltonianModel; propagate the unitary
+        u = np.eye(n, dtype=complex)
+        for k in range(schedule.spans):
+            result = solver.solve(
+                t_span=[float(edges[k]), float(edges[k + 1])],
+                y0=np.eye(n, dtype=complex),
+                signals=signals(k),
+                method=method,
+                rtol=rtol,
+                atol=rtol * 1e-2 if atol is None else atol,
+            )
+            u = np.asarray(result.y[-1], dtype=complex) @ u  # in the solver's frame at edges[k + 1]
+        y = np.stack([(u @ xi @ u.conj().T).reshape(-1, order="F") for xi in x], axis=1)
+    else:
+        y = np.stack([xi.reshape(-1, order="F") for xi in x], axis=1).astype(complex)
+        for k in range(schedule.spans):
+            result = solver.solve(
+                t_span=[float(edges[k]), float(edges[k + 1])],
+                y0=y,
+                signals=signals(k),
+                method=method,
+                rtol=rtol,
+                atol=rtol * 1e-2 if atol is None else atol,
+            )
+            y = np.asarray(result.y[-1], dtype=complex)  # in the solver's frame at edges[k + 1]
     out = np.stack([y[:, j].reshape(n, n, order="F") for j in range(m)])
     if frame == "lab":
         ph = np.exp(1j * model.frame * schedule.duration)

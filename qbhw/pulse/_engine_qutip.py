@@ -82,3 +82,22 @@ def propagate(
         ph = np.exp(1j * model.frame * schedule.duration)
         out = ph[None, :, None] * out * ph.conj()[None, None, :]
     return out[0] if single else out
+
+
+def steady_state(model: PulseModel, *, values: dict[str, float] | None = None, **options: Any) -> np.ndarray:
+    """QuTiP's ``steadystate`` of the model with its control operators held at ``values`` (name -> real value;
+    the others 0), rotating frame; ``options`` go to ``qutip.steadystate`` (default: its direct sparse solve).
+
+    Valid only where the steady state is unique: on a Liouvillian with several stationary states QuTiP returns
+    one without warning (docs/physics.md 3.1).
+    """
+    import qutip
+
+    dims = list(model.dims)
+    h = model.static.copy()
+    for name, v in (values or {}).items():
+        h = h + float(v) * model.full(name)
+    hq = qutip.Qobj(h, dims=[dims, dims]).to("CSR")
+    c_ops = [qutip.Qobj(np.sqrt(rate) * a, dims=[dims, dims]).to("CSR") for rate, a in model.full_jumps()]
+    rho = qutip.steadystate(hq, c_ops, **options)
+    return np.asarray(rho.full())

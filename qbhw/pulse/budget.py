@@ -9,12 +9,13 @@ its differences to the ideal model (pulse minus ideal).
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from qbhw.models import micromaser as mm
 from qbhw.pulse.imperfections import IMPERFECTIONS, Imperfections
-from qbhw.pulse.micromaser import CavityFigures, PulseOptions, run_micromaser
+from qbhw.pulse.micromaser import CavityFigures, Progress, PulseOptions, run_micromaser
 
 #: the budget's rows, in order
 BUDGET_ROWS = ("none",) + IMPERFECTIONS + ("all",)
@@ -94,16 +95,19 @@ def budget(
     coupling_mhz: float | None = None,
     anharmonicity_mhz: float | None = None,
     options: PulseOptions | None = None,
+    progress: Progress | None = None,
 ) -> PulseBudget:
     """Run ``run_micromaser`` for every row of BUDGET_ROWS (same parameters, device and engine choice).
 
-    All rows share one Fock cutoff: ``params.cutoff``, or the one the "all" case needs.
+    All rows share one Fock cutoff: ``params.cutoff``, or the one the "all" case needs. ``progress(stage, seconds,
+    note)``, if given, is called after each row.
     """
     cases = [("none", Imperfections.none())]
     cases += [(name, Imperfections.only(name)) for name in IMPERFECTIONS]
     cases += [("all", Imperfections.all())]
     runs = {}
-    for name, imp in cases:
+    for number, (name, imp) in enumerate(cases, start=1):
+        start = time.perf_counter()
         runs[name] = run_micromaser(
             params,
             device,
@@ -116,6 +120,8 @@ def budget(
         )
         if params.cutoff is None and name == "none":
             params = dataclasses.replace(params, cutoff=runs[name].cutoff)
+        if progress is not None:
+            progress(f"budget row {number}/{len(cases)}", time.perf_counter() - start, f"{name}, {runs[name].engine}")
     ideal = runs["none"].ideal
     rows = []
     for name, _ in cases:

@@ -44,7 +44,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,8 @@ from qbhw.pulse.simulate import FRAMES, check_engine, propagate, resolve_engine
 PREPARATIONS = ("drive", "ideal")
 #: transmon levels used when the ``levels`` imperfection is on and none are given
 DEFAULT_LEVELS = 3
+#: ``progress(stage, seconds, note)``: called after each stage of a run (the collision map, the stepping)
+Progress = Callable[[str, float, str], None]
 
 
 @dataclass(frozen=True)
@@ -722,10 +725,16 @@ def pulse_cutoff(params: mm.MicromaserParams, levels: int) -> int:
     (imperfect trapping reaches one or two levels further), at most ``max_cutoff(levels)``; checked before any
     work starts."""
     limit = max_cutoff(levels)
-    if params.cutoff is not None:
-        d = int(params.cutoff)
-    else:
-        d = min(mm.resolved_cutoff(params) + 2, limit)
+    if params.cutoff is None:
+        wanted = mm.resolved_cutoff(params) + 2
+        if wanted > limit:  # refused here, not after the work when the clipped cutoff is outgrown
+            raise ParameterError(
+                "levels",
+                f"few enough that the automatic Fock cutoff {wanted} fits (with {levels} levels the collision map "
+                f"allows a cutoff of at most {limit}; fewer --levels or --collisions, or give --cutoff)",
+                levels,
+            )
+    d = int(params.cutoff) if params.cutoff is not None else mm.resolved_cutoff(params) + 2
     if d > limit:
         raise ParameterError(
             "cutoff",
@@ -755,6 +764,7 @@ def _setup(
     anharmonicity_mhz: float | None,
     imperfections: Imperfections | str,
     options: PulseOptions | None,
+    progress: Progress | None = None,
 ) -> _Setup:
     _check_params(params)
     check_engine(engine)
@@ -772,7 +782,10 @@ def _setup(
         anharmonicity_mhz=anharmonicity_mhz,
         options=opts,
     )
+    start = time.perf_counter()
     channel = collision_channel(col, engine=engine, frame=opts.frame, rtol=opts.rtol)
+    if progress is not None:
+        progress("collision map", time.perf_counter() - start, f"{channel.engine}, {d * (d + 1) // 2} inputs")
     metadata = {
         "device": dev.name,
         "imperfections": str(imp),
@@ -810,12 +823,14 @@ def sweep_micromaser(
     anharmonicity_mhz: float | None = None,
     imperfections: Imperfections | str = "all",
     options: PulseOptions | None = None,
+    progress: Progress | None = None,
 ) -> PulseMicromaserSweep:
     """Ideal and pulse-level figures at each collision number (default ``mm.default_grid(params.collisions)``).
 
     One collision map is computed and applied repeatedly (binary powers of it for long gaps); the ideal model's
     map is stepped alongside for the fidelities. ``device`` is a CavityQEDDevice, a device calibration (read
-    with ``from_calibration``) or None (``synthetic_micromaser_device()``).
+    with ``from_calibration``) or None (``synthetic_micromaser_device()``). ``progress(stage, seconds, note)``, if
+    given, is called after the collision map and after the stepping.
     """
     grid = mm.default_grid(int(params.collisions)) if collisions is None else _collision_grid(collisions)
     if collisions is not None and params.cutoff is None:
@@ -829,7 +844,9 @@ def sweep_micromaser(
         anharmonicity_mhz=anharmonicity_mhz,
         imperfections=imperfections,
         options=options,
+        progress=progress,
     )
+    start = time.perf_counter()
     d = s.collision.cutoff
     stepper = _Stepper(s.channel, ideal_channel(params, d), d, float(params.cutoff_tolerance))
     rows = []
@@ -840,6 +857,8 @@ def sweep_micromaser(
         phi, fpc = best_phase(rho, ref)
         rows.append((fi, fp, stepper.last_leak if k > 0 else 0.0, _fidelity(rho, ref), fpc, phi))
     rho, ref = stepper.states()
+    if progress is not None:
+        progress("collisions", time.perf_counter() - start, f"{grid.size} collision numbers up to {int(grid[-1])}")
 
     def col(fn: Any) -> np.ndarray:
         return _readonly(np.array([fn(r) for r in rows], dtype=float))
@@ -891,6 +910,7 @@ def run_micromaser(
     anharmonicity_mhz: float | None = None,
     imperfections: Imperfections | str = "all",
     options: PulseOptions | None = None,
+    progress: Progress | None = None,
 ) -> PulseMicromaserResult:
     """The cavity after ``params.collisions`` atoms at pulse level beside the ideal model's (``qbhw pulse micromaser``).
 
@@ -900,6 +920,7 @@ def run_micromaser(
     (default 3). ``coupling_mhz`` (g/2pi) and ``anharmonicity_mhz`` (alpha/2pi) override the device's.
     ``imperfections``: an Imperfections or the command line's text (``all``, ``none``, ``levels,t1``, ...).
     Raises CutoffError when the top Fock level fills, ParameterError / CalibrationError on bad input.
+    ``progress(stage, seconds, note)``, if given, is called after the collision map.
     """
     k = int(params.collisions)
     s = _setup(
@@ -911,6 +932,7 @@ def run_micromaser(
         anharmonicity_mhz=anharmonicity_mhz,
         imperfections=imperfections,
         options=options,
+        progress=progress,
     )
     d = s.collision.cutoff
     stepper = _Stepper(s.channel, ideal_channel(params, d), d, float(params.cutoff_tolerance))

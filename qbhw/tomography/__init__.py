@@ -1,6 +1,7 @@
 """Pauli-setting tomography of a battery register: measurement circuits, exact sampling from a known state with
 the device's measurement noise, fitters with readout in the measurement model, and battery figures (energy,
-ergotropy, capacity, purity, fidelity) with confidence intervals (docs/tomography_intervals.md).
+ergotropy, capacity, purity, fidelity) with confidence intervals, and linear functionals Tr[rho O] with their exact
+multinomial covariance (docs/tomography_intervals.md).
 
 Public surface: exactly what is re-exported here. Conventions: a register is listed in physics order (position
 0 = leftmost Kronecker factor, basis index 0 = |g> = Qiskit |0>); settings are strings over "XYZ" (character k
@@ -20,6 +21,7 @@ from qbhw.tomography._fit import (
     pauli_expectations,
     project_to_simplex,
 )
+from qbhw.tomography._linear import LinearEstimates, linear_functionals
 from qbhw.tomography._sampling import outcome_probabilities, sample_counts
 from qbhw.tomography._settings import REGISTER_NAME, measurement_circuits, pauli_settings, split_shots
 
@@ -31,6 +33,7 @@ __all__ = [
     "REGISTER_NAME",
     "BatteryEstimate",
     "Interval",
+    "LinearEstimates",
     "MeasurementNoise",
     "ReadoutModel",
     "TomographyData",
@@ -39,6 +42,7 @@ __all__ = [
     "fit_linear",
     "fit_mle",
     "fit_projected",
+    "linear_functionals",
     "measurement_circuits",
     "outcome_probabilities",
     "pauli_expectations",
