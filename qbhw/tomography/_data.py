@@ -1,4 +1,11 @@
-"""Tomography data (counts per setting) and the readout model (per-qubit confusion matrices)."""
+"""Tomography data (counts per setting) and the measurement models: readout confusion per qubit (``ReadoutModel``),
+and the full measurement noise per qubit and basis (``MeasurementNoise``: basis-change gates with their error
+channels, then the readout confusion).
+
+Both give, per register qubit k and basis b in "XYZ", the 2 x 2 matrix M[k, b][m, t] with p(read m) =
+M[m, 0] c_I + M[m, 1] c_b for a qubit state (c_I + c_b b + ...)/2: the columns are the weights of the identity and
+of the basis's Pauli in the effect of outcome m. Ideal readout: M = [[1/2, 1/2], [1/2, -1/2]].
+"""
 
 from __future__ import annotations
 
@@ -7,17 +14,22 @@ import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qbhw import _validate
 from qbhw._arrays import readonly
 from qbhw.errors import ParameterError
-from qbhw.tomography._settings import check_settings
+from qbhw.physics.operators import IDENTITY, PAULI_X, PAULI_Y, PAULI_Z
+from qbhw.tomography._settings import _basis_change_gates, check_settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from qbhw.hardware import DeviceCalibration
+
+_BASES = "XYZ"
+_SIGMA = {"X": PAULI_X, "Y": PAULI_Y, "Z": PAULI_Z}
+_HALF = np.array([[0.5, 0.5], [0.5, -0.5]])  # rows: true outcome t, columns: (I, sigma)
 
 
 def _register_bits(key: str, n: int) -> str:
@@ -174,3 +186,131 @@ class ReadoutModel:
         return cls(
             tuple(cal.qubits[q].readout_p1_given_0 for q in qs), tuple(cal.qubits[q].readout_p0_given_1 for q in qs)
         )
+
+    def matrices(self) -> np.ndarray:
+        """(n, 3, 2, 2): M[k, b] = A_k [[1/2, 1/2], [1/2, -1/2]] for every basis (module doc)."""
+        return np.stack([np.stack([self.confusion(k) @ _HALF] * 3) for k in range(self.num_qubits)])
+
+
+def ideal_effects(confusion: np.ndarray) -> np.ndarray:
+    """(3, 2, 2, 2): effect of reading bit m in basis X / Y / Z, readout confusion A[m, t] = P(read m | true t)."""
+    out = np.zeros((3, 2, 2, 2), dtype=complex)
+    for b, label in enumerate(_BASES):
+        proj = [(IDENTITY + _SIGMA[label]) / 2, (IDENTITY - _SIGMA[label]) / 2]  # outcome t = 0 is the +1 state
+        for m in range(2):
+            out[b, m] = confusion[m, 0] * proj[0] + confusion[m, 1] * proj[1]
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class MeasurementNoise:
+    """Per register qubit k (physics order), ``effects[k]`` of shape (3, 2, 2, 2): the 2x2 effect of reading bit m
+    after the basis change of X / Y / Z (module doc); each (basis) pair sums to the identity."""
+
+    effects: tuple[np.ndarray, ...]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.effects, np.ndarray) or not isinstance(self.effects, Sequence) or not self.effects:
+            raise ParameterError("effects", "a non-empty sequence of (3, 2, 2, 2) arrays", self.effects)
+        frozen = []
+        for e in self.effects:
+            a = np.array(e, dtype=complex)
+            if a.shape != (3, 2, 2, 2) or not np.all(np.isfinite(a)):
+                raise ParameterError("effects", "finite arrays of shape (3, 2, 2, 2)", a.shape)
+            total = a.sum(axis=1)
+            herm = np.allclose(a, np.conj(np.swapaxes(a, -1, -2)), atol=1e-10)
+            psd = all(np.linalg.eigvalsh(x)[0] >= -1e-10 for x in a.reshape(-1, 2, 2))
+            if not (herm and psd and np.allclose(total, np.eye(2), atol=1e-10)):
+                raise ParameterError("effects", "positive effects summing to the identity in each basis", "other")
+            a.setflags(write=False)
+            frozen.append(a)
+        object.__setattr__(self, "effects", tuple(frozen))
+
+    @property
+    def num_qubits(self) -> int:
+        return len(self.effects)
+
+    def matrices(self) -> np.ndarray:
+        """(n, 3, 2, 2): M[k, b][m, 0] = Tr[F]/2, M[k, b][m, 1] = Tr[b F]/2 for the effect F of (b, m) (module doc).
+        The effects' weights on the other two Paulis (``leakage``) are not in M: they vanish for gates whose error
+        channel is phase covariant after the gate (relaxation and depolarizing, as qbhw.hardware builds them)."""
+        out = np.zeros((self.num_qubits, 3, 2, 2))
+        for k, e in enumerate(self.effects):
+            for b, label in enumerate(_BASES):
+                for m in range(2):
+                    out[k, b, m] = [np.real(np.trace(e[b, m])) / 2, np.real(np.trace(_SIGMA[label] @ e[b, m])) / 2]
+        return out
+
+    @property
+    def leakage(self) -> float:
+        """Largest weight |Tr[P F]|/2 of an effect F of basis b on a Pauli P other than I and b."""
+        worst = 0.0
+        for e in self.effects:
+            for b, label in enumerate(_BASES):
+                for other in _BASES:
+                    if other != label:
+                        worst = max(worst, float(np.abs(np.einsum("mij,ji->m", e[b], _SIGMA[other])).max()) / 2)
+        return worst
+
+    def readout(self) -> ReadoutModel:
+        """The readout confusion of the Z basis (no gates): A[m, t] = <t|F_{Z, m}|t>."""
+        p10 = tuple(float(np.real(e[2, 1, 0, 0])) for e in self.effects)
+        p01 = tuple(float(np.real(e[2, 0, 1, 1])) for e in self.effects)
+        return ReadoutModel(p10, p01)
+
+    @classmethod
+    def from_readout(cls, readout: ReadoutModel) -> MeasurementNoise:
+        """Ideal basis changes, readout confusion only."""
+        return cls(tuple(ideal_effects(readout.confusion(k)) for k in range(readout.num_qubits)))
+
+    @classmethod
+    def from_calibration(
+        cls,
+        cal: DeviceCalibration,
+        physical_qubits: Sequence[int],
+        *,
+        basis_gates: Sequence[str] | None = None,
+    ) -> MeasurementNoise:
+        """The measurement noise of ``physical_qubits`` (register order) of a qbhw.hardware.DeviceCalibration: the
+        basis-change gates ``measurement_circuits`` writes in ``basis_gates`` (default: the device's), each gate
+        followed by the error channel ``qbhw.hardware.gate_noise`` gives it (none for uncalibrated gates, as
+        in ``noise_model``), then the readout confusion of ``ReadoutModel.from_calibration``."""
+        from qiskit.quantum_info import Kraus, Operator
+
+        from qbhw.hardware import gate_noise
+
+        readout = ReadoutModel.from_calibration(cal, physical_qubits)
+        gates = _basis_change_gates(tuple(cal.basis_gates if basis_gates is None else basis_gates))
+        calibrated = {(g.name, g.qubits): g for g in cal.gates}
+        effects = []
+        for k, q in enumerate(int(x) for x in physical_qubits):
+            channels: dict[str, list[tuple[np.ndarray, list[np.ndarray]]]] = {}
+            for label in _BASES:
+                steps = []
+                for op in gates[label]:
+                    unitary = np.asarray(Operator(op).data, dtype=complex)
+                    kraus: list[np.ndarray] = []
+                    gate = calibrated.get((op.name, (q,)))
+                    if gate is not None:
+                        error = gate_noise(cal, gate).error
+                        if error is not None:
+                            kraus = [np.asarray(x, dtype=complex) for x in Kraus(error.to_quantumchannel()).data]
+                    steps.append((unitary, kraus))
+                channels[label] = steps
+            effects.append(_noisy_effects(channels, readout.confusion(k)))
+        return cls(tuple(effects))
+
+
+def _noisy_effects(channels: dict[str, list[tuple[np.ndarray, list[np.ndarray]]]], confusion: np.ndarray) -> Any:
+    """Effects Lambda^dag(sum_t A[m, t] |t><t|) for each basis, Lambda the gate sequence (unitary, then its error
+    channel given by Kraus operators; none = ideal)."""
+    out = np.zeros((3, 2, 2, 2), dtype=complex)
+    for b, label in enumerate(_BASES):
+        for m in range(2):
+            e = np.diag([confusion[m, 0], confusion[m, 1]]).astype(complex)
+            for unitary, kraus in reversed(channels[label]):  # Heisenberg picture: last operation first
+                if kraus:
+                    e = sum((kr.conj().T @ e @ kr for kr in kraus), np.zeros((2, 2), dtype=complex))
+                e = unitary.conj().T @ e @ unitary
+            out[b, m] = 0.5 * (e + e.conj().T)
+    return out
