@@ -220,6 +220,33 @@ def test_isa_tomography_circuits_equal_the_fast_path_in_distribution(device, toy
     assert stat_bad > chi2.ppf(0.999, dof), stat_bad
 
 
+def test_isa_tomography_circuits_equal_the_numpy_sampler_in_distribution(device, toy_compiled):
+    """The ISA measurement circuits run on Aer with the device's noise and the pipeline's fast path
+    (``sample_from_state``: numpy multinomial from the exact outcome probabilities with the device's basis-change
+    gate noise and readout confusion) give the same counts distribution: chi-square homogeneity over the 9
+    settings at fixed seeds below its 0.999 quantile; the same statistic rejects the register in the wrong order."""
+    from scipy.stats import chi2
+
+    from qbhw.experiments.pipeline import sample_from_state
+    from qbhw.tomography import pauli_settings
+
+    _, compiled = toy_compiled
+    settings = pauli_settings(2)
+    shots = [4000] * len(settings)
+    sim = execute.simulator(device, execute.active_qubits(compiled.circuit))
+    rho = sim.register_state(compiled.circuit, compiled.register)
+    direct = sim.counts(measurement_circuits(compiled, settings), shots, seed=11)
+    fast = sample_from_state(device, compiled.register, rho, settings, shots, 12)
+    stat, dof = _chi2_homogeneity(direct, fast)
+    assert stat < chi2.ppf(0.999, dof), (stat, dof)
+    swapped_rho = rho.reshape(2, 2, 2, 2).transpose(1, 0, 3, 2).reshape(4, 4)
+    assert not np.allclose(swapped_rho, rho, atol=0.05)  # the toy state is not symmetric: the check has power
+    stat_bad, _ = _chi2_homogeneity(
+        direct, sample_from_state(device, compiled.register, swapped_rho, settings, shots, 12)
+    )
+    assert stat_bad > chi2.ppf(0.999, dof), stat_bad
+
+
 def test_fast_path_samples_the_register_state_in_physics_order(device):
     """Noiseless device: the counts of ``sample_state`` follow qbhw.tomography.outcome_probabilities of the state
     (an independent formula), chi-square goodness of fit below its 0.999 quantile, for an entangled mixed state

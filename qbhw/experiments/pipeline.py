@@ -10,7 +10,8 @@
 * predict   ideal / exact / noisy figures; noisy = the exact density matrix of the ISA circuit under the device's
             noise (Aer, ``execute``). A pulse-level engine replaces this stage;
 * measure   the tomography settings, their shots and counts: "state" (default) samples the settings from the
-            predicted noisy state with the device's measurement noise (one short simulation per setting);
+            predicted noisy state with the device's measurement noise (numpy's multinomial sampler of the exact
+            outcome probabilities, ``sample_from_state``);
             "circuits" runs the ISA measurement circuits themselves (what a backend would run; the same
             distribution, one full simulation per setting). A real backend replaces this stage;
 * estimate  the tomography fit with bootstrap intervals (``qbhw.tomography``).
@@ -443,9 +444,29 @@ def measure(
     if exp.measurement == "circuits":
         counts = sim.counts(measurement_circuits(compiled, settings), shots, seed=seed)
     else:
-        full = prediction.final_state if prediction.engine == "aer" else None
-        counts = sim.sample_state(prediction.noisy_state, compiled.register, settings, shots, seed=seed, full=full)
+        counts = sample_from_state(compiled.device, compiled.register, prediction.noisy_state, settings, shots, seed)
     return Measurement(estimator, settings, shots, tuple(counts), seed, exp.measurement)
+
+
+def sample_from_state(
+    device: DeviceCalibration,
+    register: Sequence[int],
+    rho: np.ndarray,
+    settings: Sequence[str],
+    shots: Sequence[int],
+    seed: int,
+) -> list[dict[str, int]]:
+    """The fast path of "measure": each setting's counts drawn with numpy's multinomial sampler from the exact
+    outcome probabilities of the register state ``rho`` (physics order) on the physical qubits ``register``, with
+    the device's measurement noise folded in (``qbhw.tomography.MeasurementNoise``: the basis-change gates in the
+    device's basis gates with their calibrated errors, then the readout confusion). Equal in distribution to
+    running the ISA measurement circuits on Aer with the device's noise model (tested by chi-square), at a small
+    fraction of the cost (6 qubits, 729 settings: 0.1 s instead of 21 s)."""
+    from qbhw import tomography
+
+    noise = tomography.MeasurementNoise.from_calibration(device, tuple(register))
+    data = tomography.sample_counts(rho, tuple(settings), list(shots), seed=seed, noise=noise)
+    return [dict(c) for c in data.counts]
 
 
 # ------------------------------------------------------------------------------------------------ estimate
@@ -459,6 +480,8 @@ def estimate(exp: Experiment, mapped: MappedCircuit, compiled: Compiled, measure
     if measurement is None:
         return None
     data = tomography.TomographyData.from_counts(measurement.settings, measurement.counts, seed=measurement.seed)
+    # the fit's measurement model is the readout confusion (what a bundle's analysis can also build from the day's
+    # calibration circuits); the basis-change gates' errors (~1e-4 per qubit) are in the counts, not in the fit
     readout = (
         tomography.ReadoutModel.from_calibration(compiled.device, compiled.register) if exp.mitigate_readout else None
     )
