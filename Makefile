@@ -1,7 +1,8 @@
 # The README's two commands: `make demo` (the main job) and `make test` (the whole suite in both environments).
 # Each does all set-up from a bare machine with Python >= 3.11: it creates the virtual environments, installs
 # qbhw into them, and runs.
-#   .venv        default environment: current qiskit 2.x, qiskit-aer, qutip, qiskit-ibm-runtime  (pip install -e .[dev,ibm])
+#   .venv        default environment: current qiskit 2.x, qiskit-aer, qutip, qiskit-ibm-runtime, dask distributed
+#                (pip install -e .[dev,ibm,distributed])
 #   .venv-pulse  pulse environment:   qiskit-dynamics 0.6.0, which pins qiskit 1.3.0  (pip install -e .[dev,pulse])
 
 PYTHON ?= python3
@@ -60,7 +61,7 @@ env: $(VENV)/.installed
 env-pulse: $(VENV_PULSE)/.installed
 
 # one recipe for both environments: $* is the environment folder, EXTRAS_<folder> its pip extras
-EXTRAS_$(VENV) = dev,ibm
+EXTRAS_$(VENV) = dev,ibm,distributed
 EXTRAS_$(VENV_PULSE) = dev,pulse
 
 %/.installed: pyproject.toml

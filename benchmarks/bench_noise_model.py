@@ -2,26 +2,54 @@
 
 Anchor: ``qiskit_aer.noise.NoiseModel.from_backend`` on the qiskit-ibm-runtime fake backend (it always builds errors
 for every qubit and gate of the device). qbhw builds them only for the physical qubits a circuit uses, from the
-committed calibration snapshot (loaded beforehand; its load time is printed separately). Both produce thermal
-relaxation + depolarizing gate errors sized to the same calibrated gate error, and readout errors.
+built-in calibration snapshot (loaded beforehand; its load time is printed separately), and caches the model per
+calibration content and set of qubits. Both produce thermal relaxation + depolarizing gate errors sized to the
+same calibrated gate error, and readout errors. Columns:
+
+* qbhw cold: a model not yet cached (each run uses a calibration of new content, so the content hash, the gate
+  channels and the model are all computed);
+* qbhw cached: the same call again (hash of an already hashed calibration, cache lookup, a copy of the model);
+* ratio: from_backend / qbhw cold, of the minima and of the medians.
+
 Also shows the Heron temperature trap: Heron fake backends report no qubit frequency, so
 ``from_backend(FakeTorino(), temperature=50)`` cannot use the temperature: with frequency None (runtime 0.51, Aer
 0.18.2) it silently relaxes to p_e = 0, with a frequency of 0 it would give p_e = 1/2. qbhw relaxes to the calibrated
 p_e (50 mK at the documented 4.8 GHz fallback).
-Run: .venv/bin/python benchmarks/bench_noise_model.py [--quick]
+
+Threads: BLAS/OpenMP pools pinned to one thread (qbhw._threads.limit_threads), as the command line runs.
+Run: .venv/bin/python benchmarks/bench_noise_model.py [--quick]   (timings: min and median of >= 3 runs)
 """
 
 from __future__ import annotations
 
+import dataclasses
+import statistics
 import sys
+import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import best_of, print_table
+from _timing import print_table
 
-from qbhw.hardware import load_calibration, noise_model, relaxation_error
+from qbhw._threads import limit_threads, thread_report
+from qbhw.hardware import DeviceCalibration, load_calibration, noise_model, relaxation_error
+
+RUNS = 3  # timed runs per cell (min and median reported)
+
+
+def min_median(fn: Callable[[], Any], runs: int = RUNS) -> tuple[float, float]:
+    """Minimum and median wall time (s) of ``runs`` calls of ``fn``."""
+    times = []
+    for _ in range(max(3, runs)):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), statistics.median(times)
 
 
 def _fixed_point_excited_population(superop: np.ndarray) -> float:
@@ -41,6 +69,24 @@ def _connected(edges: tuple[tuple[int, int], ...], k: int) -> list[int]:
     return out
 
 
+def _fresh(cal: DeviceCalibration) -> DeviceCalibration:
+    """The same device with a new note: new content, so nothing of it is cached yet."""
+    return dataclasses.replace(cal, notes=cal.notes + (f"benchmark run {uuid.uuid4()}",))
+
+
+def _versions() -> str:
+    import qiskit
+    import qiskit_aer
+    import qiskit_ibm_runtime
+
+    import qbhw
+
+    return (
+        f"qbhw {qbhw.__version__}, qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, "
+        f"qiskit-ibm-runtime {qiskit_ibm_runtime.__version__}, numpy {np.__version__}"
+    )
+
+
 def main(quick: bool = False) -> None:
     try:
         from qiskit_ibm_runtime.fake_provider import FakeBrisbane, FakeTorino
@@ -50,21 +96,41 @@ def main(quick: bool = False) -> None:
     from qiskit.quantum_info import SuperOp
     from qiskit_aer.noise import NoiseModel
 
+    print(_versions())
+    for pool in thread_report():
+        print(f"  thread pool: {pool['internal_api']} {pool['version']} -> {pool['num_threads']} thread(s)")
+    print()
+
     rows = []
     cases = (("fake_torino", FakeTorino), ("fake_brisbane", FakeBrisbane))
     for name, backend_cls in cases[:1] if quick else cases:
-        t_load, cal = best_of(lambda name=name: load_calibration(name), repeat=3)
+        load = min_median(lambda name=name: load_calibration(name))
+        cal = load_calibration(name)
         backend = backend_cls()
-        t_anchor, _ = best_of(lambda backend=backend: NoiseModel.from_backend(backend), repeat=1 if quick else 2)
-        for qubits in (_connected(cal.coupling_map, 2), _connected(cal.coupling_map, 5)):
-            t_qbhw, _ = best_of(lambda qubits=qubits: noise_model(cal, qubits), repeat=5)
-            rows.append([name, len(qubits), t_load, t_qbhw, t_anchor, t_anchor / t_qbhw])
+        anchor = min_median(lambda backend=backend: NoiseModel.from_backend(backend))
+        subsets: list[list[int] | None] = [_connected(cal.coupling_map, 2), _connected(cal.coupling_map, 5)]
         if not quick:
-            t_all, _ = best_of(lambda: noise_model(cal), repeat=1)
-            rows.append([name, f"all {cal.num_qubits}", t_load, t_all, t_anchor, t_anchor / t_all])
+            subsets.append(None)
+        for qubits in subsets:
+            cold = min_median(lambda qubits=qubits: noise_model(_fresh(cal), qubits))
+            noise_model(cal, qubits)
+            cached = min_median(lambda qubits=qubits: noise_model(cal, qubits))
+            size = f"all {cal.num_qubits}" if qubits is None else len(qubits)
+            rows.append(
+                [
+                    name,
+                    size,
+                    f"{load[0]:.4g} / {load[1]:.4g}",
+                    f"{cold[0]:.4g} / {cold[1]:.4g}",
+                    f"{cached[0]:.3g} / {cached[1]:.3g}",
+                    f"{anchor[0]:.4g} / {anchor[1]:.4g}",
+                    f"{anchor[0] / cold[0]:.3g} / {anchor[1] / cold[1]:.3g}",
+                ]
+            )
     print_table(
-        "noise model construction: qbhw noise_model(cal, qubits) vs NoiseModel.from_backend(backend) [s]",
-        ["device", "qubits", "qbhw load", "qbhw build", "from_backend", "ratio"],
+        f"noise model construction [s, min / median of {max(3, RUNS)} runs]: qbhw noise_model(cal, qubits) vs "
+        "Aer NoiseModel.from_backend(backend)",
+        ["device", "qubits", "qbhw load", "qbhw cold", "qbhw cached", "from_backend", "ratio"],
         rows,
     )
 
@@ -81,4 +147,5 @@ def main(quick: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv)
+    with limit_threads():
+        main(quick="--quick" in sys.argv)

@@ -5,8 +5,20 @@ from __future__ import annotations
 import os
 
 
+def _restore(cls: type[QbhwError], args: tuple[object, ...], state: dict[str, object]) -> QbhwError:
+    """Unpickle a QbhwError without calling its ``__init__`` (whose signature differs per class)."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
 class QbhwError(Exception):
-    """Base class of every error qbhw raises on purpose."""
+    """Base class of every error qbhw raises on purpose. Picklable with all its attributes, so that an error
+    raised in a sweep worker process reaches the command line intact."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
 
 
 class ParameterError(QbhwError, ValueError):
@@ -70,14 +82,39 @@ class MissingDependencyError(QbhwError, ImportError):
 
 
 class CutoffError(ParameterError):
-    """The top Fock level D-1 held more than ``cutoff_tolerance``: the truncated result would be wrong."""
+    """The top Fock level D-1 held more than ``cutoff_tolerance``, or (with ``reference=(D2, change)``) raising the
+    cutoff to D2 changed a reported figure by more than it: the truncated result would be wrong."""
 
-    def __init__(self, cutoff: int, tolerance: float, population: float, collision: int) -> None:
+    def __init__(
+        self,
+        cutoff: int,
+        tolerance: float,
+        population: float,
+        collision: int,
+        *,
+        reference: tuple[int, float] | None = None,
+    ) -> None:
         self.top_level_population = population
         self.collision = collision
-        super().__init__(
-            "cutoff",
-            f"large enough that the top Fock level {cutoff - 1} holds at most {tolerance:.3g} of the population "
-            f"(it held {population:.3g} after collision {collision}); raise --cutoff",
-            cutoff,
-        )
+        self.reference = reference
+        if reference is None:
+            allowed = (
+                f"large enough that the top Fock level {cutoff - 1} holds at most {tolerance:.3g} of the population "
+                f"(it held {population:.3g} after collision {collision}); raise --cutoff"
+            )
+        else:
+            allowed = (
+                f"large enough that the results do not depend on it: raising it to {reference[0]} changes a figure "
+                f"by {reference[1]:.3g}, more than {tolerance:.3g}; raise --cutoff"
+            )
+        super().__init__("cutoff", allowed, cutoff)
+
+
+class NonFiniteResultError(QbhwError, ArithmeticError):
+    """A computed result holds NaN or an infinity (``where``: the JSON path of the first one): an error, never a
+    table of NaN."""
+
+    def __init__(self, where: str, value: float) -> None:
+        self.where = where
+        self.value = value
+        super().__init__(f"the result {where} is {value!r}")

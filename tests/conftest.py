@@ -18,6 +18,13 @@ import pytest
 BASE_SEED = 20_250_601
 
 
+@pytest.fixture(autouse=True)
+def _no_user_calibrations(tmp_path_factory, monkeypatch):
+    """A developer's own calibrations folder must not shadow the built-in devices in tests: point it at an empty
+    folder (tests that exercise the user folder set QBHW_CALIBRATIONS themselves)."""
+    monkeypatch.setenv("QBHW_CALIBRATIONS", str(tmp_path_factory.mktemp("user_calibrations")))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _one_blas_thread():
     """Each test worker runs its numerics on one BLAS thread, as the command line does (qbhw._threads)."""

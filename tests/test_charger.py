@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import qutip
 import scipy.linalg as sla
+from oracles.models import charger_hamiltonian, charger_initial_state
 
 from qbhw.errors import ParameterError
 from qbhw.models import charger as ch
@@ -148,19 +149,12 @@ def test_trajectory_matches_pointwise_evolution():
 
 
 def test_against_qutip_sesolve():
-    """Independent construction: QuTiP's operators (sigmaz = diag(1,-1) on basis(2,0) = |0>) and solver."""
+    """Independent construction: the QuTiP oracle's Hamiltonian (tests/oracles/models.py) and QuTiP's solver."""
     rng = np.random.default_rng(13)
     p = _random_params(rng)
-    sz, sp, sm, i2 = qutip.sigmaz(), qutip.sigmap(), qutip.sigmam(), qutip.qeye(2)
-    h = (
-        -p.omega_b * qutip.tensor(sz, i2)
-        - p.omega_c * qutip.tensor(i2, sz)
-        + p.j1 * (qutip.tensor(sp, sm) + qutip.tensor(sm, sp))
-        + p.j2 * qutip.tensor(sz, sz)
-    )
-    psi0 = qutip.tensor(qutip.basis(2, 0), qutip.basis(2, 1))
+    h = charger_hamiltonian(p.omega_b, p.omega_c, p.j1, p.j2)
     times = np.linspace(0, 4, 9)
-    out = qutip.sesolve(h, psi0, times, options={"atol": 1e-12, "rtol": 1e-12})
+    out = qutip.sesolve(h, charger_initial_state(), times, options={"atol": 1e-12, "rtol": 1e-12})
     for t, psi in zip(times, out.states, strict=True):
         r = ch.evolve(p, t)
         np.testing.assert_allclose(r.state, psi.full().ravel(), atol=1e-8)
@@ -178,6 +172,11 @@ def test_against_qutip_sesolve():
         ({"omega_c": float("nan")}, "omega_c"),
         ({"j1": float("inf")}, "j1"),
         ({"j2": float("nan")}, "j2"),
+        # extreme but finite values are refused (MAX_ENERGY)
+        ({"omega_b": 1e308}, "omega_b"),
+        ({"omega_c": 1e7}, "omega_c"),
+        ({"j1": -1e308}, "j1"),
+        ({"j2": 1e308}, "j2"),
     ],
 )
 def test_bad_parameters_name_the_field(kwargs, field):
@@ -190,3 +189,23 @@ def test_negative_time_is_rejected():
     with pytest.raises(ParameterError) as info:
         ch.evolve(REF, -0.1)
     assert info.value.parameter == "time"
+
+
+def test_time_limits_and_finite_results():
+    for call in (lambda: ch.evolve(REF, 1e308), lambda: ch.trajectory(REF, np.zeros(ch.MAX_TIMES + 1))):
+        with pytest.raises(ParameterError) as info:
+            call()
+        assert info.value.parameter == "time"
+    # the largest allowed phase still gives finite numbers
+    r = ch.evolve(REF, ch.MAX_PHASE / REF.rabi_frequency)
+    assert np.all(np.isfinite(r.state)) and np.isfinite(r.capacity)
+    assert ch.figures_of_merit(REF, ch.initial_state()).time is None  # no time recorded, not nan
+
+
+def test_results_compare_by_identity():
+    """eq=False: results that hold arrays compare by identity instead of raising, and are hashable."""
+    r, traj = ch.evolve(REF, 0.3), ch.trajectory(REF, [0.0, 0.3])
+    assert r == r and r != ch.evolve(REF, 0.3) and traj == traj
+    assert len({r, traj}) == 2
+    with pytest.raises(ValueError):
+        traj.capacity[0] = 1.0  # read-only arrays

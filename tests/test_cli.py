@@ -194,10 +194,8 @@ def test_devices_import_never_overwrites_silently(capsys, tmp_path):
     target = tmp_path / "torino.json"
     target.write_text("keep me")
     status, out, err = run(capsys, "devices", "import", "FakeTorino", "--out", str(target))
-    if _has_runtime():
-        assert_usage_error(status, out, err, "exists", "--force")
-    else:
-        assert_usage_error(status, out, err, "pip install")
+    # the target is checked before the import (so also where qiskit-ibm-runtime is missing)
+    assert_usage_error(status, out, err, "exists", "--force")
     assert target.read_text() == "keep me"
 
 
@@ -303,3 +301,106 @@ def test_collective_same_temperature_local_channel_is_passive(capsys):
 def test_collective_bad_input(capsys, extra, needles):
     status, out, err = run(capsys, "ideal", "collective", *extra)
     assert_usage_error(status, out, err, *needles)
+
+
+# ------------------------------------------------------------------------------ flags from the model catalogue
+
+_BAD_VALUE = {float: "nan", int: "-7", str: "bogus"}
+
+
+def _help(capsys, *argv):
+    status, out, _ = run(capsys, *argv, "--help")
+    assert status == 0
+    return out
+
+
+def _model_cases():
+    from qbhw.experiments import MODELS
+
+    for command in ("ideal", "run"):
+        for spec in MODELS.values():
+            for field in spec.fields(run=command == "run"):
+                yield command, spec.name, field
+
+
+@pytest.mark.parametrize(("command", "model", "field"), list(_model_cases()), ids=lambda x: getattr(x, "name", x))
+def test_every_model_flag_refuses_a_bad_value_naming_a_flag_of_its_command(capsys, command, model, field):
+    """Walk every flag the catalogue generates (params, time and circuit-option fields): a bad value gives one line
+    with exit 2 that names a flag of that very command (never exit 1, which would mean a ParameterError on an
+    internal name), and the flag is in the command's --help with its field's help text."""
+    import re
+
+    required = ["--n", "2", "--temperature", "2"] if model == "collective" else []
+    extra = ["--shots", "0"] if command == "run" else []
+    status, out, err = run(capsys, command, model, *required, field.flag, _BAD_VALUE[field.kind], *extra)
+    assert_usage_error(status, out, err)
+    named = re.findall(r"--[a-z][a-z0-9-]*", err.splitlines()[0])
+    assert named, err
+    text = _help(capsys, command, model)
+    assert all(flag in text for flag in named), (named, err)
+    assert field.flag in text and " ".join(field.help.split()[:3]) in " ".join(text.split())
+
+
+def test_thermal_gradient_temperature_aliases_are_accepted(capsys):
+    """--t-a/--t-s are the old spellings of --temperature-a/--temperature-s: same result, errors in the new name."""
+    new = run_json(capsys, "ideal", "thermal-gradient", "--temperature-a", "3", "--temperature-s", "0.2")
+    old = run_json(capsys, "ideal", "thermal-gradient", "--t-a", "3", "--t-s", "0.2")
+    assert old == new and new["parameters"]["temperature_a"] == 3.0 and new["parameters"]["temperature_s"] == 0.2
+    status, out, err = run(capsys, "ideal", "thermal-gradient", "--t-a", "-1")
+    assert_usage_error(status, out, err, "--temperature-a", ">= 0")
+    assert "--t-a" in _help(capsys, "run", "thermal-gradient")
+
+
+def test_run_reports_time_where_ideal_does(capsys):
+    """Physical time is a model quantity: `qbhw ideal` and `qbhw run` both put it at the top level (the micromaser's
+    is its collisions parameter, in `parameters`, as in `qbhw ideal`)."""
+    ideal = run_json(capsys, "ideal", "charger", "--time", "0.4")
+    ran = run_json(capsys, "run", "charger", "--time", "0.4", "--shots", "0")
+    assert ideal["time"] == ran["time"] == 0.4 and ran["options"] == {}
+    assert ran["measured"] is None and ran["ideal"]["capacity"] == pytest.approx(ideal["capacity"], abs=1e-12)
+    ideal = run_json(capsys, "ideal", "micromaser", "--collisions", "3", "--cutoff", "8")
+    ran = run_json(capsys, "run", "micromaser", "--collisions", "3", "--cutoff", "8", "--shots", "0")
+    assert ideal["parameters"]["collisions"] == ran["parameters"]["collisions"] == 3 and "time" not in ran
+
+
+def test_a_parameter_error_on_an_internal_name_is_an_internal_error(capsys, monkeypatch):
+    """A ParameterError whose parameter is not a flag of the command is qbhw's bug: one line, exit 1, said so."""
+    from qbhw.errors import ParameterError
+    from qbhw.models import charger
+
+    def broken(params, time):
+        raise ParameterError("params", "something internal", 1)
+
+    monkeypatch.setattr(charger, "evolve", broken)
+    status, out, err = run(capsys, "ideal", "charger")
+    assert status == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith("qbhw: internal error:") and "'params' is not a flag" in err
+
+
+def test_an_unexpected_exception_is_one_line_not_a_traceback(capsys, monkeypatch):
+    from qbhw.models import charger
+
+    def broken(params, time):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(charger, "evolve", broken)
+    status, out, err = run(capsys, "ideal", "charger")
+    assert (status, out) == (1, "") and err == "qbhw: internal error: KeyError: 'boom' (please report this)\n"
+
+
+def test_thermal_gradient_without_a_reachable_mapping_names_a_flag_that_exists(capsys):
+    """Issue 9: `qbhw run thermal-gradient --gamma 1e-5 --shots 0` once said "--tolerance must be ...", a flag no
+    command has. The error must name a flag of `qbhw run thermal-gradient`."""
+    import re
+
+    status, out, err = run(capsys, "run", "thermal-gradient", "--gamma", "1e-5", "--shots", "0")
+    assert_usage_error(status, out, err)
+    named = re.findall(r"--[a-z][a-z0-9-]*", err)
+    assert named and all(flag in _help(capsys, "run", "thermal-gradient") for flag in named), err
+
+
+def test_a_steady_state_run_has_no_time_like_the_ideal_command(capsys):
+    ideal = run_json(capsys, "ideal", "thermal-gradient")
+    ran = run_json(capsys, "run", "thermal-gradient", "--shots", "0")
+    assert "time" not in ideal and "time" not in ran and "cycle_time" not in ran
+    assert ran["ideal"]["ergotropy"] == pytest.approx(ideal["ergotropy"], abs=1e-9)

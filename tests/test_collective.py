@@ -1,8 +1,8 @@
 """Collective-dissipation battery (qbhw.models.collective; docs/physics.md section 3).
 
-References: the closed forms and tables of docs/physics.md 3.2-3.3, and the full 2^N Lindbladian built here
-independently from qubit operators (qbhw.physics.lindblad, big-endian, index 0 = |g>, sz = diag(-1, +1)) or with
-QuTiP, whose states are scored with the dense qbhw.physics figures of merit (the PIQS-pitfall check).
+References: the closed forms and tables of docs/physics.md 3.2-3.3, and the full 2^N Lindbladian built from QuTiP
+primitives in tests/oracles/models.py (qbhw's basis: big-endian, index 0 = |g>), solved here with scipy (sparse LU,
+expm) and scored with the dense qbhw.physics figures of merit; the PIQS pitfall is shown on a QuTiP state.
 """
 
 from __future__ import annotations
@@ -11,22 +11,18 @@ import math
 
 import numpy as np
 import pytest
+import qutip
+import scipy.linalg as sla
 import scipy.sparse as sps
+from oracles.models import collective_ground, collective_model, collective_thermal_product
 from scipy.sparse.linalg import spsolve
 
 from qbhw.errors import ParameterError
+from qbhw.models import _dicke
 from qbhw.models import collective as co
-from qbhw.physics import (
-    capacity,
-    ergotropy,
-    evolve,
-    liouvillian,
-    purity,
-    stationary_dimension,
-    stored_energy,
-)
-from qbhw.physics.operators import SIGMA_MINUS, SIGMA_Z, embed, kron
-from qbhw.physics.thermal import bose_einstein, excited_population
+from qbhw.models import collective_studies as studies
+from qbhw.physics import capacity, ergotropy, passive_energy_from_spectra, purity, stored_energy
+from qbhw.physics.thermal import bose_einstein
 
 # closed forms evaluated in floating point: agreement to ~1e-15 relative; the table has 10 printed digits
 TABLE_TOL = 6e-11
@@ -49,31 +45,25 @@ CAPACITY_T2 = [1.0129607821, 1.9101084678, 2.8573110576, 3.8281708808]
 # ----------------------------------------------------------------------------------------- full 2^N reference
 
 
-def full_model(params: co.CollectiveParams):
-    """(H, Liouvillian) on (C^2)^{(x)N}, built from single-qubit operators (independent of the block code)."""
-    n = params.n
-    dims = [2] * n
-    sm = [embed(SIGMA_MINUS, i, dims) for i in range(n)]
-    sz = [embed(SIGMA_Z, i, dims) for i in range(n)]
-    jm = sum(sm)
-    h = 0.5 * sum(sz)
-    nb, nl = params.n_thermal, params.local_n_thermal
-    jumps = [(params.gamma * (nb + 1), jm), (params.gamma * nb, jm.conj().T)]
-    jumps += [(params.gamma_local * (nl + 1), s) for s in sm]
-    jumps += [(params.gamma_local * nl, s.conj().T) for s in sm]
-    jumps += [(params.dephasing, z) for z in sz]
-    return h, liouvillian(h, jumps)
+def full_model(params: co.CollectiveParams) -> tuple[np.ndarray, np.ndarray]:
+    """(H, Liouvillian) on (C^2)^{(x)N} from the QuTiP oracle (column-stacked superoperator, qbhw's basis)."""
+    h, c_ops = collective_model(params)
+    return h.full(), qutip.liouvillian(h, c_ops).full()
 
 
 def full_thermal_product(n: int, temperature: float) -> np.ndarray:
-    q = excited_population(1.0, temperature)
-    return kron(*([np.diag([1 - q, q]).astype(complex)] * n))
+    return collective_thermal_product(n, temperature).full()
 
 
 def full_ground(n: int) -> np.ndarray:
-    rho = np.zeros((2**n, 2**n), dtype=complex)
-    rho[0, 0] = 1.0  # |g...g> is basis index 0
-    return rho
+    return collective_ground(n).full()
+
+
+def full_evolve(lv: np.ndarray, rho0: np.ndarray, times: np.ndarray) -> list[np.ndarray]:
+    """exp(L t) vec(rho0) with scipy's expm (column stacking)."""
+    d = rho0.shape[0]
+    v0 = rho0.reshape(-1, order="F")
+    return [(sla.expm(lv * t) @ v0).reshape(d, d, order="F") for t in times]
 
 
 def full_steady_state(lv: np.ndarray) -> np.ndarray:
@@ -151,7 +141,7 @@ def test_large_n_saturation(temperature):
     nb = bose_einstein(1.0, temperature)
     limit = nb**2 / (nb + 1)
     assert limit == pytest.approx(W_LARGE_N[temperature], abs=TABLE_TOL)
-    w = co.ergotropy_vs_n(co.CollectiveParams(2, temperature), [2, 8, 64, 400]).ergotropy[:, 0]
+    w = studies.sweep(co.CollectiveParams(2, temperature), ns=[2, 8, 64, 400]).ergotropy[:, 0]
     assert w[1] > w[0] and np.all(np.diff(w) >= -1e-15)  # monotone in N (saturated to rounding at T = 0.5) ...
     assert np.all(w < limit + 1e-12)  # ... and bounded by n^2/(n+1)
     # x^{N+1} N-corrections are below 1e-12 at N = 400 for these temperatures
@@ -184,12 +174,10 @@ def test_n_10000_dynamics_from_ground_reaches_closed_form():
 # ------------------------------------------------------------------------------ non-uniqueness and conservation
 
 
-@pytest.mark.parametrize(("n", "dim"), [(2, 2), (3, 5), (4, 14)])
-def test_stationary_dimension_of_pure_collective(n, dim):
-    params = co.CollectiveParams(n, 2.0)
-    _, lv = full_model(params)
-    assert stationary_dimension(lv) == dim  # sum_j d_j^2
-    assert dim == sum(co._dicke.multiplicity(n, j) ** 2 for j in co._dicke.all_j(n))
+@pytest.mark.parametrize(("n", "dim"), [(2, 2), (3, 5), (4, 14), (8, 1430)])
+def test_stationary_dimension_of_pure_collective_is_sum_of_squared_multiplicities(n, dim):
+    # sum_j d_j^2 (docs/physics.md 3.1); the SVD of the full Liouvillian for N = 2, 3, 4 is in test_physics_lindblad
+    assert dim == sum(_dicke.multiplicity(n, j) ** 2 for j in _dicke.all_j(n))
 
 
 def test_pure_collective_steady_state_follows_the_initial_state():
@@ -198,7 +186,7 @@ def test_pure_collective_steady_state_follows_the_initial_state():
     h, lv = full_model(params)
     rho0 = full_thermal_product(n, 0.8)
     # long-time limit of the full Lindbladian (slowest rate ~ gamma; e^{-400} is far below rounding)
-    rho_inf = evolve(lv, rho0, [400.0])[0]
+    rho_inf = full_evolve(lv, rho0, [400.0])[0]
     s = co.steady_state(params, co.thermal_product_state(n, 0.8))
     for got, ref in zip(block_figures(s), dense_figures(rho_inf, h), strict=True):
         assert got == pytest.approx(ref, abs=FULL_TOL)
@@ -223,25 +211,14 @@ def test_steady_state_with_all_channels_vs_full(n):
         assert got == pytest.approx(ref, abs=FULL_TOL)
 
 
+@pytest.mark.slow
 def test_steady_state_n6_vs_qutip_and_the_piqs_pitfall():
-    qutip = pytest.importorskip("qutip")
     n = 6
     params = co.CollectiveParams(n, **ALL_CHANNELS)
-    sm = [
-        qutip.tensor([qutip.qeye(2)] * i + [qutip.Qobj(SIGMA_MINUS)] + [qutip.qeye(2)] * (n - i - 1)) for i in range(n)
-    ]
-    sz = [qutip.tensor([qutip.qeye(2)] * i + [qutip.Qobj(SIGMA_Z)] + [qutip.qeye(2)] * (n - i - 1)) for i in range(n)]
-    jm = sum(sm[1:], sm[0])
-    h = 0.5 * sum(sz[1:], sz[0])
-    nb, nl = params.n_thermal, params.local_n_thermal
-    c_ops = [math.sqrt(params.gamma * (nb + 1)) * jm, math.sqrt(params.gamma * nb) * jm.dag()]
-    c_ops += [math.sqrt(params.gamma_local * (nl + 1)) * s for s in sm]
-    c_ops += [math.sqrt(params.gamma_local * nl) * s.dag() for s in sm]
-    c_ops += [math.sqrt(params.dephasing) * z for z in sz]
+    h, c_ops = collective_model(params)
     rho = qutip.steadystate(h, c_ops).full()
-    hd = h.full()
     s = co.steady_state(params)
-    ref = dense_figures(rho, hd)
+    ref = dense_figures(rho, h.full())
     for got, r in zip(block_figures(s), ref, strict=True):
         assert got == pytest.approx(r, abs=1e-8)  # qutip's sparse steady-state solve: ~1e-12 residual
     # the naive ergotropy of the Dicke-basis matrix (each (j, m) counted once) is a different, wrong number
@@ -277,7 +254,7 @@ def test_evolution_vs_full(n, kw, initial):
         rho0 = np.outer(psi, psi.conj())
     times = np.array([0.0, 0.05, 0.3, 1.0, 2.5, 5.0])
     traj = co.evolve(params, times, init)
-    rhos = evolve(lv, rho0, times)
+    rhos = full_evolve(lv, rho0, times)
     for k in range(times.size):
         ref = dense_figures(rhos[k], h)
         got = (traj.energy[k], traj.ergotropy[k], traj.capacity[k], traj.purity[k])
@@ -320,7 +297,7 @@ def test_same_temperature_local_bath_gives_gibbs(n, p):
 
 def test_variant_finite_temperature_optimum():
     # docs/physics.md 3.3: gamma = 1-p, local T = 0 decay at rate p; N = 4, p = 0.5: optimum near T = 2.4, W = 0.107
-    opt = co.optimal_temperature(co.CollectiveParams(4, 1.0, gamma=0.5, gamma_local=0.5))
+    opt = studies.optimal_temperature(co.CollectiveParams(4, 1.0, gamma=0.5, gamma_local=0.5))
     assert opt.interior
     assert opt.temperature == pytest.approx(2.4, abs=0.1)  # "near 2.4" (docs/physics.md prints one digit)
     assert opt.ergotropy == pytest.approx(0.107, abs=5e-4)  # printed to three digits
@@ -331,7 +308,7 @@ def test_variant_finite_temperature_optimum():
     for t in (0.05, 500.0):
         assert co.steady_state(co.CollectiveParams(4, t, gamma=0.5, gamma_local=0.5)).ergotropy < 0.01
     # pure collective: no interior optimum, W grows with T up to the bracket end
-    assert not co.optimal_temperature(co.CollectiveParams(4, 1.0), t_max=20.0).interior
+    assert not studies.optimal_temperature(co.CollectiveParams(4, 1.0), t_max=20.0).interior
 
 
 def test_variant_n2_is_passive_and_n3_discontinuity():
@@ -366,6 +343,79 @@ def test_n100_with_local_channels_runs():
     assert abs(traj.energy[-1] - s.energy) < 0.2 * s.energy
 
 
+# ------------------------------------------------------------------------------- the steady-state solver itself
+
+
+def spectral_figures(n: int, js: np.ndarray, p: np.ndarray) -> tuple[float, float, float, float]:
+    """Energy, ergotropy, capacity, purity from qbhw.physics's (value, multiplicity) forms with exact integers: an
+    independent implementation of the pairing of the 2^N spectrum with the energies."""
+    values, counts, carried = [], [], 0
+    for a, j in enumerate(js):
+        d = _dicke.multiplicity(n, float(j))
+        lo, hi = _dicke.k_range(n, float(j))
+        values += [x / d for x in p[a, lo : hi + 1]]
+        counts += [d] * (hi - lo + 1)
+        carried += d * (hi - lo + 1)
+    values.append(0.0)
+    counts.append(2**n - carried)
+    ks = np.arange(n + 1, dtype=float)
+    binom = [math.comb(n, k) for k in range(n + 1)]
+    passive = passive_energy_from_spectra(values, counts, ks, binom)
+    active = passive_energy_from_spectra(values, counts, ks, binom, descending=False)
+    energy = float(np.sum(p * ks[None, :]))
+    purity_ = sum(v * v * c for v, c in zip(values, counts, strict=True) if v)
+    return energy, energy - passive, active - passive, purity_
+
+
+def trace_row_solve(params: co.CollectiveParams) -> np.ndarray:
+    """The stationary populations by scipy's sparse LU with the normalisation in place of the first balance row."""
+    a = co.rate_matrix(params).tolil()
+    a[0, :] = 1.0
+    b = np.zeros(a.shape[0])
+    b[0] = 1.0
+    flat = spsolve(a.tocsc(), b)
+    return _dicke.layout(params.n, _dicke.all_j(params.n)).to_grid(flat)
+
+
+@pytest.mark.parametrize("n", [1, 2, 12, 17, 18, 25, 40, 52, 53, 64, 90])
+def test_pinned_shell_solver_against_sparse_lu(n):
+    """Dense (small N) and shell-by-shell (large N) pinned solves against an independent trace-row sparse LU;
+    the figures against the exact-integer spectral forms (float path up to N = 52, Python integers above).
+    Tolerances: populations 1e-12 relative to their maximum (both solves are backward stable on a matrix with
+    condition ~N^2 gamma / gamma_local); figures 1e-12 relative to their O(N) scale."""
+    params = co.CollectiveParams(n, 1.3, gamma=0.8, gamma_local=0.35, local_temperature=0.4, dephasing=0.15)
+    s = co.steady_state(params)
+    ref = trace_row_solve(params)
+    np.testing.assert_allclose(s.populations, ref, rtol=0, atol=1e-12 * ref.max())
+    for got, want in zip(block_figures(s), spectral_figures(n, s.j_values, s.populations), strict=True):
+        assert got == pytest.approx(want, abs=1e-12 * max(1, n))
+
+
+@pytest.mark.slow
+def test_pinned_shell_solver_at_n_200():
+    params = co.CollectiveParams(200, 2.0, gamma=0.5, gamma_local=0.5, dephasing=0.05)
+    s = co.steady_state(params)
+    np.testing.assert_allclose(s.populations, trace_row_solve(params), rtol=0, atol=1e-12)
+    for got, want in zip(block_figures(s), spectral_figures(200, s.j_values, s.populations), strict=True):
+        assert got == pytest.approx(want, abs=1e-12 * 200)
+
+
+@pytest.mark.parametrize("n", [7, 52, 53, 150])
+def test_figures_of_random_block_states_match_the_spectral_forms(rng, n):
+    """Random populations on random sectors (zeros included): the vectorised figures equal the exact forms."""
+    js = _dicke.all_j(n)
+    keep = np.sort(rng.choice(js.size, size=max(1, js.size // 2), replace=False))
+    p = np.zeros((keep.size, n + 1))
+    for a, j in enumerate(js[keep]):
+        lo, hi = _dicke.k_range(n, float(j))
+        p[a, lo : hi + 1] = rng.random(hi - lo + 1) * (rng.random(hi - lo + 1) > 0.2)
+    p /= p.sum()
+    f = co.figures_of_merit(co.DickePopulations(n, js[keep], p))
+    got = (f.energy, f.ergotropy, f.capacity, f.purity)
+    for g, w in zip(got, spectral_figures(n, js[keep], p), strict=True):
+        assert g == pytest.approx(w, abs=1e-12 * n)
+
+
 # ------------------------------------------------------------------------------------------------ bad input
 
 
@@ -382,6 +432,13 @@ def test_n100_with_local_channels_runs():
         (dict(n=3, temperature=1.0, dephasing=-1e-3), "dephasing"),
         (dict(n=500, temperature=1.0, gamma_local=0.1), "n"),
         (dict(n=20_000, temperature=1.0), "n"),
+        # extreme but finite values are refused before any work (module docstring, "Sizes and limits")
+        (dict(n=10**300, temperature=1.0), "n"),
+        (dict(n=3, temperature=1e308), "temperature"),
+        (dict(n=3, temperature=1.0, local_temperature=1e13), "local_temperature"),
+        (dict(n=3, temperature=1.0, gamma=1e308), "gamma"),
+        (dict(n=3, temperature=1.0, gamma_local=1e7), "gamma_local"),
+        (dict(n=3, temperature=1.0, dephasing=1e308), "dephasing"),
     ],
 )
 def test_bad_parameters_name_the_field(kwargs, field):
@@ -404,6 +461,44 @@ def test_bad_states_and_times():
     with pytest.raises(ParameterError) as err:
         co.DickePopulations(2, np.array([1.0]), np.array([[0.5, 0.2, 0.2]]))
     assert err.value.parameter == "populations"
+
+
+@pytest.mark.parametrize(
+    ("params", "times"),
+    [
+        (co.CollectiveParams(4, 1.0, gamma_local=0.5), [1e308]),  # dense expm: ~1000 squarings
+        (co.CollectiveParams(60, 1.0, gamma_local=0.5), [1e6]),  # expm_multiply: ~1e8 mat-vecs
+        (co.CollectiveParams(3, 1.0), np.linspace(0, 1, co.MAX_TIMES + 1)),
+        (co.CollectiveParams(400, 1.0, gamma_local=0.5), np.linspace(0, 1, 2000)),  # 2000 x 201 x 401 floats > 1 GB
+    ],
+)
+def test_evolutions_beyond_the_limits_are_refused_before_they_start(params, times):
+    with pytest.raises(ParameterError) as err:
+        co.evolve(params, times)
+    assert err.value.parameter == "time"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: co.ground_state(10**12),
+        lambda: co.dicke_state(10**12, 1),
+        lambda: co.thermal_product_state(10**5, 1.0),
+        lambda: co.ladder_closed_form(10**9, 1.0),
+        lambda: co.collective_hamiltonian(40),
+        lambda: co.DickePopulations(10**12, np.array([0.5]), np.zeros((1, 2))),
+    ],
+)
+def test_sizes_are_checked_before_anything_is_allocated(call):
+    with pytest.raises(ParameterError) as err:
+        call()
+    assert err.value.parameter == "n"
+
+
+def test_huge_times_on_the_spectral_ladder_are_exact():
+    """From |g...g> under pure collective dissipation the spectral solution handles any finite time."""
+    traj = co.evolve(co.CollectiveParams(50, 2.0), [0.0, 1e308])
+    assert traj.ergotropy[-1] == pytest.approx(co.ladder_closed_form(50, 2.0).ergotropy, abs=1e-12)
 
 
 def test_rates_conserve_trace_and_emission_total():

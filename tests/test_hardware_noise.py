@@ -1,4 +1,6 @@
-"""Aer noise models from calibrations: each piece equals its analytic channel.
+"""Aer noise models from calibrations: each piece equals its analytic channel; one relaxation model (the rates of
+qbhw.hardware.relaxation_rates) behind all of them; noise models built once per calibration content and qubits;
+the noiseless device.
 
 Conventions of these tests: Qiskit |0> = |g> = qbhw basis index 0, so a one-qubit Qiskit SuperOp and a qbhw
 superoperator are the same matrix (both column-stacked: vec(rho) = rho.reshape(-1, order="F")). For two qubits,
@@ -19,20 +21,22 @@ from qiskit.quantum_info import DensityMatrix, Operator, SuperOp, average_gate_f
 from qiskit.transpiler import PassManager
 
 from qbhw.hardware import (
+    NOISELESS_T_US,
     CalibrationError,
     DeviceCalibration,
     gate_noise,
     idle_relaxation_pass,
     load_calibration,
     noise_model,
-    qubit_costs,
+    noiseless,
+    qubit_relaxation_rates,
     relaxation_error,
     relaxation_process_fidelity,
+    relaxation_superop,
     restrict,
-    select_qubits,
     synthetic_cavity_qed,
-    transpile_target,
 )
+from qbhw.hardware import noise as noise_module
 from qbhw.physics.lindblad import liouvillian, propagator
 from qbhw.physics.operators import SIGMA_MINUS, SIGMA_PLUS, SIGMA_Z, embed
 
@@ -93,6 +97,24 @@ def test_relaxation_on_heron_relaxes_to_calibrated_population(torino: DeviceCali
         assert rho[1, 1].real == pytest.approx(p_e, abs=TOL)
         assert p_e < 0.02
         np.testing.assert_allclose(s, _lindblad_superop(torino, (q,), 1e9), atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("qubit", [0, 1, 2, 3])
+def test_rates_give_the_same_lindbladian_in_the_pulse_form(syn: DeviceCalibration, qubit: int) -> None:
+    """The pulse level writes the rates as Gamma_down D[b] + Gamma_up D[b^dag] + 2 Gamma_phi D[b^dag b]; for a qubit
+    this is the oracle's thermal Lindbladian (T1, T2, p_e) exactly, and relaxation_superop is its exponential."""
+    r = qubit_relaxation_rates(syn, qubit)
+    n = SIGMA_PLUS @ SIGMA_MINUS  # b^dag b = |e><e|
+    pulse_form = liouvillian(
+        None,
+        [(r.decay_per_ns, SIGMA_MINUS), (r.excitation_per_ns, SIGMA_PLUS), (2.0 * r.dephasing_per_ns, n)],
+        dim=2,
+    )
+    c = syn.qubits[qubit]
+    oracle = liouvillian(None, _thermal_jumps(c.t1_us * 1e3, c.t2_us * 1e3, c.excited_population, 0, [2]), dim=2)
+    np.testing.assert_allclose(pulse_form, oracle, atol=TOL * abs(oracle).max(), rtol=0)
+    for t_ns in (24.0, 30_000.0):
+        np.testing.assert_allclose(relaxation_superop(r, t_ns), propagator(oracle, t_ns), atol=TOL, rtol=0)
 
 
 def test_relaxation_process_fidelity_closed_form(syn: DeviceCalibration) -> None:
@@ -205,6 +227,30 @@ def test_readout_error_matrix_equals_calibration(torino: DeviceCalibration) -> N
         np.testing.assert_array_equal(ro[(q,)], np.array(expected))
 
 
+def test_noise_model_is_built_once_per_content_and_qubits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Equal calibrations built separately share one cached model (keyed by calibration_hash and the set of
+    qubits); every call returns its own copy, so a caller's changes never leak into the next call."""
+    import dataclasses
+    import uuid
+
+    unique = (str(uuid.uuid4()),)  # a content no other test has cached
+    first = dataclasses.replace(synthetic_cavity_qed(), notes=unique)
+    second = dataclasses.replace(synthetic_cavity_qed(), notes=unique)
+    calls = []
+    real = noise_module.gate_noise
+    monkeypatch.setattr(noise_module, "gate_noise", lambda *a, **k: calls.append(a) or real(*a, **k))
+    a = noise_model(first, [0, 1])
+    built = len(calls)
+    assert built > 0
+    b = noise_model(second, [1, 0])
+    assert len(calls) == built  # nothing rebuilt: same content, same set of qubits
+    assert a is not b and a == b
+    a.add_all_qubit_quantum_error(gate_noise(first, first.gate("cz", (0, 1))).error, ["cz"])
+    assert a != b and noise_model(second, [0, 1]) == b  # the cached model was not touched
+    noise_model(second, [0, 2])
+    assert len(calls) > built  # another set of qubits is another model
+
+
 def test_noise_model_rejects_bad_qubits(syn: DeviceCalibration) -> None:
     with pytest.raises(CalibrationError, match=r"qubits\[1\] must be physical qubits of synthetic_cqed"):
         noise_model(syn, [0, 9])
@@ -212,7 +258,7 @@ def test_noise_model_rejects_bad_qubits(syn: DeviceCalibration) -> None:
         noise_model(syn, [1, 1])
     with pytest.raises(CalibrationError, match="must be a qubit of synthetic_cqed"):
         relaxation_error(syn, 4, 10.0)
-    with pytest.raises(CalibrationError, match="duration_ns must be >= 0"):
+    with pytest.raises(CalibrationError, match="duration_ns must be a finite number >= 0"):
         relaxation_error(syn, 0, -1.0)
 
 
@@ -291,59 +337,22 @@ def test_idle_pass_adds_duration_dependent_relaxation(syn: DeviceCalibration) ->
     assert r2[1, 1].real > 0  # the thermal bath excites an idle |0>
 
 
-# ------------------------------------------------------------------------------------------------ target
+# ------------------------------------------------------------------------------------------------ noiseless
 
 
-def test_transpile_target_carries_the_calibration(syn: DeviceCalibration) -> None:
-    from qiskit import transpile
-
-    target = transpile_target(syn)
-    assert target.num_qubits == 4
-    assert target["cz"][(2, 3)].error == 5e-3
-    assert target["cz"][(2, 3)].duration == pytest.approx(70e-9, rel=1e-15)
-    assert not target.instruction_supported("cz", (0, 2))
-    assert target["measure"][(0,)].error == pytest.approx(0.015, abs=1e-15)  # (0.010 + 0.020)/2
-    assert target.qubit_properties[1].t1 == pytest.approx(100e-6, rel=1e-15)
-    qc = QuantumCircuit(3)
-    qc.h(0)
-    qc.cx(0, 1)
-    qc.cx(1, 2)
-    qc.measure_all()
-    out = transpile(qc, target=target, optimization_level=1, seed_transpiler=7)
-    assert set(out.count_ops()) <= set(syn.basis_gates) | {"measure", "barrier"}
-    for inst in out.data:
-        if inst.operation.name == "cz":
-            pair = tuple(out.find_bit(q).index for q in inst.qubits)
-            assert pair in syn.coupling_map
-
-
-# ------------------------------------------------------------------------------------------------ qubit choice
-
-
-def _pair_score(cal: DeviceCalibration, a: int, b: int) -> float:
-    costs = qubit_costs(cal)
-    two = min(g.error for g in cal.gates if len(g.qubits) == 2 and set(g.qubits) == {a, b})
-    return costs[a] + costs[b] + two
-
-
-@pytest.mark.parametrize("name", ["synthetic_cqed", "fake_torino"])
-def test_select_two_qubits_is_the_best_edge(name: str) -> None:
-    cal = load_calibration(name)
-    chosen = select_qubits(cal, 2)
-    # exhaustive oracle over all calibrated edges (greedy growth is exact for k = 2)
-    best = min(_pair_score(cal, a, b) for a, b in cal.coupling_map)
-    assert chosen in cal.coupling_map or chosen[::-1] in cal.coupling_map
-    assert _pair_score(cal, *chosen) == pytest.approx(best, abs=1e-15)
-
-
-def test_select_qubits_avoids_bad_qubits(torino: DeviceCalibration) -> None:
-    chosen = select_qubits(torino, 5)
-    assert len(set(chosen)) == 5 and 0 not in chosen  # qubit 0 reads out with ~17 % error
-    sub = restrict(torino, chosen)
-    # connected: every added qubit has an edge to an earlier one
-    for k in range(1, 5):
-        assert any((j, k) in sub.coupling_map or (k, j) in sub.coupling_map for j in range(k))
-    with pytest.raises(CalibrationError, match="k must be at most the 133 qubits"):
-        select_qubits(torino, 500)
-    with pytest.raises(CalibrationError, match="k must be an integer >= 1"):
-        select_qubits(torino, 0)
+def test_noiseless_device_removes_every_error_and_keeps_the_rest(syn: DeviceCalibration) -> None:
+    quiet = noiseless(syn)
+    assert all(q.t1_us == q.t2_us == NOISELESS_T_US for q in quiet.qubits)
+    assert all(q.excited_population == q.reset_error == q.readout_p1_given_0 == 0.0 for q in quiet.qubits)
+    assert all(g.error == 0.0 for g in quiet.gates)
+    assert all(r.kappa_mhz == 0.0 and r.thermal_photons == 0.0 for r in quiet.resonators)
+    # the Hamiltonian and the timing stay: frequencies, couplings, durations, constraints
+    assert [r.coupling_mhz for r in quiet.resonators] == [r.coupling_mhz for r in syn.resonators]
+    assert quiet.qubit_couplings == syn.qubit_couplings and quiet.coupling_map == syn.coupling_map
+    assert [g.duration_ns for g in quiet.gates] == [g.duration_ns for g in syn.gates]
+    assert (quiet.dt_ns, quiet.granularity, quiet.min_length) == (syn.dt_ns, syn.granularity, syn.min_length)
+    nm = noise_model(quiet)
+    assert not any(e["type"] == "roerror" for e in nm.to_dict()["errors"])
+    # the longest gate's channel is the identity to ~1e-12 (relaxation over 48 ns at T = 1e15 us)
+    cz = gate_noise(quiet, quiet.gate("cz", (0, 1)))
+    np.testing.assert_allclose(SuperOp(cz.error).data, np.eye(16), atol=1e-12)

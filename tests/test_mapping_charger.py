@@ -20,6 +20,7 @@ from qiskit import transpile
 from qiskit.quantum_info import Operator
 
 from qbhw.errors import ParameterError
+from qbhw.mapping import extraction_circuit
 from qbhw.mapping.charger import charger_circuit, evolution_circuit
 from qbhw.models import charger as model
 from qbhw.physics import operators as ops
@@ -66,6 +67,11 @@ def test_circuit_state_matches_model_in_aer(rng):
         np.testing.assert_array_equal(mc.exact_state, mc.ideal_state)
         np.testing.assert_allclose(register_state(mc), mc.exact_state, atol=1e-9)
         np.testing.assert_allclose(mc.hamiltonian, model.battery_hamiltonian(params), atol=0)
+        # one coherent step, exp(-iHt): its unitary is the circuit's (up to the X that prepares |0>_b |1>_c)
+        (step,) = mc.steps
+        assert step.ancilla is None and step.duration == t
+        np.testing.assert_allclose(np.asarray(step.unitary), _physics_unitary(evolution_circuit(params, t)), atol=1e-10)
+        assert mc.details["trace_distance_exact_ideal"] == 0.0
 
 
 @pytest.mark.parametrize(
@@ -85,7 +91,7 @@ def test_extraction_acts_on_battery_only_and_leaves_passive_state(rng):
     params = _random_params(rng)
     for t in (0.4, 1.0, 2.3):
         mc = charger_circuit(params, t)
-        u = _physics_unitary(mc.extraction)
+        u = _physics_unitary(extraction_circuit(mc))
         rho_b = ops.partial_trace(mc.ideal_state, (2, 2), keep=(0,))
         u_b = thermo.extraction_unitary(rho_b, mc.hamiltonian)
         np.testing.assert_allclose(u, np.kron(u_b, np.eye(2)), atol=1e-12)

@@ -21,12 +21,13 @@ import pytest
 import qutip
 import scipy.integrate as si
 import scipy.linalg as sla
+from oracles.models import collective_model
 
 from qbhw.errors import NonUniqueSteadyStateError
+from qbhw.models.collective import CollectiveParams
 from qbhw.physics import (
     bose_einstein,
     dissipator,
-    embed,
     ergotropy,
     evolve,
     excited_population,
@@ -61,18 +62,12 @@ def _thermal_qubit(gamma: float, omega: float, temperature: float, with_h: bool 
     return liouvillian(h, [(gamma * (n + 1), SIGMA_MINUS), (gamma * n, SIGMA_PLUS)], dim=2)
 
 
-def _collective(n_qubits: int, gamma: float, nbar: float, gamma_local: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """H = (1/2) sum sigma_z^i; gamma (n+1) D[J-] + gamma n D[J+] (+ the same thermal rates locally per qubit)."""
-    dims = [2] * n_qubits
-    jm = sum(embed(SIGMA_MINUS, i, dims) for i in range(n_qubits))
-    h = 0.5 * sum(embed(SIGMA_Z, i, dims) for i in range(n_qubits))
-    jumps = [(gamma * (nbar + 1), jm), (gamma * nbar, jm.conj().T)]
-    for i in range(n_qubits):
-        jumps += [
-            (gamma_local * (nbar + 1), embed(SIGMA_MINUS, i, dims)),
-            (gamma_local * nbar, embed(SIGMA_PLUS, i, dims)),
-        ]
-    return liouvillian(h, jumps), h
+def _collective(n_qubits: int, temperature: float, gamma_local: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(Liouvillian, H) of H = J_z, (n+1) D[J-] + n D[J+] (+ the same thermal rates locally per qubit), from the
+    QuTiP oracle (tests/oracles/models.py; column-stacked like qbhw)."""
+    params = CollectiveParams(n_qubits, temperature, gamma_local=gamma_local, local_temperature=temperature)
+    h, c_ops = collective_model(params)
+    return qutip.liouvillian(h, c_ops).full(), h.full()
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -226,7 +221,7 @@ def test_thermal_qubit_steady_state_is_gibbs(omega: float, temperature: float) -
 @pytest.mark.parametrize(("n_qubits", "dimension"), [(2, 2), (3, 5), (4, 14)])
 def test_collective_dissipation_has_non_unique_steady_state(n_qubits: int, dimension: int) -> None:
     # gamma(n+1) D[J-] + gamma n D[J+] conserves J^2 and the Schur-Weyl labels: sum_j d_j^2 stationary states
-    lv, _ = _collective(n_qubits, gamma=1.0, nbar=bose_einstein(1.0, 2.0))
+    lv, _ = _collective(n_qubits, 2.0)
     assert stationary_dimension(lv) == dimension
     with pytest.raises(NonUniqueSteadyStateError) as info:
         steady_state(lv)
@@ -237,7 +232,7 @@ def test_collective_dissipation_has_non_unique_steady_state(n_qubits: int, dimen
 def test_collective_plus_local_same_temperature_is_gibbs(n_qubits: int) -> None:
     # local dissipation breaks the symmetry: a unique steady state, the Gibbs state (both baths at T), W = 0
     temperature = 2.0
-    lv, h = _collective(n_qubits, gamma=1.0, nbar=bose_einstein(1.0, temperature), gamma_local=0.3)
+    lv, h = _collective(n_qubits, temperature, gamma_local=0.3)
     assert stationary_dimension(lv) == 1
     rho = steady_state(lv)
     np.testing.assert_allclose(rho, gibbs_state(h, temperature), atol=1e-10)

@@ -203,7 +203,7 @@ def _min_energy_over_unitaries(rho: np.ndarray, h: np.ndarray, rng: np.random.Ge
     return best
 
 
-@pytest.mark.parametrize("d", [2, 3, 4])
+@pytest.mark.parametrize("d", [2, pytest.param(3, marks=pytest.mark.slow), pytest.param(4, marks=pytest.mark.slow)])
 def test_ergotropy_vs_brute_force_unitaries(rand, d: int) -> None:
     h = rand.hermitian(d)
     rho = rand.density_matrix(d)

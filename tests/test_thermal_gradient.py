@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 import qutip as qt
+from oracles.models import n_bose, thermal_gradient_global, thermal_gradient_local, thermal_gradient_operators
 
 from qbhw.errors import ParameterError
 from qbhw.models import thermal_gradient as tg
@@ -33,10 +34,6 @@ REF = tg.ThermalGradientParams()  # omega_a=2, omega_s=1, temperature_a=2, tempe
 
 def p_exc(omega: float, t: float) -> float:
     return 0.0 if t == 0 else 1.0 / (math.exp(omega / t) + 1.0)
-
-
-def n_bose(omega: float, t: float) -> float:
-    return 0.0 if t == 0 else 1.0 / math.expm1(omega / t)
 
 
 def swap_engine(p: tg.ThermalGradientParams, tau: float) -> dict[str, float]:
@@ -94,6 +91,14 @@ def test_defaults_are_the_reference_set() -> None:
         ("gamma_s", 0.0),
         ("gamma_s", -1.0),
         ("gamma_s", math.nan),
+        # extreme but finite values are refused (MIN_FREQUENCY, MAX_FREQUENCY, MAX_PARAMETER)
+        ("omega_a", 1e308),
+        ("omega_s", 1e-300),
+        ("temperature_a", 1e308),
+        ("temperature_s", 1e7),
+        ("gamma", 1e308),
+        ("g", 1e308),
+        ("gamma_s", 1e308),
     ],
 )
 def test_invalid_field_raises_parameter_error_naming_it(field: str, value: object) -> None:
@@ -126,6 +131,11 @@ def test_solver_arguments_are_validated() -> None:
         ("rho0", lambda: tg.charging(REF, [1.0], rho0=np.eye(2) / 2)),
         ("rho0", lambda: tg.charging(REF, [1.0], rho0=np.eye(4))),
         ("rho0", lambda: tg.charging(REF, [1.0], rho0=np.diag([1.5, -0.5, 0, 0]))),
+        # limits: ||L||_1 t <= 1e12, at most MAX_TIMES times and MAX_CYCLE_TIMES cycle times
+        ("time", lambda: tg.state_at(REF, 1e308)),
+        ("time", lambda: tg.charging(REF, np.zeros(tg.MAX_TIMES + 1))),
+        ("cycle_time", lambda: tg.limit_cycle(REF, 1e308)),
+        ("cycle_time", lambda: tg.cycle_sweep(REF, np.ones(tg.MAX_CYCLE_TIMES + 1))),
     ]
     for name, call in cases:
         with pytest.raises(ParameterError) as info:
@@ -402,55 +412,7 @@ def test_resonant_qubits(g: float) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# independent oracle: QuTiP
-
-
-def _qutip_ops(p: tg.ThermalGradientParams) -> tuple[qt.Qobj, qt.Qobj, qt.Qobj]:
-    a = qt.destroy(2)
-    a_a, a_s = qt.tensor(a, qt.qeye(2)), qt.tensor(qt.qeye(2), a)
-    h = (
-        p.omega_a * (a_a.dag() * a_a - 0.5)
-        + p.omega_s * (a_s.dag() * a_s - 0.5)
-        + p.g * (a_a.dag() * a_s + a_a * a_s.dag())
-    )
-    return h, a_a, a_s
-
-
-def _qutip_local(p: tg.ThermalGradientParams) -> qt.Qobj:
-    h, a_a, a_s = _qutip_ops(p)
-    c_ops = []
-    for op, w, t, rate in (
-        (a_a, p.omega_a, p.temperature_a, p.rates[0]),
-        (a_s, p.omega_s, p.temperature_s, p.rates[1]),
-    ):
-        n = n_bose(w, t)
-        c_ops += [math.sqrt(rate * (n + 1)) * op, math.sqrt(rate * n) * op.dag()]
-    return qt.liouvillian(h, c_ops)
-
-
-def _qutip_global(p: tg.ThermalGradientParams) -> qt.Qobj:
-    """Davies generator from an eigen-decomposition of sigma_x^j written here, independently of qbhw."""
-    h, a_a, a_s = _qutip_ops(p)
-    evals, evecs = h.eigenstates()
-    out = qt.liouvillian(h)
-    for op, t, rate in ((a_a, p.temperature_a, p.rates[0]), (a_s, p.temperature_s, p.rates[1])):
-        x = (op + op.dag()).full()
-        comps: dict[float, tuple[float, np.ndarray]] = {}
-        for i, ei in enumerate(evals):
-            for k, ek in enumerate(evals):
-                vi, vk = evecs[i].full(), evecs[k].full()
-                block = vi @ (vi.conj().T @ x @ vk) @ vk.conj().T  # |i><i| X |k><k|, frequency e_k - e_i
-                if np.abs(block).max() < 1e-12:
-                    continue
-                key = round(float(ek - ei), 8)  # exactly degenerate pairs agree to ~1e-15
-                w_old, b_old = comps.get(key, (float(ek - ei), 0))
-                comps[key] = (w_old, b_old + block)
-        for w, block in comps.values():
-            assert abs(w) > 1e-6
-            n = n_bose(abs(w), t)
-            rate_w = rate * (n + 1) if w > 0 else rate * n
-            out += rate_w * qt.lindblad_dissipator(qt.Qobj(block, dims=h.dims))
-    return out
+# independent oracle: QuTiP (tests/oracles/models.py)
 
 
 def _spectrum(rate: float, t: float):
@@ -483,14 +445,14 @@ def test_against_qutip_liouvillian_and_ness(me: str) -> None:
     rng = np.random.default_rng(12345 if me == "global" else 54321)
     for _ in range(4):
         p = _random_params(rng, me)
-        ref = _qutip_global(p) if me == "global" else _qutip_local(p)
+        ref = thermal_gradient_global(p) if me == "global" else thermal_gradient_local(p)
         # QuTiP superoperators are column-stacked too, so the matrices compare entry by entry
         assert np.allclose(tg.liouvillian(p), ref.full(), atol=MACHINE, rtol=0)
         rho_q = qt.steadystate(ref).full()
         assert np.allclose(tg.ness(p).rho, rho_q, atol=CLOSED, rtol=0)
         if me == "global":
             # a third construction: QuTiP's secular Bloch-Redfield tensor (no Lamb shift), same flat spectra
-            h, a_a, a_s = _qutip_ops(p)
+            h, a_a, a_s = thermal_gradient_operators(p.omega_a, p.omega_s, p.g)
             br = qt.bloch_redfield_tensor(
                 h,
                 [
@@ -507,7 +469,7 @@ def test_charging_against_qutip_mesolve(me: str) -> None:
     rng = np.random.default_rng(777 if me == "global" else 778)
     for _ in range(2):
         p = _random_params(rng, me)
-        ref = _qutip_global(p) if me == "global" else _qutip_local(p)
+        ref = thermal_gradient_global(p) if me == "global" else thermal_gradient_local(p)
         g0 = qt.tensor(qt.basis(2, 0), qt.basis(2, 0))  # |g_A g_S>, the ground state for g^2 < wa ws
         times = np.linspace(0.0, 2.0 / min(p.rates), 41)
         out = qt.mesolve(ref, qt.ket2dm(g0), times, options={"atol": 1e-12, "rtol": 1e-10, "nsteps": 10**6})
@@ -644,3 +606,19 @@ def test_cycle_gauge_dependence() -> None:
             assert (work, heat) == pytest.approx((c.work, c.heat), rel=1e-9)
         else:
             assert abs(work / heat - c.efficiency) > 1e-3
+
+
+def test_undefined_efficiency_is_none_not_nan() -> None:
+    """Both baths at T = 0: the battery never charges, Q_A = 0 and the efficiency is undefined (None, masked)."""
+    p = tg.ThermalGradientParams(temperature_a=0.0, temperature_s=0.0, g=0.0)
+    c = tg.limit_cycle(p, 10.0)
+    assert c.efficiency is None and c.heat == pytest.approx(0.0, abs=1e-15)
+    assert any("undefined" in w for w in c.warnings)
+    sw = tg.cycle_sweep(p, [1.0, 10.0])
+    assert np.ma.is_masked(sw.efficiency) and bool(np.all(sw.efficiency.mask))
+    assert np.all(np.isfinite(sw.efficiency.data))
+
+
+def test_results_compare_by_identity() -> None:
+    n = tg.ness(REF)
+    assert n == n and n != tg.ness(REF) and len({n, tg.limit_cycle(REF, 1.0)}) == 2

@@ -1,154 +1,80 @@
-"""Device calibrations: schema, validation, JSON load/save, the embedded snapshots in ``calibrations/``.
+"""The calibration schema (version 2): frozen dataclasses of a device and the rules each one obeys.
 
-A calibration describes physical transmons (and optional resonator modes) in laboratory units; every JSON key
-carries its unit: ``freq_ghz`` (f = omega/2pi), ``anharmonicity_ghz`` ((omega_12 - omega_01)/2pi, negative for
-transmons), ``t1_us``, ``t2_us`` (T2 = 1/(Gamma_1/2 + Gamma_phi), so 0 < T2 <= 2 T1), ``duration_ns``,
-``kappa_mhz`` (kappa/2pi, energy decay rate of a resonator), ``coupling_mhz`` (g/2pi of H = g(a sigma+ + h.c.)),
-``dt_ns``. Probabilities are plain numbers: ``readout_p1_given_0`` = P(read 1 | prepared 0),
-``readout_p0_given_1`` = P(read 0 | prepared 1), ``reset_error`` = P(|1> after a reset), ``excited_population``
-= thermal excited population p_e of the qubit's environment (0 <= p_e < 1/2; it fixes the effective temperature
-T through p_e = 1/(exp(h f / k_B T) + 1), see ``qbhw.hardware.units``). Gate ``error`` is the average gate
-infidelity 1 - F_avg, at most d/(d+1) for a d-dimensional gate. Qubit labels are physical indices 0..n-1,
-basis index 0 = |0> = |g>.
+A calibration describes physical transmons, their gates, couplings and resonator modes in laboratory units; every
+field carries its unit in its name:
 
-Every rule is checked when a dataclass is built (from Python or from JSON); a violation raises
-``CalibrationError`` naming the file (when there is one) and the field path, e.g.
-``calibrations/x.json: qubits[3].t2_us must be <= 2*t1_us (got 250 > 2*100)``.
+* frequencies f = omega/2pi: ``freq_ghz`` (a qubit's idle/parked f01, a resonator's f_r), ``tunable_range_ghz``
+  (min, max f01 reachable by flux; null = fixed frequency), ``anharmonicity_ghz`` ((omega_12 - omega_01)/2pi,
+  negative for transmons);
+* rates and couplings /2pi in MHz: ``kappa_mhz`` (kappa/2pi, a resonator's energy decay rate),
+  ``coupling_mhz`` (g/2pi of g(a^dag b + a b^dag), resonator a, transmon b), ``j_mhz`` (J/2pi of the static
+  exchange J(b1^dag b2 + b1 b2^dag) between two transmons);
+* times: ``t1_us``, ``t2_us`` (T2 = 1/(Gamma_1/2 + Gamma_phi), so 0 < T2 <= 2 T1), ``duration_ns``,
+  ``readout_duration_ns``, ``reset_duration_ns``, ``flux_rise_ns`` (rise = fall time of a flux pulse), ``dt_ns``
+  (control sample time); timing constraints ``granularity``, ``min_length``, ``pulse_alignment``,
+  ``acquire_alignment`` are integers in units of dt (Qiskit's Target conventions);
+* probabilities and populations: ``readout_p1_given_0`` = P(read 1 | prepared 0), ``readout_p0_given_1`` =
+  P(read 0 | prepared 1), ``reset_error`` = residual excited population P(|1>) right after a reset,
+  ``excited_population`` = thermal p_e of the qubit's environment (0 <= p_e < 1/2; with f it fixes the effective
+  temperature, p_e = 1/(exp(h f / k_B T) + 1), see ``qbhw.hardware.units``), ``thermal_photons`` = mean thermal
+  photon number n_th of a resonator's bath. Gate ``error`` is the average gate infidelity 1 - F_avg, at most
+  d/(d+1) for a d-dimensional gate.
+
+Qubit labels are physical indices 0..n-1, basis index 0 = |0> = |g>. Every rule is checked when a dataclass is
+built (from Python or from JSON); a violation raises ``CalibrationError`` naming the field path, e.g.
+``qubits[3].t2_us must be <= 2*t1_us (got 250 > 2*100)``; ``calibration_io`` adds the file. Version-1 files (no
+tunable range, flux rise, resonator role or thermal photons, qubit couplings or timing constraints) load with the
+defaults of those fields.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
-import difflib
 import functools
-import json
 import math
-import numbers
-import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from qbhw._files import write_atomic
 from qbhw.errors import CalibrationError
+from qbhw.hardware import checks
 from qbhw.hardware.units import effective_temperature_mk
 
-#: the schema this module writes; ``KNOWN_SCHEMA_VERSIONS`` are those it reads
-SCHEMA_VERSION = 1
-KNOWN_SCHEMA_VERSIONS = (1,)
-#: the embedded device ``qbhw run`` uses when no ``--device`` is given
-DEFAULT_DEVICE = "fake_torino"
+#: the schema the dataclasses follow (files of every ``KNOWN_SCHEMA_VERSIONS`` are read, and upgraded to it)
+SCHEMA_VERSION = 2
+KNOWN_SCHEMA_VERSIONS = (1, 2)
+#: what a resonator is for: "readout" (dispersive measurement), "storage" (a high-Q memory/battery mode),
+#: "bus" (a mode mediating couplings)
+RESONATOR_ROLES = ("readout", "storage", "bus")
+#: largest timing constraint (in units of dt) accepted
+MAX_TIMING_CONSTRAINT = 1 << 16
+#: a duration is a whole number of samples when it is within this of k * dt (Qiskit's own rounding tolerance,
+#: 1e-15 s, in ns)
+SAMPLE_TOLERANCE_NS = 1e-6
+#: longest device name (it becomes a file name)
+MAX_NAME_LENGTH = 100
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
-
-
-def _did_you_mean(name: str, known: Iterable[str]) -> str:
-    """'; did you mean 'x'?' for a close known name (a forgotten unit suffix counts as close), else ''."""
-    known = list(known)
-    unit = [k for k in known if k.startswith(name + "_")]
-    hint = unit[:1] or difflib.get_close_matches(name, known, n=1)
-    return f"; did you mean {hint[0]!r}?" if hint else ""
-
-
-def _join(prefix: str, name: str) -> str:
-    if not prefix:
-        return name
-    if not name:
-        return prefix
-    return prefix + name if name.startswith("[") else f"{prefix}.{name}"
-
-
-# ---------------------------------------------------------------------------------------------- field checks
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _real(name: str, value: object) -> float:
-    if not _is_real(value) or not math.isfinite(float(value)):  # type: ignore[arg-type]
-        raise CalibrationError(f"must be a finite number (got {value!r})", field=name)
-    return float(value)  # type: ignore[arg-type]
-
-
-def _positive(name: str, value: object) -> float:
-    v = _real(name, value)
-    if v <= 0:
-        raise CalibrationError(f"must be > 0 (got {value!r})", field=name)
-    return v
-
-
-def _nonnegative(name: str, value: object) -> float:
-    v = _real(name, value)
-    if v < 0:
-        raise CalibrationError(f"must be >= 0 (got {value!r})", field=name)
-    return v
-
-
-def _in_range(name: str, value: object, low: float, high: float, *, high_open: bool = False, why: str = "") -> float:
-    v = _real(name, value)
-    ok = low <= v < high if high_open else low <= v <= high
-    if not ok:
-        bracket = ")" if high_open else "]"
-        raise CalibrationError(f"must be in [{low:g}, {high:g}{bracket}{why} (got {value!r})", field=name)
-    return v
-
-
-def _index(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 0:
-        raise CalibrationError(f"must be an integer >= 0 (got {value!r})", field=name)
-    return int(value)
-
-
-def _text(name: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise CalibrationError(f"must be a non-empty string (got {value!r})", field=name)
-    return value
-
-
-_T = TypeVar("_T")
-
-
-def _optional(check: Callable[[str, object], _T], name: str, value: object) -> _T | None:
-    return None if value is None else check(name, value)
-
-
-def _sequence(name: str, value: object) -> tuple[Any, ...]:
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise CalibrationError(f"must be a list (got {value!r})", field=name)
-    return tuple(value)
 
 
 def _set(obj: object, name: str, value: object) -> None:
     object.__setattr__(obj, name, value)
 
 
-@functools.cache
-def _standard_gate_arity() -> Mapping[str, int]:
-    """Names of Qiskit's standard unitary gates -> number of qubits (present in qiskit 1.3 and 2.x)."""
-    from qiskit.circuit import Gate
-    from qiskit.circuit.library import get_standard_gate_name_mapping
-
-    return {
-        name: op.num_qubits
-        for name, op in get_standard_gate_name_mapping().items()
-        if isinstance(op, Gate) and op.num_qubits > 0
-    }
-
-
-# ---------------------------------------------------------------------------------------------- dataclasses
+def _fail(reason: str, field: str) -> CalibrationError:
+    return CalibrationError(reason, field=field)
 
 
 @dataclass(frozen=True)
 class QubitCalibration:
     """One physical qubit (a transmon). Units are in the field names; see the module docstring.
 
-    ``freq_ghz`` and ``anharmonicity_ghz`` may be None (unknown: Heron fake backends report no frequency); the
-    thermal state is carried by ``excited_population`` itself, so a missing frequency never turns into an infinite
-    temperature. ``readout_duration_ns`` / ``reset_duration_ns`` are the durations of ``measure`` / ``reset``.
+    ``freq_ghz`` (the idle f01; for a flux-tunable transmon its parking point) and ``anharmonicity_ghz`` may be
+    None (unknown: Heron fake backends report no frequency); the thermal state is carried by
+    ``excited_population`` itself, so a missing frequency never turns into an infinite temperature.
+    ``readout_duration_ns`` / ``reset_duration_ns`` are the durations of ``measure`` / ``reset``; ``reset_error``
+    is the excited population a reset leaves behind. A flux-tunable transmon has ``tunable_range_ghz`` = (min, max)
+    of f01 with the idle frequency inside it, and ``flux_rise_ns`` the rise (= fall) time of its flux pulses.
     """
 
     index: int
@@ -162,33 +88,40 @@ class QubitCalibration:
     excited_population: float
     readout_duration_ns: float | None = None
     reset_duration_ns: float | None = None
+    tunable_range_ghz: tuple[float, float] | None = None
+    flux_rise_ns: float | None = None
 
     def __post_init__(self) -> None:
-        _set(self, "index", _index("index", self.index))
-        _set(self, "freq_ghz", _optional(_positive, "freq_ghz", self.freq_ghz))
-        _set(self, "anharmonicity_ghz", _optional(_real, "anharmonicity_ghz", self.anharmonicity_ghz))
-        t1 = _positive("t1_us", self.t1_us)
-        t2 = _positive("t2_us", self.t2_us)
+        _set(self, "index", checks.index("index", self.index))
+        _set(self, "freq_ghz", checks.optional(checks.positive, "freq_ghz", self.freq_ghz))
+        _set(self, "anharmonicity_ghz", checks.optional(checks.real, "anharmonicity_ghz", self.anharmonicity_ghz))
+        t1 = checks.positive("t1_us", self.t1_us)
+        t2 = checks.positive("t2_us", self.t2_us)
         if t2 > 2.0 * t1:
-            raise CalibrationError(f"must be <= 2*t1_us (got {self.t2_us!r} > 2*{self.t1_us!r})", field="t2_us")
+            raise _fail(f"must be <= 2*t1_us (got {self.t2_us!r} > 2*{self.t1_us!r})", "t2_us")
         _set(self, "t1_us", t1)
         _set(self, "t2_us", t2)
         for name in ("readout_p1_given_0", "readout_p0_given_1", "reset_error"):
-            _set(self, name, _in_range(name, getattr(self, name), 0.0, 1.0))
-        _set(
-            self,
+            _set(self, name, checks.in_interval(name, getattr(self, name), 0.0, 1.0))
+        p_e = checks.in_interval(
             "excited_population",
-            _in_range(
-                "excited_population",
-                self.excited_population,
-                0.0,
-                0.5,
-                high_open=True,
-                why=" (1/2 is infinite temperature)",
-            ),
+            self.excited_population,
+            0.0,
+            0.5,
+            high_open=True,
+            why=" (1/2 is infinite temperature)",
         )
-        for name in ("readout_duration_ns", "reset_duration_ns"):
-            _set(self, name, _optional(_nonnegative, name, getattr(self, name)))
+        _set(self, "excited_population", p_e)
+        for name in ("readout_duration_ns", "reset_duration_ns", "flux_rise_ns"):
+            _set(self, name, checks.optional(checks.nonnegative, name, getattr(self, name)))
+        _set(self, "tunable_range_ghz", checks.optional(_frequency_range, "tunable_range_ghz", self.tunable_range_ghz))
+        if self.tunable_range_ghz is None:
+            if self.flux_rise_ns is not None:
+                raise _fail("must be null for a fixed-frequency qubit (tunable_range_ghz is null)", "flux_rise_ns")
+        elif self.freq_ghz is not None:
+            low, high = self.tunable_range_ghz
+            if not low <= self.freq_ghz <= high:
+                raise _fail(f"must lie in tunable_range_ghz [{low:g}, {high:g}] (got {self.freq_ghz:g})", "freq_ghz")
 
     @property
     def temperature_mk(self) -> float | None:
@@ -196,6 +129,22 @@ class QubitCalibration:
         if self.freq_ghz is None:
             return None
         return effective_temperature_mk(self.freq_ghz, self.excited_population)
+
+    @property
+    def tunable(self) -> bool:
+        """True for a flux-tunable transmon (``tunable_range_ghz`` is set)."""
+        return self.tunable_range_ghz is not None
+
+
+def _frequency_range(name: str, value: object) -> tuple[float, float]:
+    pair = checks.sequence(name, value)
+    if len(pair) != 2:
+        raise checks.calibration_error(name, "a pair [min, max]", value)
+    low = checks.positive(f"{name}[0]", pair[0])
+    high = checks.positive(f"{name}[1]", pair[1])
+    if not low < high:
+        raise _fail(f"must be [min, max] with min < max (got [{low:g}, {high:g}])", name)
+    return (low, high)
 
 
 @dataclass(frozen=True)
@@ -208,52 +157,70 @@ class GateCalibration:
     error: float
 
     def __post_init__(self) -> None:
-        _text("name", self.name)
-        qubits = _sequence("qubits", self.qubits)
+        checks.text("name", self.name)
+        qubits = checks.sequence("qubits", self.qubits)
         if not qubits:
-            raise CalibrationError("must list at least one qubit (got [])", field="qubits")
-        qubits = tuple(_index(f"qubits[{k}]", q) for k, q in enumerate(qubits))
+            raise _fail("must list at least one qubit (got [])", "qubits")
+        qubits = tuple(checks.index(f"qubits[{k}]", q) for k, q in enumerate(qubits))
         if len(set(qubits)) != len(qubits):
-            raise CalibrationError(f"must be distinct qubits (got {list(qubits)})", field="qubits")
+            raise _fail(f"must be distinct qubits (got {checks.brief(list(qubits))})", "qubits")
         _set(self, "qubits", qubits)
-        _set(self, "duration_ns", _nonnegative("duration_ns", self.duration_ns))
-        d = 2 ** len(qubits)
-        _set(
-            self,
-            "error",
-            _in_range(
-                "error",
-                self.error,
-                0.0,
-                d / (d + 1),
-                why=f" (the largest average infidelity of a {len(qubits)}-qubit gate is d/(d+1))",
-            ),
-        )
+        _set(self, "duration_ns", checks.nonnegative("duration_ns", self.duration_ns))
+        d = 2 ** min(len(qubits), 64)
+        why = f" (the largest average infidelity of a {len(qubits)}-qubit gate is d/(d+1))"
+        _set(self, "error", checks.in_interval("error", self.error, 0.0, d / (d + 1), why=why))
 
 
 @dataclass(frozen=True)
 class ResonatorCalibration:
-    """A bosonic mode (readout or storage resonator) coupled to one qubit: f_r, kappa/2pi, g/2pi."""
+    """A bosonic mode coupled to one transmon: f_r, kappa/2pi (energy decay), g/2pi of g(a^dag b + a b^dag),
+    its ``role`` (``RESONATOR_ROLES``) and the mean photon number ``thermal_photons`` of its bath."""
 
     index: int
     freq_ghz: float
     kappa_mhz: float
     coupling_mhz: float
     qubit: int
+    role: str = "readout"
+    thermal_photons: float = 0.0
 
     def __post_init__(self) -> None:
-        _set(self, "index", _index("index", self.index))
-        _set(self, "freq_ghz", _positive("freq_ghz", self.freq_ghz))
-        _set(self, "kappa_mhz", _nonnegative("kappa_mhz", self.kappa_mhz))
-        _set(self, "coupling_mhz", _nonnegative("coupling_mhz", self.coupling_mhz))
-        _set(self, "qubit", _index("qubit", self.qubit))
+        _set(self, "index", checks.index("index", self.index))
+        _set(self, "freq_ghz", checks.positive("freq_ghz", self.freq_ghz))
+        _set(self, "kappa_mhz", checks.nonnegative("kappa_mhz", self.kappa_mhz))
+        _set(self, "coupling_mhz", checks.nonnegative("coupling_mhz", self.coupling_mhz))
+        _set(self, "qubit", checks.index("qubit", self.qubit))
+        _set(self, "role", checks.one_of("role", self.role, RESONATOR_ROLES))
+        _set(self, "thermal_photons", checks.nonnegative("thermal_photons", self.thermal_photons))
+
+
+@dataclass(frozen=True)
+class QubitCouplingCalibration:
+    """A static exchange coupling J(b1^dag b2 + b1 b2^dag) between two transmons, J/2pi = ``j_mhz``; the pair is
+    unordered (stored as given)."""
+
+    qubits: tuple[int, int]
+    j_mhz: float
+
+    def __post_init__(self) -> None:
+        pair = checks.sequence("qubits", self.qubits)
+        if len(pair) != 2:
+            raise checks.calibration_error("qubits", "a pair [a, b]", self.qubits)
+        a, b = (checks.index(f"qubits[{j}]", x) for j, x in enumerate(pair))
+        if a == b:
+            raise _fail(f"must be two different qubits (got [{a}, {b}])", "qubits")
+        _set(self, "qubits", (a, b))
+        _set(self, "j_mhz", checks.real("j_mhz", self.j_mhz))
 
 
 @dataclass(frozen=True)
 class DeviceCalibration:
     """A device snapshot. ``qubits[k].index == k``; ``gates`` use only ``basis_gates`` (Qiskit standard gate names)
     and every one-qubit basis gate is calibrated on every qubit; multi-qubit gates act on ``coupling_map`` edges
-    (directed pairs, as the gate's argument order). ``date`` is ISO 8601; ``dt_ns`` the control sample time.
+    (directed pairs, as the gate's argument order). ``date`` is ISO 8601. With ``dt_ns`` set, every non-zero
+    duration (gates, readout, reset) is a whole number of samples, a multiple of ``granularity`` and at least
+    ``min_length`` samples; without it the timing constraints are 1. ``schema_version`` is always
+    ``SCHEMA_VERSION`` in memory (older files are upgraded when read).
     """
 
     name: str
@@ -266,124 +233,189 @@ class DeviceCalibration:
     resonators: tuple[ResonatorCalibration, ...] = ()
     notes: tuple[str, ...] = ()
     dt_ns: float | None = None
+    granularity: int = 1
+    min_length: int = 1
+    pulse_alignment: int = 1
+    acquire_alignment: int = 1
+    qubit_couplings: tuple[QubitCouplingCalibration, ...] = ()
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
-        if self.schema_version not in KNOWN_SCHEMA_VERSIONS or isinstance(self.schema_version, bool):
-            raise CalibrationError(
-                f"must be one of {list(KNOWN_SCHEMA_VERSIONS)} (got {self.schema_version!r})", field="schema_version"
+        if isinstance(self.schema_version, bool) or self.schema_version != SCHEMA_VERSION:
+            raise _fail(
+                f"must be {SCHEMA_VERSION} (files of versions {list(KNOWN_SCHEMA_VERSIONS)} are upgraded when read; "
+                f"got {checks.brief(self.schema_version)})",
+                "schema_version",
             )
-        _text("name", self.name)
-        if not _NAME_RE.match(self.name):
-            raise CalibrationError(
-                f"must contain only letters, digits, '_', '.', '-' (got {self.name!r})", field="name"
+        self._check_header()
+        self._check_timing()
+        n = self._check_qubits()
+        basis = self._check_basis()
+        edges = self._check_coupling_map(n)
+        self._check_gates(n, basis, edges)
+        self._check_resonators(n)
+        self._check_qubit_couplings(n)
+        self._check_durations()
+
+    # -- the rules, one group per method ----------------------------------------------------------------------
+    def _check_header(self) -> None:
+        checks.text("name", self.name)
+        if len(self.name) > MAX_NAME_LENGTH or not _NAME_RE.match(self.name):
+            raise _fail(
+                f"must be at most {MAX_NAME_LENGTH} letters, digits, '_', '.', '-' (got {checks.brief(self.name)})",
+                "name",
             )
-        _text("source", self.source)
-        _text("date", self.date)
+        checks.text("source", self.source)
+        checks.text("date", self.date)
         try:
             _dt.datetime.fromisoformat(self.date)
         except ValueError:
-            raise CalibrationError(f"must be an ISO 8601 date (got {self.date!r})", field="date") from None
-        _set(self, "dt_ns", _optional(_positive, "dt_ns", self.dt_ns))
-        notes = _sequence("notes", self.notes)
+            raise _fail(f"must be an ISO 8601 date (got {checks.brief(self.date)})", "date") from None
+        notes = checks.sequence("notes", self.notes)
         for k, note in enumerate(notes):
-            _text(f"notes[{k}]", note)
+            checks.text(f"notes[{k}]", note)
         _set(self, "notes", notes)
 
-        qubits = _sequence("qubits", self.qubits)
+    def _check_timing(self) -> None:
+        _set(self, "dt_ns", checks.optional(checks.positive, "dt_ns", self.dt_ns))
+        for name in ("granularity", "min_length", "pulse_alignment", "acquire_alignment"):
+            value = checks.count(name, getattr(self, name), 1, MAX_TIMING_CONSTRAINT)
+            if self.dt_ns is None and value != 1:
+                raise _fail(f"must be 1 when dt_ns is null (it counts samples of dt; got {value})", name)
+            _set(self, name, value)
+
+    def _check_qubits(self) -> int:
+        qubits = checks.sequence("qubits", self.qubits)
         if not qubits:
-            raise CalibrationError("must list at least one qubit", field="qubits")
+            raise _fail("must list at least one qubit", "qubits")
         for k, q in enumerate(qubits):
             if not isinstance(q, QubitCalibration):
-                raise CalibrationError(f"must be a QubitCalibration (got {type(q).__name__})", field=f"qubits[{k}]")
+                raise _fail(f"must be a QubitCalibration (got {type(q).__name__})", f"qubits[{k}]")
             if q.index != k:
-                raise CalibrationError(
-                    f"must be {k}: qubits are listed in index order 0..n-1 (got {q.index})", field=f"qubits[{k}].index"
+                raise _fail(
+                    f"must be {k}: qubits are listed in index order 0..n-1 (got {q.index})", f"qubits[{k}].index"
                 )
         _set(self, "qubits", qubits)
-        n = len(qubits)
+        return len(qubits)
 
-        arity = _standard_gate_arity()
-        basis = _sequence("basis_gates", self.basis_gates)
+    def _check_basis(self) -> tuple[str, ...]:
+        arity = checks.standard_gate_arity()
+        basis = checks.sequence("basis_gates", self.basis_gates)
         for k, g in enumerate(basis):
-            _text(f"basis_gates[{k}]", g)
+            checks.text(f"basis_gates[{k}]", g)
             if g not in arity:
-                extra = _did_you_mean(g, arity)
-                raise CalibrationError(
-                    f"must be a Qiskit standard gate name (got {g!r}{extra})", field=f"basis_gates[{k}]"
-                )
+                hint = checks.did_you_mean(g, arity)
+                raise _fail(f"must be a Qiskit standard gate name (got {checks.brief(g)}{hint})", f"basis_gates[{k}]")
             if g in basis[:k]:
-                raise CalibrationError(f"is listed twice ({g!r})", field=f"basis_gates[{k}]")
+                raise _fail(f"is listed twice ({g!r})", f"basis_gates[{k}]")
         _set(self, "basis_gates", basis)
+        return basis
 
-        edges = []
-        for k, e in enumerate(_sequence("coupling_map", self.coupling_map)):
-            pair = _sequence(f"coupling_map[{k}]", e)
+    def _check_coupling_map(self, n: int) -> set[tuple[int, int]]:
+        edges: list[tuple[int, int]] = []
+        seen: set[tuple[int, int]] = set()
+        for k, e in enumerate(checks.sequence("coupling_map", self.coupling_map)):
+            where = f"coupling_map[{k}]"
+            pair = checks.sequence(where, e)
             if len(pair) != 2:
-                raise CalibrationError(f"must be a pair [a, b] (got {list(pair)})", field=f"coupling_map[{k}]")
-            a, b = (_index(f"coupling_map[{k}][{j}]", x) for j, x in enumerate(pair))
+                raise _fail(f"must be a pair [a, b] (got {checks.brief(list(pair))})", where)
+            a, b = (checks.index(f"{where}[{j}]", x) for j, x in enumerate(pair))
             if a >= n or b >= n:
-                raise CalibrationError(
-                    f"must join existing qubits 0..{n - 1} (got [{a}, {b}])", field=f"coupling_map[{k}]"
-                )
+                raise _fail(f"must join existing qubits 0..{n - 1} (got [{a}, {b}])", where)
             if a == b:
-                raise CalibrationError(f"must join two different qubits (got [{a}, {b}])", field=f"coupling_map[{k}]")
-            if (a, b) in edges:
-                raise CalibrationError(f"is listed twice ([{a}, {b}])", field=f"coupling_map[{k}]")
+                raise _fail(f"must join two different qubits (got [{a}, {b}])", where)
+            if (a, b) in seen:
+                raise _fail(f"is listed twice ([{a}, {b}])", where)
+            seen.add((a, b))
             edges.append((a, b))
         _set(self, "coupling_map", tuple(edges))
-        edge_set = set(edges)
+        return seen
 
-        gates = _sequence("gates", self.gates)
+    def _check_gates(self, n: int, basis: tuple[str, ...], edges: set[tuple[int, int]]) -> None:
+        arity = checks.standard_gate_arity()
+        gates = checks.sequence("gates", self.gates)
         seen: set[tuple[str, tuple[int, ...]]] = set()
         for k, g in enumerate(gates):
             where = f"gates[{k}]"
             if not isinstance(g, GateCalibration):
-                raise CalibrationError(f"must be a GateCalibration (got {type(g).__name__})", field=where)
+                raise _fail(f"must be a GateCalibration (got {type(g).__name__})", where)
             if g.name not in basis:
-                raise CalibrationError(
-                    f"must be one of basis_gates {list(basis)} (got {g.name!r})", field=f"{where}.name"
-                )
+                raise _fail(f"must be one of basis_gates {list(basis)} (got {checks.brief(g.name)})", f"{where}.name")
+            qubits = list(g.qubits)
             if len(g.qubits) != arity[g.name]:
-                raise CalibrationError(
-                    f"must list {arity[g.name]} qubit(s) for {g.name!r} (got {list(g.qubits)})", field=f"{where}.qubits"
+                raise _fail(
+                    f"must list {arity[g.name]} qubit(s) for {g.name!r} (got {checks.brief(qubits)})", f"{where}.qubits"
                 )
             if max(g.qubits) >= n:
-                raise CalibrationError(
-                    f"must be existing qubits 0..{n - 1} (got {list(g.qubits)})", field=f"{where}.qubits"
-                )
-            if len(g.qubits) == 2 and g.qubits not in edge_set:
-                raise CalibrationError(
-                    f"must be an edge of coupling_map (got {list(g.qubits)})", field=f"{where}.qubits"
-                )
+                raise _fail(f"must be existing qubits 0..{n - 1} (got {checks.brief(qubits)})", f"{where}.qubits")
+            if len(g.qubits) == 2 and g.qubits not in edges:
+                raise _fail(f"must be an edge of coupling_map (got {qubits})", f"{where}.qubits")
             key = (g.name, g.qubits)
             if key in seen:
-                raise CalibrationError(f"duplicates another {g.name!r} on {list(g.qubits)}", field=where)
+                raise _fail(f"duplicates another {g.name!r} on {qubits}", where)
             seen.add(key)
         _set(self, "gates", gates)
         for g in basis:
             if arity[g] == 1:
                 missing = [q for q in range(n) if (g, (q,)) not in seen]
                 if missing:
-                    raise CalibrationError(f"has no {g!r} calibration for qubit(s) {missing[:10]}", field="gates")
+                    raise _fail(f"has no {g!r} calibration for qubit(s) {missing[:10]}", "gates")
             elif not any(name == g for name, _ in seen):
-                raise CalibrationError(f"has no calibration for basis gate {g!r}", field="gates")
+                raise _fail(f"has no calibration for basis gate {g!r}", "gates")
 
-        resonators = _sequence("resonators", self.resonators)
+    def _check_resonators(self, n: int) -> None:
+        resonators = checks.sequence("resonators", self.resonators)
         for k, r in enumerate(resonators):
             if not isinstance(r, ResonatorCalibration):
-                raise CalibrationError(
-                    f"must be a ResonatorCalibration (got {type(r).__name__})", field=f"resonators[{k}]"
-                )
+                raise _fail(f"must be a ResonatorCalibration (got {type(r).__name__})", f"resonators[{k}]")
             if r.index != k:
-                raise CalibrationError(
-                    f"must be {k}: resonators are listed in index order (got {r.index})", field=f"resonators[{k}].index"
+                raise _fail(
+                    f"must be {k}: resonators are listed in index order (got {r.index})", f"resonators[{k}].index"
                 )
             if r.qubit >= n:
-                raise CalibrationError(
-                    f"must be an existing qubit 0..{n - 1} (got {r.qubit})", field=f"resonators[{k}].qubit"
-                )
+                raise _fail(f"must be an existing qubit 0..{n - 1} (got {r.qubit})", f"resonators[{k}].qubit")
         _set(self, "resonators", resonators)
+
+    def _check_qubit_couplings(self, n: int) -> None:
+        couplings = checks.sequence("qubit_couplings", self.qubit_couplings)
+        seen: set[frozenset[int]] = set()
+        for k, c in enumerate(couplings):
+            where = f"qubit_couplings[{k}]"
+            if not isinstance(c, QubitCouplingCalibration):
+                raise _fail(f"must be a QubitCouplingCalibration (got {type(c).__name__})", where)
+            if max(c.qubits) >= n:
+                raise _fail(f"must be existing qubits 0..{n - 1} (got {list(c.qubits)})", f"{where}.qubits")
+            pair = frozenset(c.qubits)
+            if pair in seen:
+                raise _fail(f"duplicates another coupling of qubits {sorted(pair)} (the pair is unordered)", where)
+            seen.add(pair)
+        _set(self, "qubit_couplings", couplings)
+
+    def _check_durations(self) -> None:
+        if self.dt_ns is None:
+            return
+        for k, q in enumerate(self.qubits):
+            for name in ("readout_duration_ns", "reset_duration_ns"):
+                self._check_samples(f"qubits[{k}].{name}", getattr(q, name))
+        for k, g in enumerate(self.gates):
+            self._check_samples(f"gates[{k}].duration_ns", g.duration_ns)
+
+    def _check_samples(self, where: str, duration_ns: float | None) -> None:
+        """A non-zero duration must be k samples of dt, k a multiple of granularity and k >= min_length."""
+        if not duration_ns:
+            return
+        assert self.dt_ns is not None
+        k = round(duration_ns / self.dt_ns)
+        if not math.isclose(duration_ns, k * self.dt_ns, rel_tol=0.0, abs_tol=SAMPLE_TOLERANCE_NS):
+            raise _fail(
+                f"must be a whole number of samples of dt_ns = {self.dt_ns:g} "
+                f"(got {duration_ns:g} ns = {duration_ns / self.dt_ns:.6g} samples)",
+                where,
+            )
+        if k % self.granularity:
+            raise _fail(f"must be a multiple of granularity = {self.granularity} samples (got {k} samples)", where)
+        if k < self.min_length:
+            raise _fail(f"must be at least min_length = {self.min_length} samples (got {k} samples)", where)
 
     # -- lookups ----------------------------------------------------------------------------------------------
     @property
@@ -399,341 +431,15 @@ class DeviceCalibration:
         try:
             return self._gate_index[(name, tuple(int(q) for q in qubits))]
         except KeyError:
-            raise CalibrationError(f"has no gate {name!r} on qubits {list(qubits)}", field="gates", file=None) from None
+            raise _fail(f"has no gate {name!r} on qubits {list(qubits)}", "gates") from None
 
+    def resonators_of(self, qubit: int, role: str | None = None) -> tuple[ResonatorCalibration, ...]:
+        """The resonators coupled to physical ``qubit`` (with ``role``, if given), in index order."""
+        if role is not None:
+            checks.one_of("role", role, RESONATOR_ROLES)
+        return tuple(r for r in self.resonators if r.qubit == qubit and (role is None or r.role == role))
 
-# ---------------------------------------------------------------------------------------------- JSON mapping
-
-_QUBIT_KEYS = tuple(f.name for f in dataclasses.fields(QubitCalibration))
-_GATE_KEYS = tuple(f.name for f in dataclasses.fields(GateCalibration))
-_RESONATOR_KEYS = tuple(f.name for f in dataclasses.fields(ResonatorCalibration))
-_DEVICE_KEYS = (
-    "schema_version",
-    "name",
-    "source",
-    "date",
-    "dt_ns",
-    "basis_gates",
-    "notes",
-    "qubits",
-    "gates",
-    "coupling_map",
-    "resonators",
-)
-_OPTIONAL_KEYS = {
-    QubitCalibration: {"readout_duration_ns", "reset_duration_ns"},
-    GateCalibration: set(),
-    ResonatorCalibration: set(),
-    DeviceCalibration: {"resonators", "notes", "dt_ns"},
-}
-
-_D = TypeVar("_D")
-
-
-def _build(cls: type[_D], keys: tuple[str, ...], data: object, path: str) -> _D:
-    """cls(**data) after checking that data is an object with exactly the known keys; errors carry ``path``."""
-    if not isinstance(data, Mapping):
-        raise CalibrationError(f"must be a JSON object (got {data!r})", field=path)
-    for key in data:
-        if key not in keys:
-            extra = _did_you_mean(str(key), keys)
-            raise CalibrationError(f"is not a known key{extra} (known: {', '.join(keys)})", field=_join(path, str(key)))
-    for key in keys:
-        if key not in data and key not in _OPTIONAL_KEYS[cls]:
-            raise CalibrationError("is missing (required)", field=_join(path, key))
-    kwargs = {k: data[k] for k in keys if k in data}
-    return cls(**kwargs)
-
-
-def _build_list(cls: type[_D], keys: tuple[str, ...], data: object, path: str) -> tuple[_D, ...]:
-    items = _sequence(path, data) if data is not None else ()
-    out = []
-    for k, item in enumerate(items):
-        where = f"{path}[{k}]"
-        try:
-            out.append(_build(cls, keys, item, where))
-        except CalibrationError as e:
-            raise (e if e.field.startswith(where) else e.within(where)) from None
-    return tuple(out)
-
-
-def calibration_from_dict(data: object) -> DeviceCalibration:
-    """Build and validate a DeviceCalibration from parsed JSON (CalibrationError names the field path)."""
-    if not isinstance(data, Mapping):
-        raise CalibrationError(f"must be a JSON object at the top level (got {type(data).__name__})")
-    if "schema_version" not in data:
-        raise CalibrationError("is missing (required)", field="schema_version")
-    version = data["schema_version"]
-    if isinstance(version, bool) or version not in KNOWN_SCHEMA_VERSIONS:
-        raise CalibrationError(
-            f"must be one of {list(KNOWN_SCHEMA_VERSIONS)} (got {version!r})", field="schema_version"
-        )
-    top = dict(data)
-    top["qubits"] = _build_list(QubitCalibration, _QUBIT_KEYS, data.get("qubits"), "qubits")
-    top["gates"] = _build_list(GateCalibration, _GATE_KEYS, data.get("gates"), "gates")
-    top["resonators"] = _build_list(ResonatorCalibration, _RESONATOR_KEYS, data.get("resonators"), "resonators")
-    if "qubits" not in data:
-        raise CalibrationError("is missing (required)", field="qubits")
-    if "gates" not in data:
-        raise CalibrationError("is missing (required)", field="gates")
-    return _build(DeviceCalibration, _DEVICE_KEYS, top, "")
-
-
-def calibration_to_dict(cal: DeviceCalibration) -> dict[str, Any]:
-    """Plain JSON-ready dict, keys in schema order."""
-    return {
-        "schema_version": cal.schema_version,
-        "name": cal.name,
-        "source": cal.source,
-        "date": cal.date,
-        "dt_ns": cal.dt_ns,
-        "basis_gates": list(cal.basis_gates),
-        "notes": list(cal.notes),
-        "qubits": [{k: getattr(q, k) for k in _QUBIT_KEYS} for q in cal.qubits],
-        "gates": [
-            {"name": g.name, "qubits": list(g.qubits), "duration_ns": g.duration_ns, "error": g.error}
-            for g in cal.gates
-        ],
-        "coupling_map": [list(e) for e in cal.coupling_map],
-        "resonators": [{k: getattr(r, k) for k in _RESONATOR_KEYS} for r in cal.resonators],
-    }
-
-
-def dumps_calibration(cal: DeviceCalibration) -> str:
-    """JSON text: one qubit, gate or resonator per line (diff-friendly); floats keep their exact repr."""
-    d = calibration_to_dict(cal)
-
-    def one(x: object) -> str:
-        return json.dumps(x, ensure_ascii=False, allow_nan=False)
-
-    lines = ["{"]
-    keys = list(d)
-    for i, key in enumerate(keys):
-        value = d[key]
-        comma = "," if i < len(keys) - 1 else ""
-        if key in ("qubits", "gates", "resonators", "notes") and value:
-            lines.append(f"  {one(key)}: [")
-            lines += [f"    {one(item)}" + ("," if j < len(value) - 1 else "") for j, item in enumerate(value)]
-            lines.append(f"  ]{comma}")
-        elif key == "coupling_map" and value:
-            chunks = [value[j : j + 12] for j in range(0, len(value), 12)]
-            lines.append(f"  {one(key)}: [")
-            lines += [
-                "    " + ", ".join(one(e) for e in chunk) + ("," if j < len(chunks) - 1 else "")
-                for j, chunk in enumerate(chunks)
-            ]
-            lines.append(f"  ]{comma}")
-        else:
-            lines.append(f"  {one(key)}: {one(value)}{comma}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------------------------------------- files
-
-
-def calibrations_dir() -> Path:
-    """The repository's ``calibrations/`` folder (found relative to this package: source checkouts and editable
-    installs only)."""
-    return Path(__file__).resolve().parents[2] / "calibrations"
-
-
-def _directory(directory: str | os.PathLike[str] | None) -> Path:
-    folder = calibrations_dir() if directory is None else Path(directory)
-    if not folder.is_dir():
-        raise CalibrationError(
-            f"the calibration folder {folder} does not exist (the embedded snapshots ship with a source checkout "
-            "of qbhw; pass the path of a calibration JSON file instead)"
-        )
-    return folder
-
-
-def list_devices(directory: str | os.PathLike[str] | None = None) -> tuple[str, ...]:
-    """Names of the embedded snapshots (``calibrations/*.json`` file stems), sorted."""
-    return tuple(sorted(p.stem for p in _directory(directory).glob("*.json")))
-
-
-def _canonical(name: str) -> str:
-    return name.strip().lower().replace("-", "_")
-
-
-def resolve_device(path_or_name: str | os.PathLike[str], directory: str | os.PathLike[str] | None = None) -> Path:
-    """The file of a device given as a path to a JSON file or as the name of an embedded snapshot."""
-    text = os.fspath(path_or_name)
-    p = Path(text)
-    if text.endswith(".json") or os.sep in text or (os.altsep and os.altsep in text):
-        if not p.is_file():
-            raise CalibrationError(f"calibration file not found: {text}")
-        return p
-    names = list_devices(directory)
-    wanted = _canonical(text)
-    for name in names:
-        if _canonical(name) == wanted:
-            return _directory(directory) / f"{name}.json"
-    if p.is_file():
-        return p
-    known = ", ".join(names) if names else "(none)"
-    raise CalibrationError(
-        f"unknown device {text!r}; known devices: {known} (or pass the path of a calibration JSON file)"
-    )
-
-
-def load_calibration(
-    path_or_name: str | os.PathLike[str], *, directory: str | os.PathLike[str] | None = None
-) -> DeviceCalibration:
-    """Load and validate a calibration from a JSON file path or an embedded device name (``list_devices()``)."""
-    path = resolve_device(path_or_name, directory)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise CalibrationError(f"cannot read the file ({e})", file=str(path)) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise CalibrationError(
-            f"is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", file=str(path)
-        ) from None
-    try:
-        return calibration_from_dict(data)
-    except CalibrationError as e:
-        raise e.in_file(path) from None
-
-
-def save_calibration(cal: DeviceCalibration, path: str | os.PathLike[str]) -> Path:
-    """Write ``cal`` as JSON atomically (temporary file in the same folder, then os.replace). Returns the path."""
-    if not isinstance(cal, DeviceCalibration):
-        raise TypeError(f"save_calibration needs a DeviceCalibration, got {type(cal).__name__}")
-    return write_atomic(path, dumps_calibration(cal))
-
-
-def default_device() -> DeviceCalibration:
-    """The embedded default device of ``qbhw run`` (``DEFAULT_DEVICE``)."""
-    return load_calibration(DEFAULT_DEVICE)
-
-
-# ---------------------------------------------------------------------------------------------- derived devices
-
-
-def restrict(cal: DeviceCalibration, qubits: Sequence[int]) -> DeviceCalibration:
-    """The sub-device on physical ``qubits``, relabelled so that new qubit k is physical qubit ``qubits[k]``.
-
-    Keeps the gates, coupling edges and resonators that lie entirely inside the subset; records the map in notes.
-    """
-    phys = tuple(_index(f"qubits[{k}]", q) for k, q in enumerate(qubits))
-    if not phys:
-        raise CalibrationError("must list at least one qubit", field="qubits")
-    if len(set(phys)) != len(phys):
-        raise CalibrationError(f"must be distinct (got {list(phys)})", field="qubits")
-    bad = [q for q in phys if q >= cal.num_qubits]
-    if bad:
-        raise CalibrationError(f"must be qubits of {cal.name} (0..{cal.num_qubits - 1}) (got {bad})", field="qubits")
-    new = {q: k for k, q in enumerate(phys)}
-    qs = tuple(dataclasses.replace(cal.qubits[q], index=new[q]) for q in phys)
-    gates = tuple(
-        dataclasses.replace(g, qubits=tuple(new[q] for q in g.qubits))
-        for g in cal.gates
-        if all(q in new for q in g.qubits)
-    )
-    edges = tuple((new[a], new[b]) for a, b in cal.coupling_map if a in new and b in new)
-    resonators = tuple(
-        dataclasses.replace(r, index=k, qubit=new[r.qubit])
-        for k, r in enumerate(r for r in cal.resonators if r.qubit in new)
-    )
-    used = {g.name for g in gates}
-    basis = tuple(g for g in cal.basis_gates if g in used)
-    note = (
-        f"restricted from {cal.name} to physical qubits {list(phys)} (qubit k here is physical qubit {list(phys)}[k])"
-    )
-    return DeviceCalibration(
-        name=f"{cal.name}_q" + "_".join(str(q) for q in phys) if len(phys) <= 8 else f"{cal.name}_sub{len(phys)}",
-        source=cal.source,
-        date=cal.date,
-        qubits=qs,
-        gates=gates,
-        coupling_map=edges,
-        basis_gates=basis,
-        resonators=resonators,
-        notes=cal.notes + (note,),
-        dt_ns=cal.dt_ns,
-        schema_version=cal.schema_version,
-    )
-
-
-NOISELESS_T_US = 1e15  # T1 = T2 so long that relaxation over a circuit is ~1e-12: numerically no noise
-
-
-def noiseless(cal: DeviceCalibration) -> DeviceCalibration:
-    """The same device (qubits, coupling map, gate set and durations) with every error removed: T1 = T2 =
-    ``NOISELESS_T_US``, no readout, reset or gate error, zero thermal population. Its noise model is the identity
-    to ~1e-12, so runs on it check the mapping, transpilation and tomography alone."""
-    qs = tuple(
-        dataclasses.replace(
-            q,
-            t1_us=NOISELESS_T_US,
-            t2_us=NOISELESS_T_US,
-            readout_p1_given_0=0.0,
-            readout_p0_given_1=0.0,
-            reset_error=0.0,
-            excited_population=0.0,
-        )
-        for q in cal.qubits
-    )
-    gates = tuple(dataclasses.replace(g, error=0.0) for g in cal.gates)
-    return dataclasses.replace(
-        cal,
-        name=f"{cal.name}_noiseless",
-        qubits=qs,
-        gates=gates,
-        notes=cal.notes + ("all errors removed (qbhw.hardware.noiseless)",),
-    )
-
-
-@dataclass(frozen=True)
-class DeviceSummary:
-    """One line of ``qbhw devices``: sizes and median figures of a calibration."""
-
-    name: str
-    num_qubits: int
-    num_resonators: int
-    basis_gates: tuple[str, ...]
-    source: str
-    date: str
-    median_t1_us: float
-    median_t2_us: float
-    median_readout_error: float
-    median_excited_population: float
-    median_2q_error: float | None
-    default: bool = False
-    notes: tuple[str, ...] = field(default=())
-
-
-def _median(values: Sequence[float]) -> float:
-    s = sorted(values)
-    m = len(s) // 2
-    return s[m] if len(s) % 2 else 0.5 * (s[m - 1] + s[m])
-
-
-def summarize(cal: DeviceCalibration) -> DeviceSummary:
-    """Median T1, T2, readout error ((p(1|0)+p(0|1))/2), p_e and two-qubit gate error of a calibration."""
-    two_q = [g.error for g in cal.gates if len(g.qubits) == 2]
-    return DeviceSummary(
-        name=cal.name,
-        num_qubits=cal.num_qubits,
-        num_resonators=len(cal.resonators),
-        basis_gates=cal.basis_gates,
-        source=cal.source,
-        date=cal.date,
-        median_t1_us=_median([q.t1_us for q in cal.qubits]),
-        median_t2_us=_median([q.t2_us for q in cal.qubits]),
-        median_readout_error=_median([0.5 * (q.readout_p1_given_0 + q.readout_p0_given_1) for q in cal.qubits]),
-        median_excited_population=_median([q.excited_population for q in cal.qubits]),
-        median_2q_error=_median(two_q) if two_q else None,
-        default=cal.name == DEFAULT_DEVICE,
-        notes=cal.notes,
-    )
-
-
-def list_device_summaries(directory: str | os.PathLike[str] | None = None) -> tuple[DeviceSummary, ...]:
-    """``summarize`` of every embedded snapshot (what ``qbhw devices`` prints)."""
-    folder = _directory(directory)
-    return tuple(summarize(load_calibration(folder / f"{name}.json")) for name in list_devices(folder))
+    def qubit_coupling(self, a: int, b: int) -> QubitCouplingCalibration | None:
+        """The static exchange coupling of qubits a and b (either order), or None if they are not coupled."""
+        pair = {int(a), int(b)}
+        return next((c for c in self.qubit_couplings if set(c.qubits) == pair), None)

@@ -1,4 +1,4 @@
-"""Choosing which physical qubits of a device a small circuit should use.
+"""Choosing which physical qubits of a device a small circuit should use, and cutting them out (``restrict``).
 
 Score of a connected set S of qubits (lower is better):
     sum_{q in S} [ (p(1|0) + p(0|1))/2 + error(sx on q) ] + sum over the edges of a spanning tree of S of the
@@ -9,8 +9,12 @@ trivial layout on qubits 0..k-1 can dominate the noise budget. Deterministic: ti
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
+
 from qbhw.errors import CalibrationError
-from qbhw.hardware.calibration import DeviceCalibration
+from qbhw.hardware import checks
+from qbhw.hardware.calibration import MAX_NAME_LENGTH, DeviceCalibration
 
 
 def qubit_costs(cal: DeviceCalibration) -> tuple[float, ...]:
@@ -28,6 +32,12 @@ def select_qubits(cal: DeviceCalibration, k: int) -> tuple[int, ...]:
     Grows a set greedily from every starting qubit (adding the neighbour of least qubit cost + edge error) and
     keeps the best. Raises CalibrationError when no connected set of k qubits exists.
     """
+    return ranked_qubit_sets(cal, k, 1)[0]
+
+
+def ranked_qubit_sets(cal: DeviceCalibration, k: int, count: int) -> tuple[tuple[int, ...], ...]:
+    """Up to ``count`` distinct sets of k connected qubits, best score first (``select_qubits`` is the first): the
+    greedy growth of ``select_qubits`` from every starting qubit, distinct as sets, ties to the lower start."""
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise CalibrationError(f"must be an integer >= 1 (got {k!r})", field="k")
     n = cal.num_qubits
@@ -46,7 +56,7 @@ def select_qubits(cal: DeviceCalibration, k: int) -> tuple[int, ...]:
         neighbours[a][b] = e
         neighbours[b][a] = e
 
-    best: tuple[float, tuple[int, ...]] | None = None
+    found: dict[frozenset[int], tuple[float, int, tuple[int, ...]]] = {}
     for start in range(n):
         chosen = [start]
         score = qubit_cost[start]
@@ -57,8 +67,57 @@ def select_qubits(cal: DeviceCalibration, k: int) -> tuple[int, ...]:
             cost, nb = min(options)
             chosen.append(nb)
             score += cost
-        if len(chosen) == k and (best is None or score < best[0]):
-            best = (score, tuple(chosen))
-    if best is None:
+        key = frozenset(chosen)
+        if len(chosen) == k and (key not in found or score < found[key][0]):
+            found[key] = (score, start, tuple(chosen))
+    if not found:
         raise CalibrationError(f"has no connected set of {k} qubits in {cal.name}", field="k")
-    return best[1]
+    return tuple(qs for _, _, qs in sorted(found.values())[: max(1, int(count))])
+
+
+def restrict(cal: DeviceCalibration, qubits: Sequence[int]) -> DeviceCalibration:
+    """The sub-device on physical ``qubits``, relabelled so that new qubit k is physical qubit ``qubits[k]``.
+
+    Keeps the gates, coupling edges, qubit couplings and resonators that lie entirely inside the subset (and the
+    timing constraints); records the map in ``notes``. To compile onto the device's own physical indices instead,
+    use ``transpile_target(cal)`` with an initial layout.
+    """
+    phys = tuple(checks.index(f"qubits[{k}]", q) for k, q in enumerate(checks.sequence("qubits", qubits)))
+    if not phys:
+        raise CalibrationError("must list at least one qubit", field="qubits")
+    if len(set(phys)) != len(phys):
+        raise CalibrationError(f"must be distinct (got {checks.brief(list(phys))})", field="qubits")
+    bad = [q for q in phys if q >= cal.num_qubits]
+    if bad:
+        raise CalibrationError(
+            f"must be qubits of {cal.name} (0..{cal.num_qubits - 1}) (got {checks.brief(bad)})", field="qubits"
+        )
+    new = {q: k for k, q in enumerate(phys)}
+    gates = tuple(
+        dataclasses.replace(g, qubits=tuple(new[q] for q in g.qubits))
+        for g in cal.gates
+        if all(q in new for q in g.qubits)
+    )
+    used = {g.name for g in gates}
+    note = (
+        f"restricted from {cal.name} to physical qubits {list(phys)} (qubit k here is physical qubit {list(phys)}[k])"
+    )
+    suffix = "_q" + "_".join(str(q) for q in phys) if len(phys) <= 8 else f"_sub{len(phys)}"
+    return dataclasses.replace(
+        cal,
+        name=cal.name[: MAX_NAME_LENGTH - len(suffix)] + suffix,
+        qubits=tuple(dataclasses.replace(cal.qubits[q], index=new[q]) for q in phys),
+        gates=gates,
+        coupling_map=tuple((new[a], new[b]) for a, b in cal.coupling_map if a in new and b in new),
+        basis_gates=tuple(g for g in cal.basis_gates if g in used),
+        resonators=tuple(
+            dataclasses.replace(r, index=k, qubit=new[r.qubit])
+            for k, r in enumerate(r for r in cal.resonators if r.qubit in new)
+        ),
+        qubit_couplings=tuple(
+            dataclasses.replace(c, qubits=(new[c.qubits[0]], new[c.qubits[1]]))
+            for c in cal.qubit_couplings
+            if all(q in new for q in c.qubits)
+        ),
+        notes=cal.notes + (note,),
+    )

@@ -1,18 +1,28 @@
-"""A documented synthetic cavity-QED device: four fixed-frequency transmons on a ring, one resonator per transmon.
+"""A documented synthetic cavity-QED device on which a micromaser battery can run. NOT a real device.
 
-NOT a real device. Every number is a round value typical of published circuit-QED hardware (ranges as in
-Krantz et al., Appl. Phys. Rev. 6, 021318 (2019) and Blais et al., Rev. Mod. Phys. 93, 025005 (2021)):
+Four flux-tunable transmons on a ring 0-1-2-3-0 (static exchange J on each edge, CZ gates by flux pulses). Each
+transmon has a dispersive readout resonator above it and a high-Q storage resonator below it, inside its tunable
+range: parked at its upper sweet spot the transmon is detuned from its storage mode by 0.6-0.7 GHz; a flux
+pulse brings it into resonance for a swap (the micromaser's collision), after which it is reset. Every value is
+typical of published circuit-QED experiments; the package-data README (``qbhw/hardware/data/README.md``) gives
+the source of each, paper by paper, and says where a value is typical of the literature rather than from one
+paper.
 
-* transmons: f = 4.80-5.25 GHz (neighbours detuned by >= 150 MHz), anharmonicity -0.30 to -0.32 GHz,
-  T1 = 100-140 us, T2 = 80-130 us, readout P(1|0) ~ 1 %, P(0|1) ~ 2-3 % (decay during a 1 us readout),
-  effective temperature 50 mK (p_e ~ 0.7-0.8 %), reset leaves p_e;
-* gates: sx, x, id of 32 ns with error 2-3e-4, virtual rz (0 ns, error 0), CZ of 70 ns with error 3-5e-3 on the
-  ring 0-1-2-3-0 (both argument orders);
-* resonators: f_r = 6.20-6.65 GHz (dispersive: 1.4 GHz above its transmon), kappa/2pi = 0.2 MHz (photon lifetime
-  1/kappa ~ 0.8 us), g/2pi = 55-65 MHz (swap time 1/(4 g/2pi) ~ 4 ns on resonance; dispersive shift
-  |chi|/2pi = |g^2/Delta * alpha/(Delta + alpha)| ~ 0.4-0.6 MHz).
+* transmons: parked f01 = 5.0-5.4 GHz at the top of a tunable range reaching 3.8-4.1 GHz, alpha/2pi = -0.20 to
+  -0.23 GHz, T1 = 50-70 us, T2 = 45-90 us, flux pulses rising in 2-3 ns, readout P(1|0) ~ 1 %, P(0|1) ~ 2-3 %
+  (decay during a 1 us readout), effective temperature 50 mK (p_e ~ 0.6-0.8 %), a 500 ns reset leaving 0.2 %;
+* gates: sx, x, id of 24 ns with error 3-4e-4, virtual rz (0 ns, error 0), CZ of 48 ns with error 5-8e-3 on
+  the ring edges (both argument orders); static exchange J/2pi = 1.9-3.0 MHz on the same edges;
+* storage resonators (role "storage"): f = 4.4-4.7 GHz, kappa/2pi = 3-5 kHz (Q ~ 1e6, photon lifetime
+  1/kappa ~ 30-50 us), swap coupling g/2pi = 8-15 MHz (a full swap in 1/(4 g/2pi) ~ 17-31 ns);
+* readout resonators (role "readout"): f = 6.90-7.15 GHz (about 1.8 GHz above the parked transmon: dispersive),
+  kappa/2pi = 0.8-1.2 MHz, g/2pi = 55-65 MHz;
+* resonator baths: Bose-Einstein photon number at the same 50 mK (1.1-1.5e-2 for storage, ~1e-3 for readout);
+* control: dt = 0.5 ns (2 GS/s); timing constraints granularity 8, min_length 16, pulse and acquire alignment 8
+  samples (as on IBM Eagle devices), so every duration above is a multiple of 4 ns.
 
-``calibrations/synthetic_cqed.json`` is ``save_calibration(synthetic_cavity_qed(), ...)``; a test keeps them equal.
+The built-in snapshot ``synthetic_cqed.json`` is ``save_calibration(synthetic_cavity_qed(), ...)``; a test keeps
+them equal.
 """
 
 from __future__ import annotations
@@ -21,35 +31,40 @@ from qbhw.hardware.calibration import (
     DeviceCalibration,
     GateCalibration,
     QubitCalibration,
+    QubitCouplingCalibration,
     ResonatorCalibration,
 )
-from qbhw.hardware.units import excited_population_at
+from qbhw.hardware.units import excited_population_at, thermal_photons_at
 
 SYNTHETIC_NAME = "synthetic_cqed"
-#: effective temperature of the synthetic device's environment (mK)
+#: effective temperature of the synthetic device's environment (mK): transmons and resonator baths
 SYNTHETIC_TEMPERATURE_MK = 50.0
 
-# index: (freq_ghz, anharmonicity_ghz, t1_us, t2_us, p(1|0), p(0|1), sx/x/id error)
+# index: (parked freq_ghz, tunable_range_ghz, anharmonicity_ghz, t1_us, t2_us, p(1|0), p(0|1), sx/x/id error,
+#         flux_rise_ns); T2 < T1 on qubits 0 and 2, T1 < T2 <= 2 T1 on qubits 1 and 3
 _QUBITS = (
-    (4.80, -0.30, 120.0, 90.0, 0.010, 0.020, 2.0e-4),
-    (5.10, -0.31, 100.0, 110.0, 0.012, 0.025, 3.0e-4),
-    (4.95, -0.32, 140.0, 80.0, 0.008, 0.018, 2.5e-4),
-    (5.25, -0.30, 110.0, 130.0, 0.015, 0.030, 2.2e-4),
+    (5.00, (3.80, 5.00), -0.21, 60.0, 45.0, 0.010, 0.020, 3.0e-4, 2.0),
+    (5.30, (4.00, 5.30), -0.22, 50.0, 80.0, 0.012, 0.025, 4.0e-4, 2.0),
+    (5.10, (3.90, 5.10), -0.20, 70.0, 55.0, 0.008, 0.018, 3.5e-4, 3.0),
+    (5.40, (4.10, 5.40), -0.23, 55.0, 90.0, 0.015, 0.030, 3.0e-4, 2.5),
 )
-# ring edges and CZ errors
-_CZ = (((0, 1), 3.0e-3), ((1, 2), 4.0e-3), ((2, 3), 5.0e-3), ((3, 0), 3.5e-3))
-# per transmon: (freq_ghz, kappa_mhz, coupling_mhz)
-_RESONATORS = ((6.20, 0.2, 60.0), (6.50, 0.2, 55.0), (6.35, 0.2, 65.0), (6.65, 0.2, 60.0))
-_SQ_NS = 32.0
-_CZ_NS = 70.0
+# ring edges: CZ error and static exchange J/2pi (MHz)
+_EDGES = (((0, 1), 5.0e-3, 2.0), ((1, 2), 6.0e-3, 2.5), ((2, 3), 8.0e-3, 3.0), ((3, 0), 5.5e-3, 1.9))
+# per transmon: readout (freq_ghz, kappa_mhz, coupling_mhz) and storage (freq_ghz, kappa_mhz, coupling_mhz)
+_READOUT = ((6.90, 1.0, 60.0), (7.05, 0.8, 55.0), (6.95, 1.2, 65.0), (7.15, 1.0, 60.0))
+_STORAGE = ((4.40, 0.004, 10.0), (4.60, 0.005, 12.0), (4.50, 0.003, 8.0), (4.70, 0.004, 15.0))
+_SQ_NS = 24.0
+_CZ_NS = 48.0
+_READOUT_NS = 1000.0
+_RESET_NS = 500.0
+_RESET_RESIDUAL = 0.002
 
 
 def synthetic_cavity_qed() -> DeviceCalibration:
-    """The synthetic 4-transmon, 4-resonator device (see the module docstring for every parameter's origin)."""
+    """The synthetic 4-transmon device with a readout and a storage resonator per transmon (module docstring)."""
     qubits = []
     gates = []
-    for k, (f, alpha, t1, t2, p10, p01, e1) in enumerate(_QUBITS):
-        p_e = excited_population_at(f, SYNTHETIC_TEMPERATURE_MK)
+    for k, (f, tunable, alpha, t1, t2, p10, p01, e1, rise) in enumerate(_QUBITS):
         qubits.append(
             QubitCalibration(
                 index=k,
@@ -59,10 +74,12 @@ def synthetic_cavity_qed() -> DeviceCalibration:
                 t2_us=t2,
                 readout_p1_given_0=p10,
                 readout_p0_given_1=p01,
-                reset_error=p_e,
-                excited_population=p_e,
-                readout_duration_ns=1000.0,
-                reset_duration_ns=1200.0,
+                reset_error=_RESET_RESIDUAL,
+                excited_population=excited_population_at(f, SYNTHETIC_TEMPERATURE_MK),
+                readout_duration_ns=_READOUT_NS,
+                reset_duration_ns=_RESET_NS,
+                tunable_range_ghz=tunable,
+                flux_rise_ns=rise,
             )
         )
         gates += [
@@ -72,32 +89,50 @@ def synthetic_cavity_qed() -> DeviceCalibration:
             GateCalibration("x", (k,), _SQ_NS, e1),
         ]
     edges = []
-    for (a, b), err in _CZ:
+    couplings = []
+    for (a, b), err, j in _EDGES:
+        couplings.append(QubitCouplingCalibration((a, b), j))
         for pair in ((a, b), (b, a)):
             edges.append(pair)
             gates.append(GateCalibration("cz", pair, _CZ_NS, err))
+    modes = [(k, "readout", *r) for k, r in enumerate(_READOUT)] + [(k, "storage", *s) for k, s in enumerate(_STORAGE)]
     resonators = tuple(
-        ResonatorCalibration(index=k, freq_ghz=f, kappa_mhz=kappa, coupling_mhz=g, qubit=k)
-        for k, (f, kappa, g) in enumerate(_RESONATORS)
+        ResonatorCalibration(
+            index=i,
+            freq_ghz=f,
+            kappa_mhz=kappa,
+            coupling_mhz=g,
+            qubit=q,
+            role=role,
+            thermal_photons=thermal_photons_at(f, SYNTHETIC_TEMPERATURE_MK),
+        )
+        for i, (q, role, f, kappa, g) in enumerate(modes)
     )
     return DeviceCalibration(
         name=SYNTHETIC_NAME,
-        source="synthetic: qbhw.hardware.synthetic.synthetic_cavity_qed() (typical-of-literature values, not a real "
-        "device)",
-        date="2026-11-22",
+        source="synthetic: qbhw.hardware.synthetic.synthetic_cavity_qed() (values typical of published circuit-QED "
+        "experiments, not a real device)",
+        date="2026-12-01",
         qubits=tuple(qubits),
         gates=tuple(sorted(gates, key=lambda g: (g.name, g.qubits))),
         coupling_map=tuple(sorted(edges)),
         basis_gates=("cz", "id", "rz", "sx", "x"),
         resonators=resonators,
         notes=(
-            "synthetic device: four fixed-frequency transmons on a ring 0-1-2-3-0 with CZ, one resonator per "
-            "transmon; round values typical of published circuit-QED hardware (Krantz et al. 2019, Blais et al. "
-            "2021), not a measured device",
-            f"excited_population: thermal population at {SYNTHETIC_TEMPERATURE_MK:g} mK at each transmon's "
-            "frequency; reset_error equals it",
-            "resonators: kappa_mhz = kappa/2pi (energy decay), coupling_mhz = g/2pi of g(a sigma+ + a^dagger "
-            "sigma-), each resonator 1.4 GHz above its transmon (dispersive regime)",
+            "synthetic device: four flux-tunable transmons on a ring 0-1-2-3-0 with CZ and a static exchange J; each "
+            "transmon has a readout resonator (resonators 0-3) and a high-Q storage resonator inside its tunable "
+            "range (resonators 4-7); values typical of published circuit-QED experiments (sources in the "
+            "package-data README), not a measured device",
+            f"excited_population and thermal_photons: thermal at {SYNTHETIC_TEMPERATURE_MK:g} mK at each transmon's "
+            "parked frequency and each resonator's frequency; reset_error is the residual excited population after "
+            "an active reset",
+            "resonators: kappa_mhz = kappa/2pi (energy decay), coupling_mhz = g/2pi of g(a^dag b + a b^dag); "
+            "qubit_couplings: j_mhz = J/2pi of J(b1^dag b2 + b1 b2^dag)",
         ),
         dt_ns=0.5,
+        granularity=8,
+        min_length=16,
+        pulse_alignment=8,
+        acquire_alignment=8,
+        qubit_couplings=tuple(couplings),
     )

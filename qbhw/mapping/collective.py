@@ -44,6 +44,22 @@ Loc(dt/2) C Loc(dt/2) with dt = theta^2/(gamma (2n+1)); adjacent halves merge in
 They commute with each other and across cells, so only the collective/local splitting (O(dt^2) per unit time,
 symmetric) and the collective collision itself (O(theta^2)) make the mapping error.
 
+Steady state (no ``time``). For the exact exchange without local channels the model's steady state is a fixed
+point of every collision, so the fewest collisions k after which exact_state stays within the tolerance is found
+exactly (details["stability_certified"]). The palindromic product is only symmetric under reversal, not under
+every permutation of the cells: it leaks population out of the symmetric (j = N/2) sector at O(theta^3) per
+collision, so its own long-time limit is NOT the collective steady state. From |g...g> it first relaxes into a
+plateau within the tolerance, the state reported at k, and then drifts away slowly (measured for the default
+circuits, N = 3..6, T = 0.5..5: trace distance 1e-2 at k, 0.02-0.12 after 1000 more collisions). Its k is checked
+only over a window (2k + STABLE_MARGIN collisions; stability_certified False): exact_state at k is what the
+circuit produces and is within the tolerance, but more collisions would not bring it closer.
+
+Steps (``MappedCircuit.steps``, qbhw.mapping.CollisionStep): the collective collision is a step on all N cells and
+the ancilla with generator V and duration theta (the exchange angle: coupling times interaction time; it stands
+for a bath time dt with gamma dt = theta^2/(2n+1)), realised as "unitary" (exact), "palindromic" or "sequential";
+a local thermal collision is a "flip-flop" step on (cell, ancilla) with duration phi; a dephasing collision a
+"zz" step with generator sz_i sz_a and duration phi/2.
+
 Sizes: N <= MAX_CIRCUIT_N = 6 (8 qubits; the register tomography needs 3^N settings and the exact channel is
 propagated as dense 2^N x 2^N matrices).
 """
@@ -51,18 +67,26 @@ propagated as dense 2^N x 2^N matrices).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import scipy.linalg as sla
 
 from qbhw import _validate
-from qbhw._arrays import readonly
 from qbhw.errors import ParameterError
-from qbhw.mapping._common import MappedCircuit, prepare_qubit
+from qbhw.mapping._collisions import (
+    FLIP_FLOP,
+    ZZ,
+    CollisionStep,
+    ancilla_flip_flops,
+    ancilla_step,
+    append_steps,
+    apply_steps,
+    fewest_stable_steps,
+    needs_purifier,
+    steps_channel,
+)
+from qbhw.mapping._common import MappedCircuit
 from qbhw.models.collective import (
     CollectiveParams,
     collective_hamiltonian,
@@ -70,26 +94,31 @@ from qbhw.models.collective import (
     state_at,
     steady_state,
 )
-from qbhw.physics.operators import SIGMA_MINUS, SIGMA_PLUS, embed
-from qbhw.physics.thermodynamics import extraction_unitary
+from qbhw.physics.distance import fidelity, trace_distance
 
 #: largest number of cells for a circuit (N + 2 qubits; 3^N tomography settings; dense 2^N channel)
 MAX_CIRCUIT_N = 6
 #: largest N for exchange="exact" (one UnitaryGate on N + 1 <= 4 qubits)
 MAX_EXACT_N = 3
-#: largest N for which the extraction unitary is given (an N-qubit UnitaryGate)
-MAX_EXTRACTION_N = 3
 EXCHANGES = ("exact", "palindromic", "sequential")
-#: default trace-distance target between exact_state and the model's steady state (no ``time``)
+#: default trace-distance target between exact_state and the model's steady state (no ``time``): the mapping error
+#: of the default N = 2 ... 6 circuits stays below the statistical resolution of their tomography
 NESS_TOLERANCE = 1e-2
-#: collision angles scanned for the steady state (no ``time``)
+#: collision angles scanned for the steady state (no ``time``): 0.05 ... 1.55 in steps of 0.05, i.e. from the
+#: Lindblad regime (theta^2 << 1) up to just below pi/2, where one collision fully swaps an excitation between a
+#: cell and the ancilla (larger angles fold back); the step 0.05 resolves the fewest-collisions staircase k(theta)
 THETA_GRID = tuple(round(0.05 * k, 2) for k in range(1, 32))
-#: most collisions the steady-state search will use
+#: most collisions the steady-state search will use (circuit depth: 100 palindromic collisions at N = 6 are
+#: ~2000 two-qubit gates, beyond any present device's coherence)
 MAX_NESS_COLLISIONS = 100
-#: a steady-state choice of k must stay within tolerance up to 2k + STABLE_MARGIN collisions
-STABLE_MARGIN = 10
-#: with ``time``: the largest collision angle, theta_max / sqrt(N) (the largest ladder matrix element of J- is
-#: ~ N/2, so theta sqrt(N) bounds the angles inside a collision); global error O(theta^2)
+#: most collisions of any collective circuit (given by --collisions or derived from --time), refused before any
+#: step is built: building the steps, their exact channel and the circuit costs ~7.5 ms per collision at N = 6
+#: (measured), so 2000 take ~15 s (and ~30000 two-qubit gates on a device, far beyond its coherence)
+MAX_CIRCUIT_COLLISIONS = 2000
+#: with ``time``: the largest collision angle is THETA_TIME / sqrt(N). The collision error per unit time is
+#: O(theta^2 <J+J->) and <J+J-> grows ~N in the symmetric ladder from |g...g>, so theta sqrt(N) sets the error;
+#: 0.5 gives measured mapping errors (trace distance, T = 2, gamma t = 0.2 ... 5) <= 4e-3 at N = 2 (exact
+#: exchange) and 1e-2 ... 2e-2 at N = 3 ... 6 (palindromic, whose sector leak adds to it at long times)
 THETA_TIME = 0.5
 
 
@@ -97,137 +126,36 @@ def _thermal_qubit(p_excited: float) -> np.ndarray:
     return np.diag([1.0 - p_excited, p_excited]).astype(complex)
 
 
-@lru_cache(maxsize=16)
-def _exchange_terms(n: int) -> tuple[np.ndarray, ...]:
-    """h_i = s-_i s+_a + s+_i s-_a on (cells 0..N-1, ancilla), big-endian (cached; do not modify)."""
-    dims = [2] * (n + 1)
-    sp_a = embed(SIGMA_PLUS, n, dims)
-    out = []
-    for i in range(n):
-        sm_i = embed(SIGMA_MINUS, i, dims)
-        term = sm_i @ sp_a
-        out.append(readonly(term + term.conj().T))
-    return tuple(out)
-
-
-def _flip_flop(h: np.ndarray, angle: float) -> np.ndarray:
-    """exp(-i angle h) for a flip-flop h (h^3 = h, h^2 = projector on the pair's one-excitation states):
-    1 + (cos a - 1) h^2 - i sin a h."""
-    return np.eye(h.shape[0], dtype=complex) + (math.cos(angle) - 1.0) * (h @ h) - 1j * math.sin(angle) * h
-
-
-def exchange_order(n: int, theta: float, exchange: str) -> list[tuple[int, float]]:
-    """The two-qubit factors (cell, angle) of a non-exact exchange, in time order: e^{-i angle h_cell} each."""
-    if exchange == "palindromic":
-        if n == 1:
-            return [(0, theta)]
-        return (
-            [(i, theta / 2) for i in range(n - 1)] + [(n - 1, theta)] + [(i, theta / 2) for i in range(n - 2, -1, -1)]
-        )
-    if exchange == "sequential":
-        return [(i, theta) for i in range(n)]
-    raise ParameterError("exchange", "one of 'palindromic', 'sequential' for a gate sequence", exchange)
-
-
 def exchange_unitary(n: int, theta: float, exchange: str = "exact") -> np.ndarray:
     """The collision unitary on (cells 0..N-1, ancilla), big-endian: exp(-i theta V) ("exact") or its
     palindromic/sequential product of two-qubit factors (module docstring)."""
+    return np.asarray(_collective_step(n, theta, 0.0, exchange).unitary)
+
+
+def _collective_step(n: int, theta: float, p_excited: float, exchange: str) -> CollisionStep:
     _validate.one_of("exchange", exchange, EXCHANGES)
-    terms = _exchange_terms(n)
-    if exchange == "exact":
-        return sla.expm(-1j * theta * sum(terms))
-    u = np.eye(2 ** (n + 1), dtype=complex)
-    for cell, angle in exchange_order(n, theta, exchange):
-        u = _flip_flop(terms[cell], angle) @ u
-    return u
+    gates = "unitary" if exchange == "exact" else exchange
+    v = np.sum(ancilla_flip_flops(n), axis=0)
+    return ancilla_step(
+        tuple(range(n)), v, theta, _thermal_qubit(p_excited), gates, label="exchange" if gates == "unitary" else ""
+    )
 
 
-def kraus_from_unitary(u: np.ndarray, ancilla_state: np.ndarray) -> list[np.ndarray]:
-    """Kraus operators of rho -> Tr_a[U (rho (x) tau) U^dagger], ancilla = LAST (least significant) factor of U.
-
-    tau is diagonal (thermal or after diagonalisation): K_{ij} = sqrt(tau_j) <i|_a U |j>_a.
-    """
-    w, v = np.linalg.eigh(np.asarray(ancilla_state, dtype=complex))
-    d = u.shape[0] // 2
-    u_rot = u @ np.kron(np.eye(d), v)  # ancilla basis = eigenbasis of tau
-    u4 = u_rot.reshape(d, 2, d, 2)
-    out = []
-    for j in range(2):
-        if w[j] <= 1e-15:
-            continue
-        for i in range(2):
-            out.append(math.sqrt(float(w[j])) * u4[:, i, :, j])
-    return out
-
-
-def apply_kraus(kraus: list[np.ndarray], rho: np.ndarray) -> np.ndarray:
-    return sum(k @ rho @ k.conj().T for k in kraus)
-
-
-def _trace_distance(a: np.ndarray, b: np.ndarray) -> float:
-    return 0.5 * float(np.abs(np.linalg.eigvalsh(0.5 * ((a - b) + (a - b).conj().T))).sum())
-
-
-@dataclass(frozen=True)
-class _Collision:
-    """One collision: ancilla state, Kraus operators on the 2^N cells, and how to append it to a circuit."""
-
-    ancilla_state: np.ndarray
-    kraus: tuple[np.ndarray, ...]
-    gates: Callable[[Any, int], None]  # gates(circuit, ancilla): the interaction (ancilla already prepared)
-
-
-def _collective_collision(n: int, theta: float, p_excited: float, exchange: str) -> _Collision:
-    tau = _thermal_qubit(p_excited)
-    u = exchange_unitary(n, theta, exchange)
-
-    def gates(qc: Any, anc: int) -> None:
-        from qiskit.circuit.library import UnitaryGate, XXPlusYYGate
-
-        if exchange == "exact":
-            # UnitaryGate reads its first qarg as the least significant bit: physics order reversed
-            qc.append(UnitaryGate(u, label="exchange"), [anc] + list(range(n - 1, -1, -1)))
-        else:
-            # exp[-i a (s-s+ + s+s-)] = exp[-i a (XX+YY)/2] = XXPlusYYGate(2a, beta=0) (docs/physics.md section 0)
-            for cell, angle in exchange_order(n, theta, exchange):
-                qc.append(XXPlusYYGate(2.0 * angle, 0.0), [cell, anc])
-
-    return _Collision(tau, tuple(kraus_from_unitary(u, tau)), gates)
-
-
-def _local_thermal_collision(n: int, cell: int, rate: float, p_excited: float, dt: float) -> _Collision:
+def _local_thermal_step(cell: int, rate: float, p_excited: float, dt: float) -> CollisionStep:
     """Exact exp(dt rate [(n_L+1) D[s-] + n_L D[s+]]) on ``cell`` (rate = gamma_local (2 n_L + 1))."""
     phi = math.asin(math.sqrt(-math.expm1(-rate * dt)))
-    tau = _thermal_qubit(p_excited)
-    h = _exchange_terms(1)[0]
-    kr = kraus_from_unitary(sla.expm(-1j * phi * h), tau)
-    full = tuple(embed(k, cell, [2] * n) for k in kr)
-
-    def gates(qc: Any, anc: int) -> None:
-        from qiskit.circuit.library import XXPlusYYGate
-
-        qc.append(XXPlusYYGate(2.0 * phi, 0.0), [cell, anc])
-
-    return _Collision(tau, full, gates)
+    return ancilla_step((cell,), FLIP_FLOP, phi, _thermal_qubit(p_excited), "flip-flop", label="local bath")
 
 
-def _dephasing_collision(n: int, cell: int, dephasing: float, dt: float) -> _Collision:
-    """Exact exp(dt dephasing D[sz]) on ``cell``: ancilla |+>, RZZ(phi) with cos phi = exp(-2 dephasing dt)."""
+def _dephasing_step(cell: int, dephasing: float, dt: float) -> CollisionStep:
+    """Exact exp(dt dephasing D[sz]) on ``cell``: ancilla |+>, RZZ(phi) = exp(-i phi/2 ZZ), cos phi = e^{-2 deph dt}."""
     phi = math.acos(math.exp(-2.0 * dephasing * dt))
     plus = np.full((2, 2), 0.5, dtype=complex)
-    zz = np.diag([1.0, -1.0, -1.0, 1.0])  # Z (x) Z, Qiskit Z = diag(1, -1) on |0> = |g>
-    u = np.diag(np.exp(-0.5j * phi * np.diag(zz)))
-    kr = kraus_from_unitary(u, plus)
-    full = tuple(embed(k, cell, [2] * n) for k in kr)
-
-    def gates(qc: Any, anc: int) -> None:
-        qc.rzz(phi, cell, anc)
-
-    return _Collision(plus, full, gates)
+    return ancilla_step((cell,), ZZ, 0.5 * phi, plus, "zz", label="dephasing")
 
 
-def _local_layer(params: CollectiveParams, dt: float) -> list[_Collision]:
-    out: list[_Collision] = []
+def _local_layer(params: CollectiveParams, dt: float) -> list[CollisionStep]:
+    out: list[CollisionStep] = []
     if dt <= 0:
         return out
     n = params.n
@@ -235,35 +163,29 @@ def _local_layer(params: CollectiveParams, dt: float) -> list[_Collision]:
         nl = params.local_n_thermal
         rate = params.gamma_local * (2.0 * nl + 1.0)
         for i in range(n):
-            out.append(_local_thermal_collision(n, i, rate, nl / (2.0 * nl + 1.0), dt))
+            out.append(_local_thermal_step(i, rate, nl / (2.0 * nl + 1.0), dt))
     if params.dephasing > 0:
         for i in range(n):
-            out.append(_dephasing_collision(n, i, params.dephasing, dt))
+            out.append(_dephasing_step(i, params.dephasing, dt))
     return out
 
 
-def _sequence(params: CollectiveParams, theta: float, collisions: int, exchange: str) -> list[_Collision]:
-    """Loc(dt/2) [C Loc(dt)]^{k-1} C Loc(dt/2): k symmetric steps Loc(dt/2) C Loc(dt/2) with merged halves."""
+def collision_steps(
+    params: CollectiveParams, theta: float, collisions: int, exchange: str
+) -> tuple[CollisionStep, ...]:
+    """Loc(dt/2) [C Loc(dt)]^{k-1} C Loc(dt/2): k symmetric steps Loc(dt/2) C Loc(dt/2) with merged halves,
+    gamma dt = theta^2/(2n+1) (no step for k = 0)."""
+    if collisions == 0:
+        return ()
     nb = params.n_thermal
     dt = theta**2 / (params.gamma * (2.0 * nb + 1.0))
-    coll = _collective_collision(params.n, theta, nb / (2.0 * nb + 1.0), exchange)
+    coll = _collective_step(params.n, theta, nb / (2.0 * nb + 1.0), exchange)
     half, full = _local_layer(params, dt / 2), _local_layer(params, dt)
-    seq: list[_Collision] = list(half)
+    seq: list[CollisionStep] = list(half)
     for step in range(collisions):
         seq.append(coll)
         seq.extend(half if step == collisions - 1 else full)
-    return seq
-
-
-def _step_kraus(params: CollectiveParams, theta: float, exchange: str) -> list[tuple[np.ndarray, ...]]:
-    """One symmetric step Loc(dt/2) C Loc(dt/2) as a list of Kraus sets, applied in order."""
-    return [c.kraus for c in _sequence(params, theta, 1, exchange)]
-
-
-def _apply_step(step: list[tuple[np.ndarray, ...]], rho: np.ndarray) -> np.ndarray:
-    for kr in step:
-        rho = apply_kraus(list(kr), rho)
-    return rho
+    return tuple(seq)
 
 
 def _ground(n: int) -> np.ndarray:
@@ -272,55 +194,33 @@ def _ground(n: int) -> np.ndarray:
     return rho
 
 
-def _first_stable_k(
-    step: list[tuple[np.ndarray, ...]], target: np.ndarray, n: int, tolerance: float, k_limit: int
-) -> tuple[int | None, float]:
-    """The fewest collisions k <= k_limit after which the trace distance to ``target`` is <= tolerance AND stays so
-    up to 2k + STABLE_MARGIN collisions (no lucky transient). Returns (k or None, distance at k)."""
-    rho = _ground(n)
-    k_found: int | None = None
-    d_found = math.inf
-    j = 0
-    while True:
-        j += 1
-        rho = _apply_step(step, rho)
-        d = _trace_distance(rho, target)
-        if d <= tolerance:
-            if k_found is None:
-                k_found, d_found = j, d
-        else:
-            k_found = None
-        if k_found is not None and j >= 2 * k_found + STABLE_MARGIN:
-            return k_found, d_found
-        if k_found is None and j >= k_limit:
-            return None, d
-
-
 @dataclass(frozen=True)
-class CollisionPlan:
+class _Plan:
     """Collision angle, number of collisions and the time each collision represents (gamma dt = theta^2/(2n+1))."""
 
     theta: float
     collisions: int
     dt: float
     rule: str
+    certified: bool = False
 
 
-def _plan_time(params: CollectiveParams, time: float, collisions: int | None, theta: float | None) -> CollisionPlan:
+def _plan_time(params: CollectiveParams, time: float, collisions: int | None, theta: float | None) -> _Plan:
     rate = params.gamma * (2.0 * params.n_thermal + 1.0)
     total = rate * time  # sum of theta^2 over collisions
     if time == 0.0:
-        return CollisionPlan(0.0, 0, 0.0, "time 0: no collision (the cells stay in |g...g>)")
+        return _Plan(0.0, 0, 0.0, "time 0: no collision (the cells stay in |g...g>)")
     if collisions is not None and theta is not None:
         if abs(collisions * theta**2 - total) > 1e-9 * max(1.0, total):
             raise ParameterError(
                 "collisions",
-                f"consistent with theta and time: collisions * theta^2 = gamma (2n+1) time = {total:.6g}",
+                f"consistent with --theta and --time: collisions * theta^2 = gamma (2n+1) time = {total:.6g} "
+                "(give only one of --collisions and --theta)",
                 collisions,
             )
-        return CollisionPlan(theta, collisions, time / collisions, "given theta and collisions")
+        return _Plan(theta, collisions, time / collisions, "given theta and collisions")
     if collisions is not None:
-        return CollisionPlan(
+        return _Plan(
             math.sqrt(total / collisions), collisions, time / collisions, "theta = sqrt(gamma (2n+1) time / collisions)"
         )
     theta_max = theta if theta is not None else THETA_TIME / math.sqrt(params.n)
@@ -331,7 +231,7 @@ def _plan_time(params: CollectiveParams, time: float, collisions: int | None, th
         else f"collisions = ceil(gamma (2n+1) time N / {THETA_TIME}^2), theta = sqrt(gamma (2n+1) time / collisions)"
         f" (theta sqrt(N) <= {THETA_TIME})"
     )
-    return CollisionPlan(math.sqrt(total / k), k, time / k, rule)
+    return _Plan(math.sqrt(total / k), k, time / k, rule)
 
 
 def _plan_ness(
@@ -341,63 +241,64 @@ def _plan_ness(
     theta: float | None,
     exchange: str,
     tolerance: float,
-) -> tuple[CollisionPlan, bool]:
+) -> tuple[_Plan, bool]:
     """Steady state. Without ``collisions``: for each theta (THETA_GRID or the given one) the fewest collisions k
-    after which exact_state stays within ``tolerance`` of the model's steady state (checked up to 2k +
-    STABLE_MARGIN collisions); the theta with the smallest k wins (ties: smaller theta). With ``collisions``: the
-    theta minimising the distance after that many collisions. Returns (plan, tolerance met)."""
+    after which exact_state stays within ``tolerance`` of the model's steady state; the theta with the smallest k
+    wins (ties: smaller theta). For the exact exchange without local channels the steady state is a fixed point of
+    every collision (module docstring), so staying is proven (``fewest_stable_steps``); otherwise it is checked up
+    to 2k + STABLE_MARGIN collisions. With ``collisions``: the theta minimising the distance after that many
+    collisions. Returns (plan, tolerance met)."""
     n = params.n
+    dims = (2,) * n
     rate = params.gamma * (2.0 * params.n_thermal + 1.0)
     thetas = [theta] if theta is not None else list(THETA_GRID)
+    exact_fixed_point = exchange == "exact" and params.gamma_local == 0 and params.dephasing == 0
     if collisions is not None:
         best: tuple[float, float] | None = None
         for th in thetas:
-            step = _step_kraus(params, th, exchange)
-            rho = _ground(n)
-            for _ in range(collisions):
-                rho = _apply_step(step, rho)
-            d = _trace_distance(rho, target)
+            rho = apply_steps(collision_steps(params, th, collisions, exchange), _ground(n), dims)
+            d = trace_distance(rho, target)
             if best is None or d < best[0] - 1e-15:
                 best = (d, th)
         assert best is not None
         th = best[1]
-        return CollisionPlan(th, collisions, th**2 / rate, _ness_rule(theta, collisions)), best[0] <= tolerance
-    found: tuple[int, float] | None = None
+        return _Plan(th, collisions, th**2 / rate, _ness_rule(theta, collisions)), best[0] <= tolerance
+    found: tuple[int, float, bool] | None = None
     closest: tuple[float, float] | None = None  # (distance after MAX_NESS_COLLISIONS, theta) if none qualifies
     for th in thetas:
         limit = MAX_NESS_COLLISIONS if found is None else found[0] - 1
         if limit < 1:
             break
-        k, d = _first_stable_k(_step_kraus(params, th, exchange), target, n, tolerance, limit)
-        if k is not None:
-            found = (k, th)
-        elif found is None and (closest is None or d < closest[0]):
-            closest = (d, th)
+        step = steps_channel(collision_steps(params, th, 1, exchange), dims)
+        search = fewest_stable_steps(
+            step, _ground(n), target, tolerance, limit, fixed_point=target if exact_fixed_point else None
+        )
+        if search.steps is not None:
+            found = (search.steps, th, search.certified)
+        elif found is None and (closest is None or search.distance < closest[0]):
+            closest = (search.distance, th)
     if found is not None:
-        k, th = found
-        return CollisionPlan(th, k, th**2 / rate, _ness_rule(theta, None)), True
+        k, th, certified = found
+        return _Plan(th, k, th**2 / rate, _ness_rule(theta, None), certified), True
     assert closest is not None
     th = closest[1]
-    return CollisionPlan(th, MAX_NESS_COLLISIONS, th**2 / rate, _ness_rule(theta, None) + " (NOT met)"), False
+    return _Plan(th, MAX_NESS_COLLISIONS, th**2 / rate, _ness_rule(theta, None) + " (NOT met)"), False
 
 
 def _ness_rule(theta: float | None, collisions: int | None) -> str:
     if theta is not None and collisions is not None:
         return "given theta and collisions"
     if theta is not None:
-        return f"given theta; fewest collisions k with trace distance <= tolerance up to 2k + {STABLE_MARGIN}"
+        return "given theta; fewest collisions k after which the trace distance stays <= tolerance"
     if collisions is not None:
         return "given collisions; theta on THETA_GRID minimising the trace distance"
-    return (
-        "theta on THETA_GRID and the fewest collisions k with trace distance <= tolerance, staying so up to "
-        f"2k + {STABLE_MARGIN} collisions"
-    )
+    return "theta on THETA_GRID and the fewest collisions k after which the trace distance stays <= tolerance"
 
 
 def collective_circuit(
     params: CollectiveParams,
-    *,
     time: float | None = None,
+    *,
     collisions: int | None = None,
     theta: float | None = None,
     exchange: str | None = None,
@@ -408,17 +309,18 @@ def collective_circuit(
     time       charge from |g...g> for ``time`` (model units): k collisions with k dt = time,
                gamma dt = theta^2/(2n+1); default rule theta sqrt(N) <= THETA_TIME (see details["rule"]).
                None: the steady state from |g...g> (qbhw.models.collective.steady_state); theta and k are chosen
-               on THETA_GRID so that exact_state is within ``tolerance`` (trace distance) of it.
+               on THETA_GRID so that exact_state stays within ``tolerance`` (trace distance) of it.
     collisions, theta   override the automatic choice (with ``time`` they must satisfy k theta^2 = gamma(2n+1) t).
     exchange   "exact" (N <= 3), "palindromic", or "sequential" (negative control, wrong physics); None chooses
                "exact" for N <= 2 and "palindromic" above (at N = 3 the exact 4-qubit exchange transpiles to ~95 CZ
                per collision against ~11 for the palindromic product, for the same 1e-2 accuracy).
+    tolerance  (no command-line flag) the steady-state target; an invalid value raises ValueError.
 
-    ideal_state is the model's state on 2^N (dicke_density_matrix); exact_state is k applications of the exact
-    step channel (numpy Kraus maps) to |g...g>; extraction is U* of ideal_state (N <= 3, else None).
+    ideal_state is the model's state on 2^N (dicke_density_matrix); exact_state is the exact channel of the
+    circuit's steps applied to |g...g>.
     """
     if not isinstance(params, CollectiveParams):
-        raise ParameterError("params", "a CollectiveParams", type(params).__name__)
+        raise TypeError(f"params must be a CollectiveParams (got {type(params).__name__})")
     n = params.n
     if exchange is None:
         exchange = "exact" if n <= 2 else "palindromic"
@@ -434,57 +336,61 @@ def collective_circuit(
         raise ParameterError(
             "n",
             f"an integer <= {MAX_EXACT_N} for the exact exchange (one UnitaryGate on N + 1 <= 4 qubits); use "
-            "the palindromic exchange",
+            "--exchange palindromic",
             n,
         )
     if params.gamma <= 0:
         raise ParameterError(
             "gamma", "> 0 for a collision circuit (the collective collision sets the time step)", params.gamma
         )
-    tolerance = _validate.positive("tolerance", tolerance)
+    tol = float(tolerance)
+    if not (math.isfinite(tol) and tol > 0):
+        raise ValueError(f"tolerance must be a finite number > 0 (got {tolerance!r})")
     if collisions is not None:
         collisions = _validate.integer_at_least("collisions", collisions, 1)
+        if collisions > MAX_CIRCUIT_COLLISIONS:
+            raise ParameterError("collisions", f"an integer <= {MAX_CIRCUIT_COLLISIONS} (circuit size)", collisions)
     if theta is not None:
         theta = _validate.positive("theta", theta)
+        if theta > math.pi:
+            raise ParameterError("theta", "a collision angle in (0, pi]", theta)
 
     if time is None:
         model = steady_state(params)
         ideal = dicke_density_matrix(model.state)
-        plan, met = _plan_ness(params, ideal, collisions, theta, exchange, tolerance)
+        plan, met = _plan_ness(params, ideal, collisions, theta, exchange, tol)
     else:
         time = _validate.nonnegative("time", time)
         model = state_at(params, time)
         ideal = dicke_density_matrix(model.state)
-        plan = _plan_time(params, time, collisions, theta)
+        try:
+            plan = _plan_time(params, time, collisions, theta)
+        except OverflowError:  # gamma (2n+1) time / theta^2 collisions is not even a finite number
+            raise ParameterError(
+                "time", f"such that the circuit needs at most {MAX_CIRCUIT_COLLISIONS} collisions (circuit size)", time
+            ) from None
+        if plan.collisions > MAX_CIRCUIT_COLLISIONS:
+            raise ParameterError(
+                "theta" if theta is not None else "time",
+                f"such that the circuit needs at most {MAX_CIRCUIT_COLLISIONS} collisions (circuit size; this needs "
+                f"{plan.collisions})",
+                theta if theta is not None else time,
+            )
         met = None
 
-    seq = _sequence(params, plan.theta, plan.collisions, exchange)
-    exact = _ground(n)
-    for c in seq:
-        exact = apply_kraus(list(c.kraus), exact)
-    exact = 0.5 * (exact + exact.conj().T)
+    seq = collision_steps(params, plan.theta, plan.collisions, exchange)
+    exact = apply_steps(seq, _ground(n), (2,) * n)
 
-    needs_purifier = any(np.count_nonzero(np.abs(np.linalg.eigvalsh(c.ancilla_state)) > 1e-12) > 1 for c in seq)
     from qiskit import QuantumCircuit
 
+    needs = needs_purifier(seq)
     anc = n
-    pur = n + 1 if needs_purifier else None
-    qc = QuantumCircuit(n + 1 + (1 if needs_purifier else 0), name=f"collective_{exchange}")
-    for c in seq:
-        prepare_qubit(qc, anc, c.ancilla_state, pur)
-        c.gates(qc, anc)
-        qc.reset(anc)
-
-    h = collective_hamiltonian(n)
-    extraction = None
-    if n <= MAX_EXTRACTION_N:
-        from qiskit.circuit.library import UnitaryGate
-
-        extraction = QuantumCircuit(n, name="extraction")
-        extraction.append(UnitaryGate(extraction_unitary(ideal, h), label="U*"), list(range(n - 1, -1, -1)))
+    pur = n + 1 if needs else None
+    qc = QuantumCircuit(n + 1 + (1 if needs else 0), name=f"collective_{exchange}")
+    append_steps(qc, seq, [[i] for i in range(n)], ancilla=anc, purifier=pur)
 
     nb = params.n_thermal
-    distance = _trace_distance(exact, ideal)
+    distance = trace_distance(exact, ideal)
     details: dict[str, Any] = {
         "exchange": exchange,
         "theta": plan.theta,
@@ -495,13 +401,14 @@ def collective_circuit(
         "ancilla_excited_population": nb / (2.0 * nb + 1.0),
         "rule": plan.rule,
         "trace_distance_exact_ideal": distance,
-        "fidelity_exact_ideal": _fidelity(exact, ideal),
+        "fidelity_exact_ideal": fidelity(exact, ideal),
         "local_collisions_per_step": len(_local_layer(params, plan.dt)),
         "logical_ops": {str(k): int(v) for k, v in qc.count_ops().items()},
     }
     if met is not None:
-        details["tolerance"] = tolerance
+        details["tolerance"] = tol
         details["tolerance_met"] = met
+        details["stability_certified"] = plan.certified
     if exchange == "sequential":
         details["warning"] = "sequential exchange: cascaded master equation, NOT the collective model (control)"
     what = "steady state" if time is None else f"time {time:g}"
@@ -515,19 +422,10 @@ def collective_circuit(
         circuit=qc,
         register=tuple(range(n)),
         battery=tuple(range(n)),
-        hamiltonian=h,
+        hamiltonian=collective_hamiltonian(n),
         ideal_state=ideal,
         exact_state=exact,
-        extraction=extraction,
         description=desc,
         details=details,
+        steps=seq,
     )
-
-
-def _fidelity(a: np.ndarray, b: np.ndarray) -> float:
-    """Uhlmann fidelity (Tr sqrt(sqrt(a) b sqrt(a)))^2."""
-    w, v = np.linalg.eigh(0.5 * (a + a.conj().T))
-    sa = (v * np.sqrt(np.clip(w, 0, None))) @ v.conj().T
-    m = sa @ b @ sa
-    ev = np.clip(np.linalg.eigvalsh(0.5 * (m + m.conj().T)), 0, None)
-    return float(np.sum(np.sqrt(ev)) ** 2)

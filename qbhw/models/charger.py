@@ -24,18 +24,27 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qbhw import _validate
+from qbhw._arrays import readonly as _readonly
+from qbhw.errors import ParameterError
 from qbhw.physics import operators as ops
 from qbhw.physics import resources as res
 from qbhw.physics import thermodynamics as thermo
 
 _Z = ops.PAULI_Z
+#: largest |omega| and |J| (units of the reference frequency)
+MAX_ENERGY = 1e6
+#: largest phase Omega t and |J2| t of the closed-form state: its rounding (~1e-16 Omega t) stays below 1e-6 rad
+MAX_PHASE = 1e10
+#: largest number of times of one trajectory (one 4 x 4 state and its resources each)
+MAX_TIMES = 100_000
 _SP = np.array([[0, 1], [0, 0]], dtype=complex)  # (X + iY)/2 = |0><1|
 _SM = _SP.conj().T
 
 
 @dataclass(frozen=True)
 class ChargerParams:
-    """Frequencies omega_b, omega_c > 0 and couplings J1, J2 (any finite real), in units of the reference frequency."""
+    """Frequencies omega_b, omega_c in (0, MAX_ENERGY] and couplings J1, J2 in [-MAX_ENERGY, MAX_ENERGY], in units of
+    the reference frequency."""
 
     omega_b: float = field(default=1.0, metadata={"help": "battery frequency, > 0"})
     omega_c: float = field(default=1.0, metadata={"help": "charger frequency, > 0"})
@@ -43,10 +52,15 @@ class ChargerParams:
     j2: float = field(default=0.5, metadata={"help": "Ising coupling J2, finite"})
 
     def __post_init__(self) -> None:
-        _validate.positive("omega_b", self.omega_b)
-        _validate.positive("omega_c", self.omega_c)
-        _validate.finite("j1", self.j1)
-        _validate.finite("j2", self.j2)
+        values = (
+            ("omega_b", _validate.positive("omega_b", self.omega_b)),
+            ("omega_c", _validate.positive("omega_c", self.omega_c)),
+            ("j1", _validate.finite("j1", self.j1)),
+            ("j2", _validate.finite("j2", self.j2)),
+        )
+        for name, value in values:
+            if abs(value) > MAX_ENERGY:
+                raise ParameterError(name, f"of magnitude <= {MAX_ENERGY:g} (units of the reference frequency)", value)
 
     @property
     def detuning(self) -> float:
@@ -59,11 +73,11 @@ class ChargerParams:
         return float(np.hypot(self.detuning, self.j1))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ChargerResult:
     """Figures of merit at one time; names match the JSON keys of the command line."""
 
-    time: float
+    time: float | None
     state: np.ndarray  # psi(t), basis |00>, |01>, |10>, |11> with the battery first
     battery_excitation: float
     energy: float  # battery energy above its ground state, 2 omega_b P_b
@@ -80,7 +94,7 @@ class ChargerResult:
     residual_capacity: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ChargerTrajectory:
     """The same figures of merit as arrays over ``times``."""
 
@@ -125,9 +139,17 @@ def initial_state() -> np.ndarray:
     return ops.ket(1, 4)
 
 
+def _time(params: ChargerParams, time: float) -> float:
+    t = _validate.nonnegative("time", time)
+    scale = max(params.rabi_frequency, abs(params.j2))
+    if scale * t > MAX_PHASE:
+        raise ParameterError("time", f"<= {MAX_PHASE / scale:.3g} for these parameters (phase Omega t <= 1e10)", time)
+    return t
+
+
 def state(params: ChargerParams, time: float) -> np.ndarray:
     """psi(t) in closed form, including the global phase exp(i J2 t) so that it equals exp(-iHt)|01>."""
-    t = _validate.nonnegative("time", time)
+    t = _time(params, time)
     omega = params.rabi_frequency
     psi = np.zeros(4, dtype=complex)
     if omega == 0.0:  # J1 = 0 and resonant: |01> is an eigenstate
@@ -141,8 +163,9 @@ def state(params: ChargerParams, time: float) -> np.ndarray:
     return psi
 
 
-def figures_of_merit(params: ChargerParams, psi: np.ndarray, time: float = float("nan")) -> ChargerResult:
-    """Every figure of merit of the two-spin pure or mixed state given as a vector (pure) or a 4x4 matrix."""
+def figures_of_merit(params: ChargerParams, psi: np.ndarray, time: float | None = None) -> ChargerResult:
+    """Every figure of merit of the two-spin pure or mixed state given as a vector (pure) or a 4x4 matrix
+    (``time`` is only recorded; None when the state does not come from the charging dynamics)."""
     psi = np.asarray(psi, dtype=complex)
     rho = ops.dm(psi) if psi.ndim == 1 else psi
     rho_b = ops.partial_trace(rho, (2, 2), keep=(0,))
@@ -150,9 +173,11 @@ def figures_of_merit(params: ChargerParams, psi: np.ndarray, time: float = float
     h_b = battery_hamiltonian(params)
     h_c = -params.omega_c * _Z
     c_b = thermo.capacity(rho_b, h_b)
+    if not np.all(np.isfinite(rho)):
+        raise ParameterError("state", "a finite vector or matrix", "non-finite entries")
     return ChargerResult(
-        time=float(time),
-        state=psi,
+        time=None if time is None else float(time),
+        state=_readonly(psi),
         battery_excitation=float(np.real(rho_b[1, 1])),
         energy=thermo.stored_energy(rho_b, h_b),
         ergotropy=thermo.ergotropy(rho_b, h_b),
@@ -175,8 +200,15 @@ def evolve(params: ChargerParams, time: float) -> ChargerResult:
 
 
 def trajectory(params: ChargerParams, times) -> ChargerTrajectory:
-    """Figures of merit over a grid of times (t >= 0)."""
-    times = np.asarray(times, dtype=float).reshape(-1)
+    """Figures of merit over a grid of times (t >= 0, at most MAX_TIMES of them)."""
+    try:
+        times = np.asarray(times, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise ParameterError("time", "finite numbers >= 0", times) from None
+    if times.size > MAX_TIMES:
+        raise ParameterError("time", f"at most {MAX_TIMES} values", times.size)
+    for t in times:
+        _time(params, t)
     points = [evolve(params, t) for t in times]
     fields = [f for f in ChargerTrajectory.__dataclass_fields__ if f != "times"]
-    return ChargerTrajectory(times=times, **{f: np.array([getattr(p, f) for p in points]) for f in fields})
+    return ChargerTrajectory(times=_readonly(times), **{f: _readonly([getattr(p, f) for p in points]) for f in fields})

@@ -28,8 +28,9 @@ matrix, which ignores d_j, is wrong for every state outside the symmetric sector
 Tr[rho H] - (-N/2) = <k>.
 
 Steady states. With local channels (gamma_local > 0, or dephasing > 0 together with gamma > 0) the steady state
-is unique and comes from a sparse LU solve with the trace constraint. Otherwise it is not unique and comes from
-the conserved quantities of the initial state, never from a null vector:
+is unique and comes from one linear solve of the rate equation with the ground-state population pinned
+(qbhw.models._dicke: block elimination shell by shell, structure cached per N). Otherwise it is not unique and
+comes from the conserved quantities of the initial state, never from a null vector:
 
 * pure collective (gamma_local = dephasing = 0): the weight w_j of every sector j is conserved and
   p(j, m) = w_j x^{m+j} (1-x)/(1-x^{2j+1}) (docs/physics.md 3.2: from |g...g>, p_k = x^k (1-x)/(1-x^{N+1}));
@@ -37,25 +38,29 @@ the conserved quantities of the initial state, never from a null vector:
   each shell: p(j, k) = P(k) d_j / binom(N, k);
 * no dissipation at all: the initial state.
 
-Sizes. Pure collective dissipation from symmetric-sector states works up to N = MAX_LADDER_N = 10^4 (closed
-forms; dynamics from |g...g> by the exact spectral decomposition of the symmetrised, provably truncated ladder).
-States that carry every j sector (local channels, thermal product initial states) need N <= MAX_BLOCK_N = 400
-(about (N/2+1)^2 populations, multiplicities d_j < 1e300). Time evolution of the rate equation uses dense
-matrix exponentials for <= DENSE_MAX populations and scipy's expm_multiply above (cost ~ ||A|| t matrix-vector
-products, ||A|| ~ gamma (2n+1) N^2 / 2: stiff at large N).
+Sizes and limits (checked before any work; ParameterError names the field). Pure collective dissipation from
+symmetric-sector states works up to N = MAX_LADDER_N = 10^4 (closed forms; dynamics from |g...g> by the exact
+spectral decomposition of the symmetrised, provably truncated ladder). States that carry every j sector (local
+channels, thermal product initial states) need N <= MAX_BLOCK_N = 400: the steady-state solve then holds
+~N^3/2 floats in its blocks (~130 MB at N = 400) and costs ~N^4/12 flops (0.1-0.3 s on one core). Temperatures
+are at most MAX_TEMPERATURE and rates at most MAX_RATE, so that every rate gamma (n + 1) N^2 is a finite float.
+Time evolution of the rate equation uses dense matrix exponentials for <= DENSE_MAX populations (and
+||A||_1 t <= MAX_DENSE_STIFFNESS) and scipy's expm_multiply above (cost ~ ||A||_1 t sparse mat-vecs,
+||A|| ~ gamma (2n+1) N^2 / 2: stiff at large N); a run whose estimated cost exceeds MAX_EVOLUTION_FLOPS (about a
+minute on one core), or whose result would exceed MAX_TRAJECTORY_BYTES, or that asks for more than MAX_TIMES
+times, is refused before it starts. Pure collective dissipation from |g...g> (the spectral ladder) takes any
+finite time.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from scipy.optimize import minimize_scalar
 
 from qbhw import _validate
 from qbhw._arrays import readonly as _readonly
@@ -68,10 +73,25 @@ from qbhw.physics.thermal import boltzmann_ratio, bose_einstein
 MAX_BLOCK_N = 400
 #: largest N for pure collective dissipation from symmetric-sector states (single Dicke ladder)
 MAX_LADDER_N = 10_000
+#: largest temperature (either bath): n ~ T, so rates gamma (n + 1) stay far below float overflow
+MAX_TEMPERATURE = 1e12
+#: largest rate (gamma, gamma_local, dephasing), in units of omega0
+MAX_RATE = 1e6
 #: rate equations with at most this many populations are propagated with dense matrix exponentials
 DENSE_MAX = 700
-#: refuse time evolutions with ||A||_1 * t above this (expm_multiply would need ~ that many mat-vecs)
-MAX_STIFFNESS = 5e7
+#: refuse a time evolution whose estimated cost exceeds this many flops (~1 minute on one core at ~3 GFLOP/s)
+MAX_EVOLUTION_FLOPS = 2e11
+#: dense matrix exponentials only for ||A||_1 t up to this (<= 40 squarings; far beyond, A t overflows)
+MAX_DENSE_STIFFNESS = 1e12
+#: largest number of times in one evolution
+MAX_TIMES = 10_000
+#: largest size of the populations array of one trajectory (len(times) x sectors x (N + 1) floats)
+MAX_TRAJECTORY_BYTES = 1e9
+
+
+def _at_most(name: str, value: float, bound: float, why: str) -> None:
+    if value > bound:
+        raise ParameterError(name, f"<= {bound:g} ({why})", value)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -82,7 +102,8 @@ MAX_STIFFNESS = 5e7
 class CollectiveParams:
     """N spins with H = J_z (omega0 = 1): collective bath at ``temperature`` with rate ``gamma``; optional local
     emission/absorption at rate ``gamma_local`` from a bath at ``local_temperature``, and local pure dephasing
-    ``dephasing`` (times D[sz_i]). All rates and temperatures >= 0 and finite, n >= 1 (module docstring)."""
+    ``dephasing`` (times D[sz_i]). Rates in [0, MAX_RATE], temperatures in [0, MAX_TEMPERATURE], 1 <= N <=
+    MAX_LADDER_N (MAX_BLOCK_N with local channels); module docstring."""
 
     n: int = field(metadata={"help": "number of cells N, integer >= 1"})
     temperature: float = field(metadata={"help": "temperature of the collective bath, >= 0"})
@@ -95,6 +116,10 @@ class CollectiveParams:
         object.__setattr__(self, "n", _validate.integer_at_least("n", self.n, 1))
         for name in ("temperature", "gamma", "gamma_local", "local_temperature", "dephasing"):
             object.__setattr__(self, name, _validate.nonnegative(name, getattr(self, name)))
+        for name in ("temperature", "local_temperature"):
+            _at_most(name, getattr(self, name), MAX_TEMPERATURE, "the thermal photon number n ~ T must stay finite")
+        for name in ("gamma", "gamma_local", "dephasing"):
+            _at_most(name, getattr(self, name), MAX_RATE, "rates are in units of omega0")
         if self.carries_all_sectors and self.n > MAX_BLOCK_N:
             raise ParameterError(
                 "n",
@@ -145,7 +170,7 @@ class DickePopulations:
     populations: np.ndarray
 
     def __post_init__(self) -> None:
-        n = _validate.integer_at_least("n", self.n, 1)
+        n = _spins(self.n)
         js = np.asarray(self.j_values, dtype=float).reshape(-1)
         p = np.asarray(self.populations, dtype=float)
         valid = set(_dicke.all_j(n).tolist())
@@ -153,10 +178,12 @@ class DickePopulations:
             raise ParameterError("j_values", f"ascending spins of {n} spins-1/2 ({sorted(valid)[:3]}...)", js)
         if p.shape != (js.size, n + 1) or not np.all(np.isfinite(p)) or np.any(p < -1e-12):
             raise ParameterError("populations", f"a finite array >= 0 of shape ({js.size}, {n + 1})", p.shape)
-        for a, j in enumerate(js):
-            lo, hi = _dicke.k_range(n, float(j))
-            if np.any(p[a, :lo] != 0) or np.any(p[a, hi + 1 :] != 0):
-                raise ParameterError("populations", f"zero outside {lo} <= k <= {hi} in sector j = {j}", p[a])
+        lo = np.rint(n / 2 - js).astype(np.int64)
+        k = np.arange(n + 1)
+        outside = (k[None, :] < lo[:, None]) | (k[None, :] > (n - lo)[:, None])
+        if np.any(p[outside] != 0):
+            a = int(np.nonzero(np.any(outside & (p != 0), axis=1))[0][0])
+            raise ParameterError("populations", f"zero outside {lo[a]} <= k <= {n - lo[a]} in sector j = {js[a]}", p[a])
         total = float(p.sum())
         if abs(total - 1.0) > 1e-9:
             raise ParameterError("populations", "summing to 1", total)
@@ -170,9 +197,17 @@ class DickePopulations:
         return self.populations.sum(axis=1)
 
 
+def _spins(n: int) -> int:
+    """A validated number of spins, 1 <= N <= MAX_LADDER_N (checked before anything is allocated)."""
+    n = _validate.integer_at_least("n", n, 1)
+    if n > MAX_LADDER_N:
+        raise ParameterError("n", f"an integer <= {MAX_LADDER_N}", n)
+    return n
+
+
 def ground_state(n: int) -> DickePopulations:
     """|g...g> = |j = N/2, m = -N/2>."""
-    n = _validate.integer_at_least("n", n, 1)
+    n = _spins(n)
     p = np.zeros((1, n + 1))
     p[0, 0] = 1.0
     return DickePopulations(n, np.array([n / 2]), p)
@@ -180,7 +215,7 @@ def ground_state(n: int) -> DickePopulations:
 
 def dicke_state(n: int, excitations: int) -> DickePopulations:
     """The symmetric Dicke state |D_k> = |j = N/2, m = k - N/2> with k = ``excitations``."""
-    n = _validate.integer_at_least("n", n, 1)
+    n = _spins(n)
     k = _validate.integer_at_least("excitations", excitations, 0)
     if k > n:
         raise ParameterError("excitations", f"an integer in [0, {n}]", excitations)
@@ -191,7 +226,7 @@ def dicke_state(n: int, excitations: int) -> DickePopulations:
 
 def thermal_product_state(n: int, temperature: float) -> DickePopulations:
     """The product of N thermal qubits, exp(-H/T)/Z: p(j, k) = d_j q^k (1-q)^{N-k}, q = 1/(e^{1/T}+1)."""
-    n = _validate.integer_at_least("n", n, 1)
+    n = _spins(n)
     temperature = _validate.nonnegative("temperature", temperature)
     if temperature == 0.0:
         return ground_state(n)
@@ -201,11 +236,12 @@ def thermal_product_state(n: int, temperature: float) -> DickePopulations:
     beta = 1.0 / temperature
     log_q = -beta - math.log1p(math.exp(-beta))  # log(1/(e^beta + 1))
     log_1q = -math.log1p(math.exp(-beta))
-    p = np.zeros((js.size, n + 1))
-    for a, j in enumerate(js):
-        lo, hi = _dicke.k_range(n, float(j))
-        k = np.arange(lo, hi + 1)
-        p[a, lo : hi + 1] = np.exp(math.log(_dicke.multiplicity(n, float(j))) + k * log_q + (n - k) * log_1q)
+    lo = np.rint(n / 2 - js).astype(np.int64)
+    k = np.arange(n + 1)
+    inside = (k[None, :] >= lo[:, None]) & (k[None, :] <= (n - lo)[:, None])
+    log_d = _dicke.counts(n).log_d[lo]
+    with np.errstate(under="ignore"):
+        p = np.where(inside, np.exp(log_d[:, None] + k[None, :] * log_q + (n - k[None, :]) * log_1q), 0.0)
     return DickePopulations(n, js, p / p.sum())
 
 
@@ -263,21 +299,37 @@ def figures_of_merit(state: DickePopulations) -> FiguresOfMerit:
     return FiguresOfMerit(f.energy, f.ergotropy, f.capacity, f.purity)
 
 
-def _state_result(params: CollectiveParams, time: float, js: np.ndarray, p: np.ndarray) -> CollectiveState:
-    p = np.where(p < 0, 0.0, p)  # rounding of O(1e-16) only; the exact dynamics is positivity preserving
-    p = p / p.sum()
-    f = _dicke.figures(params.n, js, p)
+def _checked(value: float, name: str) -> float:
+    if not math.isfinite(value):  # pragma: no cover - a bug, not an input error (inputs are bounded)
+        raise ArithmeticError(f"the collective {name} is not finite")
+    return value
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """``a`` itself, made read-only (for arrays created here and not shared)."""
+    a.setflags(write=False)
+    return a
+
+
+def _result(params: CollectiveParams, time: float, js: np.ndarray, p: np.ndarray, f: _dicke.Figures) -> CollectiveState:
+    """The result for populations ``p`` and sectors ``js`` created by the caller (frozen, not copied)."""
     return CollectiveState(
         params=params,
         time=float(time),
-        j_values=_readonly(js),
-        populations=_readonly(p),
-        sector_weights=_readonly(p.sum(axis=1)),
-        energy=f.energy,
-        ergotropy=f.ergotropy,
-        capacity=f.capacity,
-        purity=f.purity,
+        j_values=_frozen(js),
+        populations=_frozen(p),
+        sector_weights=_frozen(p.sum(axis=1)),
+        energy=_checked(f.energy, "energy"),
+        ergotropy=_checked(f.ergotropy, "ergotropy"),
+        capacity=_checked(f.capacity, "capacity"),
+        purity=_checked(f.purity, "purity"),
     )
+
+
+def _state_result(params: CollectiveParams, time: float, js: np.ndarray, p: np.ndarray) -> CollectiveState:
+    p = np.where(p < 0, 0.0, p)  # rounding of O(1e-16) only; the exact dynamics is positivity preserving
+    p = p / p.sum()
+    return _result(params, time, np.array(js, dtype=float), p, _dicke.figures(params.n, js, p))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -300,7 +352,7 @@ class LadderClosedForm:
 
 def ladder_closed_form(n: int, temperature: float) -> LadderClosedForm:
     """docs/physics.md 3.2 closed forms; ``temperature`` may be math.inf (x = 1, uniform ladder)."""
-    n = _validate.integer_at_least("n", n, 1)
+    n = _spins(n)
     if isinstance(temperature, int | float) and math.isinf(temperature) and temperature > 0:
         x = 1.0
     else:
@@ -340,8 +392,13 @@ def _sectors(params: CollectiveParams, init: DickePopulations) -> tuple[np.ndarr
     return init.j_values[keep], init.populations[keep]
 
 
+def _occupation(temperature: float) -> float:
+    """n = 1/(e^{1/T} - 1) for a validated T >= 0 (qbhw.physics.bose_einstein without the checks)."""
+    return 0.0 if temperature == 0.0 else math.exp(-1.0 / temperature) / -math.expm1(-1.0 / temperature)
+
+
 def _rates(params: CollectiveParams) -> dict[str, float]:
-    nb, nl = params.n_thermal, params.local_n_thermal
+    nb, nl = _occupation(params.temperature), _occupation(params.local_temperature)
     return {
         "down": params.gamma * (nb + 1.0),
         "up": params.gamma * nb,
@@ -358,147 +415,161 @@ def rate_matrix(params: CollectiveParams, j_values: Sequence[float] | None = Non
     return _dicke.generator(_dicke.layout(params.n, js), **_rates(params))
 
 
+def _sector_bounds(n: int, js: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lo, size, offset i = k - lo) of every sector on the [a, k] grid."""
+    lo = np.rint(n / 2 - js).astype(np.int64)
+    size = np.rint(2 * js + 1).astype(np.int64)
+    return lo, size, np.arange(n + 1)[None, :] - lo[:, None]
+
+
+def _ladder_gibbs_grid(n: int, js: np.ndarray, weights: np.ndarray, x: float) -> np.ndarray:
+    """w_j x^i (1-x)/(1-x^{2j+1}) at i = m + j inside every sector (ladder_gibbs, vectorised over sectors)."""
+    _, size, i = _sector_bounds(n, js)
+    inside = (i >= 0) & (i < size[:, None])
+    if x >= 1.0:
+        vals = np.broadcast_to(1.0 / size[:, None], i.shape)
+    elif x <= 0.0:
+        vals = (i == 0).astype(float)
+    else:
+        logx = math.log(x)
+        norm = math.expm1(logx) / np.expm1(size * logx)
+        with np.errstate(under="ignore"):
+            vals = norm[:, None] * np.exp(np.where(inside, i, 0) * logx)
+    return np.where(inside, weights[:, None] * vals, 0.0)
+
+
+def _dephased_grid(n: int, js: np.ndarray, shell: np.ndarray) -> np.ndarray:
+    """p(j, k) = P(k) d_j / binom(N, k) inside every sector (floats where they fit, exact division otherwise)."""
+    lo, _, i = _sector_bounds(n, js)
+    inside = (i >= 0) & (np.arange(n + 1)[None, :] <= (n - lo)[:, None])
+    cnt = _dicke.counts(n)
+    binom = _dicke.binomials(n)
+    if n <= 1000:  # every d_j and binom(N, k) is a finite float; the ratio is correct to 2 ulp
+        ratio = cnt.d_float[lo][:, None] / np.array([float(b) for b in binom])[None, :]
+    else:
+        ratio = np.array([[cnt.d_exact[r] / b for b in binom] for r in lo])
+    return np.where(inside, shell[None, :] * ratio, 0.0)
+
+
 def steady_state(params: CollectiveParams, initial: DickePopulations | None = None) -> CollectiveState:
-    """The t -> infinity state: unique (sparse LU + trace constraint) or fixed by the initial state's conserved
+    """The t -> infinity state: unique (pinned linear solve) or fixed by the initial state's conserved
     quantities (module docstring); ``initial`` defaults to |g...g>."""
-    init = _initial(params, initial)
     n = params.n
     if params.unique_steady_state:
-        js = _dicke.all_j(n)
-        lay = _dicke.layout(n, js)
-        a = _dicke.generator(lay, **_rates(params))
-        # replace the first balance equation by the normalisation sum p = 1 (the columns of A sum to zero, so
-        # one equation is redundant; with a unique stationary state the modified matrix is non-singular)
-        a = sp.vstack([sp.csr_matrix(np.ones((1, lay.size))), a[1:]], format="csc")
-        b = np.zeros(lay.size)
-        b[0] = 1.0
-        flat = spla.spsolve(a, b)
-        return _state_result(params, math.inf, js, lay.to_grid(flat))
+        if initial is not None:
+            _initial(params, initial)
+        sysm = _dicke.system(n)
+        r = _rates(params)
+        p = _dicke.steady_populations(sysm, np.array([r[c] for c in _dicke.CHANNELS]))
+        grid = np.zeros((sysm.j_values.size, n + 1))
+        grid.reshape(-1)[sysm.grid_index] = p
+        figs = _dicke.figures_from_flat(n, p, sysm.r, sysm.k, d_float=sysm.d_float)
+        return _result(params, math.inf, sysm.j_values, grid, figs)
+    init = _initial(params, initial)
     js, p = _sectors(params, init)
     if params.gamma > 0:  # pure collective: ladder Gibbs state inside every sector, sector weights conserved
-        x = params.boltzmann_x
-        out = np.zeros_like(p)
-        for a, j in enumerate(js):
-            lo, hi = _dicke.k_range(n, float(j))
-            out[a, lo : hi + 1] = p[a].sum() * _dicke.ladder_gibbs(hi - lo + 1, x)
-        return _state_result(params, math.inf, js, out)
+        return _state_result(params, math.inf, js, _ladder_gibbs_grid(n, js, p.sum(axis=1), params.boltzmann_x))
     if params.dephasing > 0:  # dephasing only: each excitation shell k is equilibrated, P(k) conserved
-        shell = p.sum(axis=0)
-        binom = _dicke.binomials(n)
-        out = np.zeros_like(p)
-        for a, j in enumerate(js):
-            lo, hi = _dicke.k_range(n, float(j))
-            d = _dicke.multiplicity(n, float(j))
-            for k in range(lo, hi + 1):
-                out[a, k] = shell[k] * (d / binom[k])
-        return _state_result(params, math.inf, js, out)
+        return _state_result(params, math.inf, js, _dephased_grid(n, js, p.sum(axis=0)))
     return _state_result(params, math.inf, js, p)  # no dissipation: every diagonal state is stationary
 
 
 def _times(times: Sequence[float] | np.ndarray | float) -> np.ndarray:
-    t = np.asarray(times, dtype=float).reshape(-1)
+    try:
+        t = np.asarray(times, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise ParameterError("time", "finite values >= 0 (at least one)", times) from None
     if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
         raise ParameterError("time", "finite values >= 0 (at least one)", times)
+    if t.size > MAX_TIMES:
+        raise ParameterError("time", f"at most {MAX_TIMES} values", t.size)
     return t
 
 
-def _propagate(a: sp.csr_matrix, p0: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """exp(A t) p0 for every t (sorted internally), exactly up to rounding: dense Pade (small) or expm_multiply."""
-    order = np.argsort(times, kind="stable")
-    out = np.empty((times.size, p0.size))
-    size = p0.size
-    dense = a.toarray() if size <= DENSE_MAX else None
-    if dense is None:
-        stiffness = float(spla.norm(a, 1)) * float(times.max())
-        if stiffness > MAX_STIFFNESS:
-            raise ParameterError(
-                "time",
-                f"<= {MAX_STIFFNESS / max(float(spla.norm(a, 1)), 1e-300):.3g} for these parameters (the rate "
-                f"equation with {size} populations is stiff: ||A||_1 t = {stiffness:.3g} mat-vecs)",
-                float(times.max()),
-            )
-    cache: dict[float, np.ndarray] = {}
-    v = p0.astype(float)
-    t_prev = 0.0
-    for idx in order:
-        dt = float(times[idx]) - t_prev
-        if dt > 0:
-            if dense is not None:
-                if dt not in cache:
-                    cache[dt] = sla.expm(dense * dt)
-                v = cache[dt] @ v
-            else:
-                v = spla.expm_multiply(a * dt, v)
-            t_prev = float(times[idx])
-        out[idx] = v
-    return out
-
-
-def _ladder_from_bottom(params: CollectiveParams, n_levels: int, times: np.ndarray) -> np.ndarray:
-    """Pure collective ladder of 2j+1 = n_levels states started in its bottom state, T > 0: exact spectral
-    solution of the symmetrised birth-death chain, truncated where it provably does not matter.
-
-    Rates: i -> i-1 at gamma (n+1) a_i, i -> i+1 at gamma n a_{i+1}, a_i = i (n_levels - i). Detailed balance with
-    pi_i = x^i gives S = Pi^{-1/2} A Pi^{1/2} symmetric tridiagonal, and from the bottom
-    p_i(t) = x^{i/2} sum_l V_{il} V_{0l} e^{lambda_l t}. Reversibility bounds p_i(t) <= x^i for all t, so
-    cutting the ladder at K changes the result by at most x^K gamma n K n_levels t_max (made < 1e-18).
-    """
-    x = params.boltzmann_x
-    nb = params.n_thermal
-    g = params.gamma
-    t_max = float(times.max())
-    log_inv_x = -math.log(x)
-    k_cut = n_levels - 1
-    if log_inv_x > 0:
-        budget = 42.0 + math.log(max(1.0, g * (nb + 1.0) * n_levels**2 * max(t_max, 1.0)))
-        k_cut = min(n_levels - 1, int(math.ceil(budget / log_inv_x)) + 1)
-    levels = k_cut + 1
-    i = np.arange(1, levels, dtype=float)
-    a_i = i * (n_levels - i)  # |<i-1|J-|i>|^2 inside the sector
-    out_down = np.concatenate([[0.0], g * (nb + 1.0) * a_i])
-    out_up = np.concatenate([g * nb * a_i, [0.0]])  # reflecting at the cut
-    diag = -(out_down + out_up)
-    off = g * math.sqrt(nb * (nb + 1.0)) * a_i
-    lam, vec = sla.eigh_tridiagonal(diag, off)
-    lam = np.minimum(lam, 0.0)
-    weights = vec[0, :]  # V_{0l}
-    scale = np.exp(0.5 * np.arange(levels) * math.log(x))  # x^{i/2}
-    res = np.zeros((times.size, n_levels))
-    with np.errstate(under="ignore"):
-        decay = np.exp(np.outer(times, lam))  # (T, L)
-    res[:, :levels] = (decay * weights) @ vec.T * scale
-    return res
-
-
 def _bottom_supported(params: CollectiveParams, js: np.ndarray, p: np.ndarray) -> bool:
-    for a, j in enumerate(js):
-        lo, _ = _dicke.k_range(params.n, float(j))
-        if np.any(p[a, lo + 1 :] != 0):
-            return False
-    return True
+    lo, _, _ = _sector_bounds(params.n, js)
+    above = np.arange(params.n + 1)[None, :] > lo[:, None]
+    return not np.any(p[above] != 0)
 
 
-def _evolve_populations(params: CollectiveParams, init: DickePopulations, times: np.ndarray):
+def _evolution_cost(a: sp.csr_matrix, times: np.ndarray) -> float:
+    """Flops of _dicke.propagate (an estimate): Pade + squarings per distinct step (dense), or ~||A t||_1 + 40 per
+    time sparse mat-vecs (expm_multiply)."""
+    size = a.shape[0]
+    norm = float(spla.norm(a, 1)) if a.nnz else 0.0
+    ts = np.sort(times)
+    steps = [float(x) for x in np.unique(np.diff(np.concatenate([[0.0], ts]))) if x > 0]
+    if size <= DENSE_MAX:  # Python floats: a product beyond the float range is inf, without a warning
+        if norm * float(ts[-1]) > MAX_DENSE_STIFFNESS:
+            return math.inf
+        squarings = sum(max(0.0, math.log2(norm) + math.log2(dt)) if norm > 0 else 0.0 for dt in steps)
+        return 2.0 * size**3 * (8.0 * len(steps) + squarings) + 2.0 * size**2 * times.size
+    return 2.0 * a.nnz * (1.1 * norm * float(ts[-1]) + 40.0 * times.size)
+
+
+def _check_cost(flops: float, t_max: float) -> None:
+    if math.isinf(flops):
+        raise ParameterError(
+            "time",
+            f"such that ||A||_1 t <= {MAX_DENSE_STIFFNESS:.0e} for these parameters (a dense matrix exponential "
+            "needs log2(||A||_1 t) squarings; steady_state gives t -> infinity)",
+            t_max,
+        )
+    if flops > MAX_EVOLUTION_FLOPS:
+        raise ParameterError(
+            "time",
+            f"a shorter time (or fewer distinct time steps): the rate equation for these parameters would cost "
+            f"~{flops:.2g} flops (limit {MAX_EVOLUTION_FLOPS:.0e})",
+            t_max,
+        )
+
+
+def _propagate(a: sp.csr_matrix, p0: np.ndarray, times: np.ndarray) -> np.ndarray:
+    return _dicke.propagate(a, p0, times, dense_max=DENSE_MAX)
+
+
+def _evolve_populations(
+    params: CollectiveParams, init: DickePopulations, times: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     js, p = _sectors(params, init)
     n = params.n
+    if (times.size * js.size * (n + 1) * 8) > MAX_TRAJECTORY_BYTES:
+        raise ParameterError(
+            "time", f"fewer values: {times.size} times x {js.size} sectors x {n + 1} levels exceed 1 GB", times.size
+        )
     if not params.carries_all_sectors:
         # pure collective: independent ladders, one per carried sector
-        out = np.zeros((times.size,) + p.shape)
+        out = np.zeros((times.size, *p.shape))
         bottom = _bottom_supported(params, js, p)
+        plans = []
+        cost = 0.0
         for a, j in enumerate(js):
             lo, hi = _dicke.k_range(n, float(j))
             w = p[a].sum()
             if bottom and (params.n_thermal == 0.0 or params.gamma == 0.0 or hi == lo):
-                out[:, a, lo] = w  # nothing below the bottom and no absorption: stationary
+                plans.append(("static", a, lo, hi, w, None))  # nothing below the bottom, no absorption: stationary
             elif bottom:
-                out[:, a, lo : hi + 1] = w * _ladder_from_bottom(params, hi - lo + 1, times)
+                plans.append(("ladder", a, lo, hi, w, None))
+                cost += 2.0 * times.size * (hi - lo + 1) ** 2
             else:
-                lay = _dicke.layout(n, np.array([j]))
-                a_mat = _dicke.generator(lay, **_rates(params))
+                a_mat = _dicke.generator(_dicke.layout(n, np.array([j])), **_rates(params))
+                plans.append(("rate", a, lo, hi, w, a_mat))
+                cost += _evolution_cost(a_mat, times)
+        _check_cost(cost, float(times.max()))
+        for kind, a, lo, hi, w, a_mat in plans:
+            if kind == "static":
+                out[:, a, lo] = w
+            elif kind == "ladder":
+                out[:, a, lo : hi + 1] = w * _dicke.ladder_from_bottom(
+                    params.boltzmann_x, params.n_thermal, params.gamma, hi - lo + 1, times
+                )
+            else:
+                assert a_mat is not None
                 out[:, a, lo : hi + 1] = _propagate(a_mat, p[a, lo : hi + 1], times)
         return js, out
     lay = _dicke.layout(n, js)
     a_mat = _dicke.generator(lay, **_rates(params))
+    _check_cost(_evolution_cost(a_mat, times), float(times.max()))
     flat = _propagate(a_mat, lay.from_grid(p), times)
     return js, lay.to_grid(flat)
 
@@ -512,18 +583,18 @@ def evolve(
     js, pops = _evolve_populations(params, init, t)
     pops = np.where(pops < 0, 0.0, pops)
     pops = pops / pops.sum(axis=(1, 2), keepdims=True)
-    binom = _dicke.binomials(params.n)
-    figs = [_dicke.figures(params.n, js, pk, binom) for pk in pops]
+    figs = [_dicke.figures(params.n, js, pk) for pk in pops]
+    values = {
+        name: _readonly([_checked(getattr(f, name), name) for f in figs])
+        for name in ("energy", "ergotropy", "capacity", "purity")
+    }
     return CollectiveTrajectory(
         params=params,
         times=_readonly(t),
         j_values=_readonly(js),
         populations=_readonly(pops),
         sector_weights=_readonly(pops.sum(axis=2)),
-        energy=_readonly([f.energy for f in figs]),
-        ergotropy=_readonly([f.ergotropy for f in figs]),
-        capacity=_readonly([f.capacity for f in figs]),
-        purity=_readonly([f.purity for f in figs]),
+        **values,
     )
 
 
@@ -537,103 +608,6 @@ def state_at(params: CollectiveParams, time: float, initial: DickePopulations | 
     return _state_result(params, float(t[0]), js, pops[0])
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Sweeps
-
-
-@dataclass(frozen=True, eq=False)
-class SteadyStateSweep:
-    """Steady states from |g...g> on the grid ns x temperatures (other parameters from ``params``); the figure
-    arrays have shape (len(ns), len(temperatures))."""
-
-    params: CollectiveParams
-    ns: np.ndarray
-    temperatures: np.ndarray
-    energy: np.ndarray
-    ergotropy: np.ndarray
-    capacity: np.ndarray
-    purity: np.ndarray
-
-
-def sweep(
-    params: CollectiveParams,
-    *,
-    ns: Sequence[int] | None = None,
-    temperatures: Sequence[float] | None = None,
-) -> SteadyStateSweep:
-    """Steady-state figures of merit over N and/or T (each defaults to the value in ``params``)."""
-    ns_arr = np.array([params.n] if ns is None else list(ns), dtype=int).reshape(-1)
-    ts_arr = np.array([params.temperature] if temperatures is None else list(temperatures), dtype=float).reshape(-1)
-    if ns_arr.size == 0:
-        raise ParameterError("ns", "at least one N", ns)
-    if ts_arr.size == 0:
-        raise ParameterError("temperatures", "at least one temperature", temperatures)
-    shape = (ns_arr.size, ts_arr.size)
-    e, w, c, pur = (np.zeros(shape) for _ in range(4))
-    for i, n in enumerate(ns_arr):
-        for k, temp in enumerate(ts_arr):
-            s = steady_state(replace(params, n=int(n), temperature=float(temp)))
-            e[i, k], w[i, k], c[i, k], pur[i, k] = s.energy, s.ergotropy, s.capacity, s.purity
-    return SteadyStateSweep(
-        params, _readonly(ns_arr), _readonly(ts_arr), _readonly(e), _readonly(w), _readonly(c), _readonly(pur)
-    )
-
-
-def ergotropy_vs_n(params: CollectiveParams, ns: Sequence[int]) -> SteadyStateSweep:
-    """N-scaling of the steady state at the temperature of ``params`` (``sweep(params, ns=ns)``)."""
-    return sweep(params, ns=ns)
-
-
-@dataclass(frozen=True)
-class TemperatureOptimum:
-    """The collective-bath temperature that maximises the steady-state ergotropy from |g...g>.
-
-    ``interior`` is False when the maximum over the scanned bracket is at one of its ends (e.g. pure collective
-    dissipation, whose W_ss grows with T up to N(N-1)/(2(N+1))): then ``temperature`` is that end.
-    """
-
-    params: CollectiveParams  # at the optimum
-    temperature: float
-    ergotropy: float
-    energy: float
-    capacity: float
-    interior: bool
-
-
-def optimal_temperature(
-    params: CollectiveParams,
-    *,
-    t_min: float = 0.05,
-    t_max: float = 100.0,
-    grid: int = 41,
-    xatol: float = 1e-7,
-) -> TemperatureOptimum:
-    """Maximise W_ss over T in [t_min, t_max]: a log-spaced scan brackets the maximum between the grid
-    neighbours of the best point, then a bounded Brent search in log T refines it (W_ss is smooth in T)."""
-    t_min = _validate.positive("t_min", t_min)
-    t_max = _validate.positive("t_max", t_max)
-    if t_max <= t_min:
-        raise ParameterError("t_max", f"> t_min = {t_min}", t_max)
-    grid = _validate.integer_at_least("grid", grid, 3)
-
-    def w_of(log_t: float) -> float:
-        return steady_state(replace(params, temperature=math.exp(log_t))).ergotropy
-
-    logs = np.linspace(math.log(t_min), math.log(t_max), grid)
-    values = np.array([w_of(lt) for lt in logs])
-    best = int(np.argmax(values))
-    interior = 0 < best < grid - 1
-    log_t = float(logs[best])
-    if interior:
-        res = minimize_scalar(
-            lambda lt: -w_of(lt), bounds=(logs[best - 1], logs[best + 1]), method="bounded", options={"xatol": xatol}
-        )
-        if -res.fun >= values[best]:
-            log_t = float(res.x)
-    s = steady_state(replace(params, temperature=math.exp(log_t)))
-    return TemperatureOptimum(s.params, s.params.temperature, s.ergotropy, s.energy, s.capacity, interior)
-
-
 # ------------------------------------------------------------------------------ dense 2^N matrices
 
 #: largest N for dicke_density_matrix (a dense 2^N x 2^N matrix)
@@ -642,6 +616,9 @@ MAX_MATRIX_N = 10
 
 def collective_hamiltonian(n: int) -> np.ndarray:
     """J_z = (1/2) sum_i sz_i on 2^N (diagonal, big-endian): entry = (number of excited cells) - N/2."""
+    n = _validate.integer_at_least("n", n, 1)
+    if n > MAX_MATRIX_N:
+        raise ParameterError("n", f"an integer <= {MAX_MATRIX_N} for a dense 2^N matrix", n)
     k = np.array([bin(i).count("1") for i in range(2**n)], dtype=float)
     return np.diag(k - n / 2).astype(complex)
 

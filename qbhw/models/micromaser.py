@@ -22,7 +22,7 @@ Because (b s+ + b^dag s-)^2 = b b^dag (x) |e><e| + b^dag b (x) |g><g|, U has the
 
 and one collision is Phi(rho) = Tr_Q[U (rho (x) rho_Q) U^dag] = sum_{i,k,l} (rho_Q)_kl <i|U|k> rho <i|U|l>^dag.
 The truncated U is unitary, so Phi preserves the trace, but it is wrong where the top level D-1 is populated
-(|D-1, e> cannot reach |D, g>): see the cutoff check below.
+(|D-1, e> cannot reach |D, g>): see the cutoff checks below.
 
 Optional cavity loss between collisions: for one free interval dt the cavity obeys
 
@@ -33,20 +33,44 @@ channel Lambda = exp(cavity_loss ((nth+1) D[b] + nth D[b^dag])) is exact (matrix
 intervals alternate: the state right after the K-th collision is rho_K = Phi (Lambda Phi)^(K-1) rho_0 (K >= 1).
 The free rotation exp(-i a^dag a t) is omitted (interaction picture); it changes no reported quantity.
 
-Figures of merit: energy = mean_photons = Tr[rho a^dag a] (stored energy above the vacuum), ergotropy and
-capacity with the non-degenerate ladder H_B = diag(0, 1, ..., D-1), purity Tr rho^2, the photon-number
-distribution diag(rho).
+Figures of merit: energy = mean_photons = Tr[rho a^dag a] (stored energy above the vacuum), ergotropy with the
+non-degenerate ladder H_B = diag(0, 1, ..., D-1) (a property of the cavity: the passive state fills the lowest
+levels), purity Tr rho^2, the photon-number distribution diag(rho). ``truncated_capacity`` is the capacity
+C(rho; H_B) within the D-level space only: its active energy puts the largest eigenvalue on level D-1, so it grows
+with the cutoff (a near-pure state gives ~D-1) and says nothing about the cavity, whose capacity is unbounded.
 
-Method. With G = diag(i^n), the gauge rho~ = G rho G^dag (rho~_nm = i^(n-m) rho_nm) makes the map real for real C,
-so rho~ = S + iA with S real symmetric and A real antisymmetric evolve independently. The map acts on the D^2 real
-coordinates (S_nm for n <= m, A_nm for n < m), restricted to those reachable from the initial state (from the
-vacuum with C = 0 only the D populations). Short gaps are stepped with the sparse map; long ones with cached
-dense powers M^(2^j) (repeated squaring), so 10^6 collisions cost ~20 dense products.
+Method. With G = diag(i^n) the collision is a real 2-D stencil on rho~ = G rho G^dag (rho~_nm = i^(n-m) rho_nm):
 
-Cutoff honesty: the population of the top level D-1 is checked at every sampled collision (every collision of a
-sparse-stepped gap; for a final state computed with powers, every collision of a prefix of the run and then
-collisions 2^j and K); if it exceeds ``cutoff_tolerance`` the run raises CutoffError (a ParameterError on
-``cutoff``) instead of returning a number.
+    Phi~(X)_nm = (q cg_n cg_m + P ce_n ce_m) X_nm + P s_n s_m X_(n-1,m-1) + q s_(n+1) s_(m+1) X_(n+1,m+1)
+                 + x [cg_n s_m X_(n,m-1) + s_n cg_m X_(n-1,m) - ce_n s_(m+1) X_(n,m+1) - s_(n+1) ce_m X_(n+1,m)],
+
+q = 1 - P, x = C sqrt(P(1-P)), cg_n = cos(theta sqrt((b^dag b)_nn)), ce_n = cos(theta sqrt((b b^dag)_nn)),
+s_n = sin(theta w_n) for the weight w_n of b|n> = w_n |n-1> (s_0 = s_D = 0), and Lambda acts on each diagonal
+n - m separately. Both maps are assembled directly on the real coordinates of qbhw.models._fock_map (S_nm,
+A_nm of rho~ = S + iA), restricted to those reachable from the initial state, and run by its Runner: sparse
+steps, an early stop once the state is certifiably stationary (``method="stationary"``, with ``error_bound``
+on the trace distance to the exact rho_K), or repeated squaring for slowly mixing runs (module docstring of
+qbhw.models._fock_map).
+
+Cutoff honesty, two checks (both must pass; CutoffError, a ParameterError on ``cutoff``, otherwise):
+
+1. the population of level D-1 at every collision the run visits (every collision it steps; the certified bound
+   after a stationary stop; the visited collisions of repeated squaring) is at most ``cutoff_tolerance``;
+2. ``cutoff_error``: unless the truncation is provably exact (no thermal photons enter and D >= n0 + K + 1, with n0
+   the highest occupied level of the initial state: each collision adds at most one photon, and the truncated
+   maps are exact on states without population in level D-1), the run is repeated at the cutoff
+   D2 = D + max(8, ceil(D/4)) (``cutoff_reference``) and cutoff_error is the largest change of energy, ergotropy
+   and purity and of the state in trace norm (hence of every photon-number probability). It must be at most
+   ``cutoff_tolerance``. This is an estimate of the truncation error of the reported figures, not a proof: if the
+   error decays by a factor f between D and D2, the error of the D result is cutoff_error / (1 - f). For a thermal
+   tail (nth photons) f ~ (nth/(nth+1))^(D2-D), e.g. 3 % for nth = 2 at D = 34 (tests: within 10 % of the change
+   against a cutoff 40 levels higher); under trapping or for coherent plateaus the tail falls faster than
+   geometrically. ``truncated_capacity`` depends on D by definition and is not compared.
+
+Sizes (checked before any work): cutoff <= MAX_CUTOFF, collisions <= MAX_COLLISIONS, g_tau <= MAX_G_TAU,
+cavity_loss <= MAX_CAVITY_LOSS, thermal_photons <= MAX_THERMAL_PHOTONS, at most MAX_TRAJECTORY_POINTS sampled
+collisions (see the constants for what each bound protects). A run that is neither stationary nor small enough
+for repeated squaring stops with a ParameterError on ``collisions`` after ~1e11 multiply-adds (1-2 minutes).
 
 Exact fixed points under exact trapping theta sqrt(N_tr + 1) = k pi (docs/physics.md section 4.2): the pure
 cotangent state (C = 1, k odd) and the truncated geometric state (C = 0).
@@ -58,7 +82,6 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 import scipy.linalg as sla
@@ -67,18 +90,56 @@ import scipy.sparse as sp
 from qbhw import _validate
 from qbhw._arrays import readonly as _readonly
 from qbhw.errors import CutoffError, ParameterError
-from qbhw.physics import thermodynamics as thermo
+from qbhw.models import _fock_map
+
+__all__ = [
+    "COUPLINGS",
+    "DEFAULT_CUTOFF",
+    "CutoffError",
+    "MicromaserParams",
+    "MicromaserResult",
+    "MicromaserTrajectory",
+    "atom_state",
+    "collision_unitary",
+    "cotangent_state",
+    "default_grid",
+    "evolve",
+    "fixed_point",
+    "geometric_state",
+    "lowering_operator",
+    "resolved_cutoff",
+    "trajectory",
+    "trapping_photon_number",
+]
 
 COUPLINGS = ("jaynes-cummings", "ladder")
 
-#: cutoff used when none is given and no exact bound applies (the cutoff check guards it)
+#: cutoff used when none is given and no exact bound applies (the cutoff checks guard it)
 DEFAULT_CUTOFF = 60
 #: largest cutoff chosen automatically from an exact bound (collisions + 2 or N_tr + 2)
 MAX_AUTO_CUTOFF = 80
 #: |theta sqrt(N + 1) - k pi| below which theta counts as an exact trapping value
 TRAPPING_TOLERANCE = 1e-9
+#: largest cutoff: the maps hold ~D^2 coordinates (and, with loss, ~D^3/3 entries: 0.1 GB at D = 300) and the
+#: loss channel costs ~D^4 flops to build (seconds at D = 300)
+MAX_CUTOFF = 300
+#: largest number of collisions: repeated squaring needs log2(K) <= 30 products and drifts by ~1e-16 K <= 1e-7
+MAX_COLLISIONS = 10**9
+#: largest g_tau: theta sqrt(n) carries an absolute rounding error ~1e-16 theta sqrt(n), <= 1e-10 rad here, and
+#: the trapping search over k <= theta sqrt(n_max)/pi stays below ~3e5 candidates
+MAX_G_TAU = 1e3
+#: largest cavity_loss and thermal_photons: the loss generator's norm ~ cavity_loss (2 nth + 1) D stays moderate
+MAX_CAVITY_LOSS = 1e3
+MAX_THERMAL_PHOTONS = 1e3
+#: largest number of sampled collisions of a trajectory (one D x D eigendecomposition each)
+MAX_TRAJECTORY_POINTS = 10_000
+#: the largest N_tr the trapping search considers
+MAX_TRAPPING_SEARCH = 10**7
 
-_I_POWERS = np.array([1.0, 1j, -1.0, -1j])
+
+def _at_most(name: str, value: float, bound: float, why: str) -> None:
+    if value > bound:
+        raise ParameterError(name, f"<= {bound:g} ({why})", value)
 
 
 # ------------------------------------------------------------------------------------------------ parameters
@@ -88,15 +149,17 @@ _I_POWERS = np.array([1.0, 1j, -1.0, -1j])
 class MicromaserParams:
     """Collision-model parameters (units of the cavity frequency; the cavity starts in the vacuum by default).
 
-    g_tau            theta = g tau, the coupling times the interaction time, > 0
+    g_tau            theta = g tau, the coupling times the interaction time, in (0, MAX_G_TAU]
     p_excited        P, excited population of each atom, in [0, 1]
     coherence        C, coherence of each atom (rho_eg = C sqrt(P(1-P))), in [0, 1]
-    collisions       number of atoms K, integer >= 0
-    cutoff           Fock cutoff D (levels 0 ... D-1), integer >= 2; None chooses one (``resolved_cutoff``)
-    cavity_loss      kappa dt, the damping exponent of one interval between collisions, >= 0 (dimensionless)
-    thermal_photons  nth, mean photon number of the cavity's bath, >= 0
+    collisions       number of atoms K, integer in [0, MAX_COLLISIONS]
+    cutoff           Fock cutoff D (levels 0 ... D-1), integer in [2, MAX_CUTOFF]; None chooses one
+                     (``resolved_cutoff``)
+    cavity_loss      kappa dt, the damping exponent of one interval between collisions, in [0, MAX_CAVITY_LOSS]
+    thermal_photons  nth, mean photon number of the cavity's bath, in [0, MAX_THERMAL_PHOTONS]
     coupling         "jaynes-cummings" (b = a) or "ladder" (unweighted b = sum |n-1><n|, Seah et al.)
-    cutoff_tolerance largest allowed population of the top level D-1, in (0, 1]
+    cutoff_tolerance largest allowed population of the top level D-1 and largest allowed change of a figure when
+                     the cutoff is raised (module docstring), in (0, 1]
     """
 
     g_tau: float = field(
@@ -118,19 +181,30 @@ class MicromaserParams:
         default="jaynes-cummings", metadata={"help": "jaynes-cummings (sqrt(n) ladder) or ladder (Geneva quantum walk)"}
     )
     cutoff_tolerance: float = field(
-        default=1e-6, metadata={"help": "largest population allowed in the top Fock level, in (0, 1)"}
+        default=1e-6,
+        metadata={
+            "help": "largest population allowed in the top Fock level, and largest change of a figure when the "
+            "cutoff is raised, in (0, 1]"
+        },
     )
 
     def __post_init__(self) -> None:
         _validate.positive("g_tau", self.g_tau)
+        _at_most("g_tau", float(self.g_tau), MAX_G_TAU, "theta sqrt(n) must be accurate to far below a radian")
         _validate.in_closed_interval("p_excited", self.p_excited, 0.0, 1.0)
         _validate.in_closed_interval("coherence", self.coherence, 0.0, 1.0)
         # numpy integers are accepted and stored as int (as are integral floats such as 30.0)
         object.__setattr__(self, "collisions", _validate.integer_at_least("collisions", self.collisions, 0))
+        if self.collisions > MAX_COLLISIONS:
+            raise ParameterError("collisions", f"an integer <= {MAX_COLLISIONS}", self.collisions)
         if self.cutoff is not None:
             object.__setattr__(self, "cutoff", _validate.integer_at_least("cutoff", self.cutoff, 2))
+            if self.cutoff > MAX_CUTOFF:
+                raise ParameterError("cutoff", f"an integer <= {MAX_CUTOFF}", self.cutoff)
         _validate.nonnegative("cavity_loss", self.cavity_loss)
+        _at_most("cavity_loss", float(self.cavity_loss), MAX_CAVITY_LOSS, "the interval is then fully damped")
         _validate.nonnegative("thermal_photons", self.thermal_photons)
+        _at_most("thermal_photons", float(self.thermal_photons), MAX_THERMAL_PHOTONS, "no cutoff could hold them")
         _validate.one_of("coupling", self.coupling, COUPLINGS)
         tol = _validate.finite("cutoff_tolerance", self.cutoff_tolerance)
         if not 0.0 < tol <= 1.0:
@@ -145,46 +219,68 @@ class MicromaserParams:
 # --------------------------------------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MicromaserResult:
     """The cavity after ``collisions`` atoms. Scalar names match the JSON keys of the command line.
 
     ``state`` is rho in the Fock basis (interaction picture), shape (D, D); ``photon_distribution`` its diagonal.
-    ``top_level_population`` is the largest population of level D-1 over the checked collisions (see module doc).
+    ``truncated_capacity`` is the capacity within the D-level space (module docstring: it measures the cutoff,
+    not the cavity). ``top_level_population`` is the largest population of level D-1 over the checked collisions.
+    ``method`` is the path that produced the state: "steps" (every collision applied), "stationary" (stepped until
+    certified stationary) or "powers" (repeated squaring); ``error_bound`` bounds the trace distance of ``state``
+    to the exact rho_K of the truncated model (0 unless stationary; rounding not included). ``cutoff_error`` is
+    the largest change of energy, ergotropy, purity or of the state (trace norm) when the cutoff is raised to
+    ``cutoff_reference``; both 0 / None when the truncation is provably exact.
     """
 
     collisions: int
     cutoff: int
     energy: float
     ergotropy: float
-    capacity: float
+    truncated_capacity: float
     purity: float
     mean_photons: float
     top_level_population: float
     photon_distribution: np.ndarray
     state: np.ndarray
+    method: str
+    error_bound: float
+    cutoff_error: float
+    cutoff_reference: int | None
+
+    @property
+    def capacity(self) -> float:
+        """Deprecated alias of ``truncated_capacity`` (kept for the command line; it is not the cavity's capacity)."""
+        return self.truncated_capacity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MicromaserTrajectory:
     """Figures of merit over the collision numbers ``collisions`` (arrays of that length).
 
     ``photon_distribution`` has shape (len(collisions), D); ``top_level_population`` is the population of level
     D-1 at each sampled collision; ``max_top_level_population`` the maximum over every checked collision
     (including those stepped between samples). ``final_state`` is rho after the last sampled collision.
+    ``method`` lists the paths that ran ("steps", "stationary", "powers", joined by "+"), ``error_bound`` the
+    early-stop bound of each sample, ``cutoff_error``/``cutoff_reference`` as in MicromaserResult (maximum over
+    the samples).
     """
 
     collisions: np.ndarray
     cutoff: int
     energy: np.ndarray
     ergotropy: np.ndarray
-    capacity: np.ndarray
+    truncated_capacity: np.ndarray
     purity: np.ndarray
     mean_photons: np.ndarray
     top_level_population: np.ndarray
     max_top_level_population: float
     photon_distribution: np.ndarray
     final_state: np.ndarray
+    method: str
+    error_bound: np.ndarray
+    cutoff_error: float
+    cutoff_reference: int | None
 
 
 # ------------------------------------------------------------------------------------------ operators, states
@@ -193,6 +289,8 @@ class MicromaserTrajectory:
 def lowering_operator(cutoff: int, coupling: str = "jaynes-cummings") -> np.ndarray:
     """b on levels 0 ... D-1: sum_n sqrt(n)|n-1><n| (Jaynes-Cummings) or sum_n |n-1><n| (ladder)."""
     d = _validate.integer_at_least("cutoff", cutoff, 2)
+    if d > MAX_CUTOFF:
+        raise ParameterError("cutoff", f"an integer <= {MAX_CUTOFF}", d)
     _validate.one_of("coupling", coupling, COUPLINGS)
     n = np.arange(1, d)
     weights = np.sqrt(n) if coupling == "jaynes-cummings" else np.ones(d - 1)
@@ -243,20 +341,26 @@ def trapping_photon_number(
     """The smallest N_tr <= n_max with |g_tau sqrt(N_tr + 1) - k pi| <= tolerance for an integer k >= 1, else None.
 
     For the ladder every transition has weight 1, so it traps (trivially, at N_tr = 0) only when g_tau = k pi.
+    For each k only the nearest m = N_tr + 1 = round((k pi / g_tau)^2) can match; the candidates k <=
+    g_tau sqrt(n_max + 2) / pi are tested at once (finite for every allowed g_tau and n_max).
     """
     theta = _validate.positive("g_tau", g_tau)
+    _at_most("g_tau", theta, MAX_G_TAU, "theta sqrt(n) must be accurate to far below a radian")
     _validate.one_of("coupling", coupling, COUPLINGS)
+    n_max = _validate.integer_at_least("n_max", n_max, 0)
+    _at_most("n_max", n_max, MAX_TRAPPING_SEARCH, "the search tests every k up to theta sqrt(n_max)/pi")
+    tolerance = _validate.nonnegative("tolerance", tolerance)
     if coupling == "ladder":
-        k = round(theta / math.pi)
-        return 0 if k >= 1 and abs(theta - k * math.pi) <= tolerance else None
-    k = 1
-    while True:
-        m = round((k * math.pi / theta) ** 2)  # candidate N_tr + 1
-        if m - 1 > n_max:
-            return None
-        if m >= 1 and abs(theta * math.sqrt(m) - k * math.pi) <= tolerance:
-            return m - 1
-        k += 1
+        k_ladder = round(theta / math.pi)
+        return 0 if k_ladder >= 1 and abs(theta - k_ladder * math.pi) <= tolerance else None
+    k_max = math.floor(theta * math.sqrt(n_max + 2.0) / math.pi)
+    if k_max < 1:
+        return None
+    k = np.arange(1, k_max + 1, dtype=float)
+    m = np.rint((k * math.pi / theta) ** 2)
+    hit = (m >= 1) & (m - 1 <= n_max) & (np.abs(theta * np.sqrt(m) - k * math.pi) <= tolerance)
+    found = np.flatnonzero(hit)
+    return int(m[found[0]]) - 1 if found.size else None
 
 
 def _trapping_order(g_tau: float, n_tr: int) -> int:
@@ -272,8 +376,11 @@ def _require_trapping(g_tau: float) -> int:
     return n_tr
 
 
-def _pad(psi: np.ndarray, cutoff: int | None, minimum: int) -> np.ndarray:
+def _pad(psi: np.ndarray, cutoff: int | None, minimum: int, limit: int | None = None) -> np.ndarray:
+    """``psi`` padded with zeros to length ``cutoff`` (default ``minimum``), at most ``limit`` long."""
     d = minimum if cutoff is None else _validate.integer_at_least("cutoff", cutoff, minimum)
+    if limit is not None and d > limit:
+        raise ParameterError("cutoff", f"<= {limit} for a dense D x D state (MAX_CUTOFF)", d)
     out = np.zeros(d, dtype=psi.dtype)
     out[: psi.size] = psi
     return out
@@ -295,11 +402,14 @@ def cotangent_state(g_tau: float, p_excited: float, cutoff: int | None = None) -
     psi = np.zeros(n_tr + 1, dtype=complex)
     if p == 1.0:
         psi[n_tr] = 1.0
-    else:
-        ratio = math.sqrt(p / (1.0 - p))
+    elif p == 0.0:
         psi[0] = 1.0
-        for n in range(1, n_tr + 1):
-            psi[n] = psi[n - 1] * ratio * (-1j) / math.tan(0.5 * theta * math.sqrt(n))
+    else:  # the product of cotangents in logs: it can exceed any float for large N_tr
+        cots = 1.0 / np.tan(0.5 * theta * np.sqrt(np.arange(1, n_tr + 1)))
+        logs = np.concatenate([[0.0], np.cumsum(0.5 * math.log(p / (1.0 - p)) + np.log(np.abs(cots)))])
+        signs = np.concatenate([[1.0], np.cumprod(np.sign(cots))])
+        with np.errstate(under="ignore"):
+            psi = np.exp(logs - logs.max()) * signs * (-1j) ** np.arange(n_tr + 1)
         psi /= np.linalg.norm(psi)
     return _pad(psi, cutoff, n_tr + 1)
 
@@ -312,6 +422,8 @@ def geometric_state(g_tau: float, p_excited: float, cutoff: int | None = None) -
     theta = _validate.positive("g_tau", g_tau)
     p = _validate.in_closed_interval("p_excited", p_excited, 0.0, 1.0)
     n_tr = _require_trapping(theta)
+    if max(n_tr + 1, cutoff or 0) > MAX_CUTOFF:
+        raise ParameterError("cutoff", f"<= {MAX_CUTOFF} for a dense D x D state (here D >= N_tr + 1)", n_tr + 1)
     weights = np.zeros(n_tr + 1)
     if p == 1.0:
         weights[n_tr] = 1.0
@@ -339,7 +451,7 @@ def fixed_point(params: MicromaserParams, cutoff: int | None = None) -> np.ndarr
     if params.coherence == 0.0:
         return geometric_state(params.g_tau, params.p_excited, d)
     if params.coherence == 1.0 and _trapping_order(params.g_tau, n_tr) % 2 == 1:
-        psi = cotangent_state(params.g_tau, params.p_excited, d)
+        psi = _pad(cotangent_state(params.g_tau, params.p_excited), d, n_tr + 1, limit=MAX_CUTOFF)
         return np.outer(psi, psi.conj())
     return None
 
@@ -376,6 +488,8 @@ def resolved_cutoff(params: MicromaserParams, initial_state: np.ndarray | None =
     exact = min(bounds) if bounds else None
     if exact is not None and exact <= MAX_AUTO_CUTOFF:
         return max(exact, 2)
+    if n0 + 2 > MAX_CUTOFF:
+        raise ParameterError("initial_state", f"supported on levels below {MAX_CUTOFF - 1} (MAX_CUTOFF)", n0)
     return max(DEFAULT_CUTOFF, n0 + 2)
 
 
@@ -408,186 +522,106 @@ def _initial_density_matrix(initial_state: np.ndarray | None, cutoff: int) -> np
     return rho
 
 
-# ------------------------------------------------------------------------------------------ the real map
+# ------------------------------------------------------------------------------------------ the real maps
 
 
-def _superop_rowmajor(left: np.ndarray, right: np.ndarray) -> sp.csr_matrix:
-    """Superoperator of rho -> left rho right^dag on row-major vec(rho) (index n D + m): left (x) conj(right)."""
-    return sp.kron(sp.csr_matrix(left), sp.csr_matrix(np.conj(right)), format="csr")
+def _stencil(params: MicromaserParams, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float, float]:
+    """(cg, ce, s, q, P, x) of the gauged collision stencil (module docstring); s has length D + 1."""
+    n = np.arange(d)
+    w = np.sqrt(n.astype(float)) if params.coupling == "jaynes-cummings" else np.where(n > 0, 1.0, 0.0)
+    theta = float(params.g_tau)
+    nd = w**2  # (b^dag b)_nn
+    nu = np.append(w[1:] ** 2, 0.0)  # (b b^dag)_nn, 0 at the truncation edge
+    s = np.zeros(d + 1)
+    s[1:d] = np.sin(theta * w[1:])
+    p = float(params.p_excited)
+    x = float(params.coherence) * math.sqrt(p * (1.0 - p))
+    return np.cos(theta * np.sqrt(nd)), np.cos(theta * np.sqrt(nu)), s, 1.0 - p, p, x
 
 
-def _collision_superop(params: MicromaserParams, d: int) -> sp.csr_matrix:
-    """Phi on row-major vec(rho), complex, D^2 x D^2 (sparse)."""
-    b = lowering_operator(d, params.coupling)
-    blocks = _kraus_blocks(float(params.g_tau), b)
-    rq = atom_state(params.p_excited, params.coherence)
-    out = sp.csr_matrix((d * d, d * d), dtype=complex)
-    for i in range(2):
-        for k in range(2):
-            for l in range(2):
-                w = rq[k, l]
-                if w != 0:
-                    out = out + w * _superop_rowmajor(blocks[i][k], blocks[i][l])
-    out.eliminate_zeros()
-    return out
+def _collision_map(params: MicromaserParams, coords: _fock_map.RealCoordinates, kinds: tuple[int, ...]):
+    """The gauged collision on the real coordinates of the given kinds (0: S, 1: A), as COO triplets."""
+    d = coords.d
+    cg, ce, s, q, p, x = _stencil(params, d)
+    rows, cols, vals = [], [], []
+    for kind in kinds:
+        n, m = np.triu_indices(d, k=kind)
+        out = coords.index(n, m, kind)
+        terms = (
+            (0, 0, q * cg[n] * cg[m] + p * ce[n] * ce[m]),
+            (-1, -1, p * s[n] * s[m]),
+            (1, 1, q * s[n + 1] * s[m + 1]),
+            (0, -1, x * cg[n] * s[m]),
+            (-1, 0, x * s[n] * cg[m]),
+            (0, 1, -x * ce[n] * s[m + 1]),
+            (1, 0, -x * s[n + 1] * ce[m]),
+        )
+        for dn, dm, coef in terms:
+            n2, m2 = n + dn, m + dm
+            ok = (coef != 0) & (n2 >= 0) & (m2 >= 0) & (n2 < d) & (m2 < d)
+            if kind == 1:
+                ok &= n2 != m2  # A has no diagonal
+            lo, hi = np.minimum(n2[ok], m2[ok]), np.maximum(n2[ok], m2[ok])
+            sign = 1.0 if kind == 0 else np.where(n2[ok] < m2[ok], 1.0, -1.0)
+            rows.append(out[ok])
+            cols.append(coords.index(lo, hi, kind))
+            vals.append(sign * coef[ok])
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
 
-def _loss_superop(params: MicromaserParams, d: int) -> sp.csr_matrix | None:
-    """Lambda = exp(cavity_loss ((nth+1) D[b] + nth D[b^dag])) on row-major vec(rho), or None without loss.
+def _loss_map(params: MicromaserParams, coords: _fock_map.RealCoordinates, kinds: tuple[int, ...]):
+    """Lambda = exp(cavity_loss ((nth+1) D[b] + nth D[b^dag])) on the coordinates (COO triplets), or None.
 
-    The generator conserves n - m, so it is exponentiated block by block (blocks of size D - |n - m|).
+    The generator maps the diagonal X_(n, n+s) to itself (so it commutes with the gauge and acts alike on S and
+    A): (b X b^dag)_(n,n+s) = w_(n+1) w_(n+s+1) X_(n+1,n+s+1), (b^dag X b)_(n,n+s) = w_n w_(n+s) X_(n-1,n+s-1),
+    {b^dag b, X}_nm = (nd_n + nd_m) X_nm, {b b^dag, X}_nm = (nu_n + nu_m) X_nm; each diagonal is exponentiated.
     """
     gamma = float(params.cavity_loss)
     if gamma == 0.0:
         return None
-    nth = float(params.thermal_photons)
-    b = lowering_operator(d, params.coupling)
-    eye = np.eye(d)
-
-    def diss(a: np.ndarray) -> sp.csr_matrix:
-        ada = a.T @ a
-        return _superop_rowmajor(a, a) - 0.5 * _superop_rowmajor(ada, eye) - 0.5 * _superop_rowmajor(eye, ada)
-
-    gen = gamma * (nth + 1.0) * diss(b)
-    if nth > 0.0:
-        gen = gen + gamma * nth * diss(b.T)
-    gen = sp.csr_matrix(gen)
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    for shift in range(-(d - 1), d):
-        n = np.arange(max(0, shift), min(d, d + shift))
-        idx = n * d + (n - shift)
-        block = sla.expm(gen[idx][:, idx].toarray())
-        rows.append(np.repeat(idx, idx.size))
-        cols.append(np.tile(idx, idx.size))
-        vals.append(block.reshape(-1))
-    lam = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(d * d, d * d))
-    lam.eliminate_zeros()
-    return lam
-
-
-@dataclass(frozen=True)
-class _RealCoordinates:
-    """Real coordinates of a gauged Hermitian D x D matrix: S_nm (n <= m) then A_nm (n < m)."""
-
-    d: int
-
-    @cached_property
-    def pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(n, m, kind) per coordinate, kind 0 = symmetric part, 1 = antisymmetric part."""
-        iu_n, iu_m = np.triu_indices(self.d)
-        su_n, su_m = np.triu_indices(self.d, k=1)
-        n = np.concatenate([iu_n, su_n])
-        m = np.concatenate([iu_m, su_m])
-        kind = np.concatenate([np.zeros(iu_n.size, int), np.ones(su_n.size, int)])
-        return n, m, kind
-
-    @cached_property
-    def embed(self) -> sp.csr_matrix:
-        """E: coordinates -> row-major vec of the real matrix S + A (S_mn = S_nm, A_mn = -A_nm)."""
-        n, m, kind = self.pairs
-        d = self.d
-        j = np.arange(n.size)
-        offd = n != m
-        sign = np.where(kind == 0, 1.0, -1.0)
-        rows = np.concatenate([n * d + m, (m * d + n)[offd]])
-        cols = np.concatenate([j, j[offd]])
-        vals = np.concatenate([np.ones(n.size), sign[offd]])
-        return sp.csr_matrix((vals, (rows, cols)), shape=(d * d, n.size))
-
-    @cached_property
-    def project(self) -> sp.csr_matrix:
-        """P: row-major vec of a real matrix X -> coordinates S_nm = (X_nm + X_mn)/2, A_nm = (X_nm - X_mn)/2."""
-        n, m, kind = self.pairs
-        d = self.d
-        j = np.arange(n.size)
-        offd = n != m
-        sign = np.where(kind == 0, 1.0, -1.0)
-        half = np.where(offd, 0.5, 1.0)
-        rows = np.concatenate([j, j[offd]])
-        cols = np.concatenate([n * d + m, (m * d + n)[offd]])
-        vals = np.concatenate([half, 0.5 * sign[offd]])
-        return sp.csr_matrix((vals, (rows, cols)), shape=(n.size, d * d))
-
-    def to_coordinates(self, rho_gauged: np.ndarray) -> np.ndarray:
-        n, m, kind = self.pairs
-        z = rho_gauged[n, m]
-        return np.where(kind == 0, z.real, z.imag)
-
-    def to_matrix(self, coords: np.ndarray) -> np.ndarray:
-        n, m, kind = self.pairs
-        sym = kind == 0
-        out = np.zeros((self.d, self.d), dtype=complex)
-        out[n[sym], m[sym]] = coords[sym]
-        out[m[sym], n[sym]] = coords[sym]
-        out[n[~sym], m[~sym]] += 1j * coords[~sym]
-        out[m[~sym], n[~sym]] -= 1j * coords[~sym]
-        return out
-
-
-def _gauge(d: int) -> np.ndarray:
-    """g_n = i^n, so rho~ = g rho g^* has entries i^(n-m) rho_nm."""
-    return _I_POWERS[np.arange(d) % 4]
-
-
-def _to_real(superop: sp.csr_matrix, coords: _RealCoordinates) -> sp.csr_matrix:
-    """The gauged superoperator (checked to be real) on the real coordinates.
-
-    A real, Hermiticity-preserving map sends real symmetric matrices to real symmetric ones and real
-    antisymmetric to real antisymmetric ones, so the coordinate map is block diagonal (S block, A block).
-    """
     d = coords.d
-    g = _gauge(d)
-    gvec = np.kron(g, g.conj())  # row-major vec of the gauge phases i^(n-m)
-    gauged = sp.csr_matrix(sp.diags(gvec) @ superop @ sp.diags(gvec.conj()))
-    if gauged.nnz and np.max(np.abs(gauged.data.imag)) > 1e-12 * max(1.0, np.max(np.abs(gauged.data))):
-        raise ArithmeticError("the gauged micromaser map is not real: the atom coherence must be real")
-    out = sp.csr_matrix(coords.project @ sp.csr_matrix(gauged.real) @ coords.embed)
-    out.data[np.abs(out.data) < 1e-300] = 0.0
-    out.eliminate_zeros()
-    return out
+    nth = float(params.thermal_photons)
+    idx = np.arange(d)
+    w = np.sqrt(idx.astype(float)) if params.coupling == "jaynes-cummings" else np.where(idx > 0, 1.0, 0.0)
+    w_ext = np.append(w, 0.0)  # w_D = 0: b^dag |D-1> = 0 in the truncation
+    nd, nu = w**2, w_ext[1:] ** 2
+    down, up = gamma * (nth + 1.0), gamma * nth
+    rows, cols, vals = [], [], []
+    for kind in kinds:
+        for shift in range(kind, d):
+            n = np.arange(d - shift)
+            gen = np.diag(-0.5 * (down * (nd[n] + nd[n + shift]) + up * (nu[n] + nu[n + shift])))
+            if n.size > 1:
+                gen += np.diag(down * w_ext[n[:-1] + 1] * w_ext[n[:-1] + shift + 1], k=1)
+                gen += np.diag(up * w_ext[n[1:]] * w_ext[n[1:] + shift], k=-1)
+            block = sla.expm(gen)
+            pos = coords.index(n, n + shift, kind)
+            rows.append(np.repeat(pos, n.size))
+            cols.append(np.tile(pos, n.size))
+            vals.append(block.reshape(-1))
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
 
-@dataclass(frozen=True)
-class _Propagator:
-    """rho_K = Phi (Lambda Phi)^(K-1) rho_0 on the reachable real coordinates."""
+def _build_propagator(params: MicromaserParams, d: int, rho0: np.ndarray) -> tuple[_fock_map.Propagator, np.ndarray]:
+    """The maps on the coordinates reachable from ``rho0`` (only S if rho0 has no antisymmetric part)."""
+    coords = _fock_map.RealCoordinates(d)
+    g = _fock_map.gauge(d)
+    x0 = coords.to_coordinates(g[:, None] * rho0 * g.conj()[None, :])
+    kinds = (0,) if not np.any(x0[coords.symmetric_size :]) else (0, 1)
+    size = coords.size
 
-    coords: _RealCoordinates
-    keep: np.ndarray  # indices of the reachable coordinates
-    first: sp.csr_matrix  # Phi restricted
-    period: tuple[sp.csr_matrix, ...]  # factors of M = Phi Lambda, applied right to left (Lambda first)
-    top: int  # position of the coordinate S_(D-1, D-1) in ``keep``, or -1 if unreachable
-
-    @cached_property
-    def dense_period(self) -> np.ndarray:
-        mats = [f.toarray() for f in self.period]
-        out = mats[-1]
-        for m in reversed(mats[:-1]):
-            out = m @ out
+    def matrix(triplets) -> sp.csr_matrix:
+        r, c, v = triplets
+        out = sp.csr_matrix((v, (r, c)), shape=(size, size))
+        out.data[np.abs(out.data) < 1e-300] = 0.0
+        out.eliminate_zeros()
         return out
 
-    @property
-    def size(self) -> int:
-        return int(self.keep.size)
-
-    @property
-    def step_nnz(self) -> int:
-        return int(sum(f.nnz for f in self.period))
-
-
-def _build_propagator(params: MicromaserParams, d: int, rho0: np.ndarray) -> tuple[_Propagator, np.ndarray]:
-    coords = _RealCoordinates(d)
-    g = _gauge(d)
-    x0 = coords.to_coordinates(g[:, None] * rho0 * g.conj()[None, :])
-    phi = _to_real(_collision_superop(params, d), coords)
-    loss = _loss_superop(params, d)
-    lam = None if loss is None else _to_real(loss, coords)
+    phi = matrix(_collision_map(params, coords, kinds))
+    loss = _loss_map(params, coords, kinds)
+    lam = None if loss is None else matrix(loss)
     # coordinates reachable from the initial support through Phi and Lambda
-    pattern = abs(phi)
-    if lam is not None:
-        pattern = pattern + abs(lam)
-    pattern = sp.csr_matrix(pattern)
+    pattern = abs(phi) if lam is None else abs(phi) + abs(lam)
     pattern.data[:] = 1.0
     reached = np.abs(x0) > 0
     while True:
@@ -595,200 +629,153 @@ def _build_propagator(params: MicromaserParams, d: int, rho0: np.ndarray) -> tup
         if np.array_equal(grown, reached):
             break
         reached = grown
-    keep = np.nonzero(reached)[0]
+    keep = np.flatnonzero(reached)
 
     def restrict(m: sp.csr_matrix) -> sp.csr_matrix:
         return sp.csr_matrix(m[keep][:, keep])
 
     first = restrict(phi)
     period = (first,) if lam is None else (first, restrict(lam))
-    top_index = coords.to_coordinates(np.diag(np.eye(d)[d - 1]))  # indicator of S_(D-1, D-1)
-    top_pos = np.nonzero(top_index[keep])[0]
-    prop = _Propagator(coords, keep, first, period, int(top_pos[0]) if top_pos.size else -1)
+    top_pos = np.flatnonzero(keep == coords.index(np.array([d - 1]), np.array([d - 1]), 0)[0])
+    prop = _fock_map.Propagator(coords, keep, first, period, int(top_pos[0]) if top_pos.size else -1)
     return prop, x0[keep]
 
 
 # ---------------------------------------------------------------------------------------------- the driver
 
 
-# rough costs in seconds (measured on 2 shared cores), used only to choose between sparse stepping and powers
-_SPARSE_CALL = 1e-5  # Python and scipy overhead of one sparse matrix-vector product
-_SPARSE_PER_NNZ = 1.5e-9
-_DENSE_PER_FLOP = 1.5e-11  # dense matrix-matrix products (BLAS 3)
-_DENSE_PER_BYTE = 1.5e-10  # dense matrix-vector products (memory bound)
+@dataclass(frozen=True, eq=False)
+class _Figures:
+    energy: float
+    ergotropy: float
+    truncated_capacity: float
+    purity: float
+    photon_distribution: np.ndarray
 
 
-class _Runner:
-    """Walks increasing collision numbers: sparse steps for short gaps, cached powers M^(2^j) for long ones.
-
-    The plan is global: if stepping every collision of the grid costs more than the squarings the largest gap
-    needs, powers are used for every gap that is cheaper that way (the squarings are shared by all gaps).
-    """
-
-    def __init__(self, prop: _Propagator, v0: np.ndarray, params: MicromaserParams) -> None:
-        self.prop = prop
-        self.v = v0
-        self.k = 0
-        self.powers: list[np.ndarray] = []
-        self.max_top = 0.0
-        self.max_top_at = 0
-        self.tolerance = float(params.cutoff_tolerance)
-        n = prop.size
-        self.step_cost = _SPARSE_CALL + _SPARSE_PER_NNZ * prop.step_nnz
-        self.squaring_cost = 2.0 * n**3 * _DENSE_PER_FLOP
-        self.matvec_cost = 8.0 * n * n * _DENSE_PER_BYTE
-        self.use_powers = False
-        self._note_top()
-
-    def plan(self, grid: np.ndarray) -> bool:
-        """Choose powers (True) or plain stepping for visiting ``grid`` (sorted) from collision 1."""
-        targets = np.asarray(grid, dtype=np.int64)
-        targets = targets[targets > 0]
-        gaps = np.diff(np.concatenate([[1], targets])) if targets.size else np.zeros(0, np.int64)
-        total_sparse = float(gaps.sum()) * self.step_cost
-        max_gap = int(gaps.max()) if gaps.size else 0
-        total_dense = max_gap.bit_length() * self.squaring_cost + sum(
-            min(int(g) * self.step_cost, bin(int(g)).count("1") * self.matvec_cost) for g in gaps
-        )
-        self.use_powers = total_dense < total_sparse
-        return self.use_powers
-
-    def _top(self) -> float:
-        return float(self.v[self.prop.top]) if self.prop.top >= 0 else 0.0
-
-    def _note_top(self) -> None:
-        t = self._top()
-        if t > self.max_top:
-            self.max_top, self.max_top_at = t, self.k
-
-    def _power(self, j: int) -> np.ndarray:
-        while len(self.powers) <= j:
-            if not self.powers:
-                self.powers.append(np.ascontiguousarray(self.prop.dense_period))
-            else:
-                last = self.powers[-1]
-                self.powers.append(last @ last)
-        return self.powers[j]
-
-    def _steps(self, gap: int) -> None:
-        """``gap`` sparse steps, noting the top-level population after each (the hot loop of short runs)."""
-        factors = tuple(reversed(self.prop.period))
-        top, v, best, best_at = self.prop.top, self.v, self.max_top, self.max_top_at
-        if len(factors) == 1:
-            (m,) = factors
-            for i in range(gap):
-                v = m @ v
-                if top >= 0 and v[top] > best:
-                    best, best_at = float(v[top]), self.k + i + 1
-        else:
-            for i in range(gap):
-                for f in factors:
-                    v = f @ v
-                if top >= 0 and v[top] > best:
-                    best, best_at = float(v[top]), self.k + i + 1
-        self.v, self.k, self.max_top, self.max_top_at = v, self.k + gap, best, best_at
-
-    def advance_to(self, target: int) -> None:
-        if target < self.k:
-            raise ValueError("collision numbers must be visited in increasing order")
-        if self.k == 0 and target > 0:
-            self.v = self.prop.first @ self.v
-            self.k = 1
-            self._note_top()
-        gap = target - self.k
-        if gap <= 0:
-            return
-        if not self.use_powers or gap * self.step_cost <= bin(gap).count("1") * self.matvec_cost:
-            self._steps(gap)
-            return
-        j = 0
-        while gap:
-            if gap & 1:
-                self.v = self._power(j) @ self.v
-                self.k += 1 << j
-                self._note_top()
-            gap >>= 1
-            j += 1
-
-    def check(self, d: int) -> None:
-        if self.max_top > self.tolerance:
-            raise CutoffError(d, self.tolerance, self.max_top, self.max_top_at)
-
-    def state(self) -> np.ndarray:
-        """rho (un-gauged) at the current collision number."""
-        coords = self.prop.coords
-        full = np.zeros(coords.pairs[0].size)
-        full[self.prop.keep] = self.v
-        rho_g = coords.to_matrix(full)
-        g = _gauge(coords.d)
-        return g.conj()[:, None] * rho_g * g[None, :]
-
-
-def _figures(rho: np.ndarray) -> dict[str, float | np.ndarray]:
+def _figures(rho: np.ndarray) -> _Figures:
+    """Energy, ergotropy, truncated capacity and purity from one eigendecomposition (H = diag(0 ... D-1))."""
     d = rho.shape[0]
-    h = np.diag(np.arange(d, dtype=float))
+    levels = np.arange(d, dtype=float)
     dist = np.real(np.diag(rho)).copy()
-    e = float(np.dot(np.arange(d), dist))
-    return {
-        "energy": e,
-        "mean_photons": e,
-        "ergotropy": thermo.ergotropy(rho, h),
-        "capacity": thermo.capacity(rho, h),
-        "purity": thermo.purity(rho),
-        "photon_distribution": dist,
-    }
+    energy = float(levels @ dist)
+    r = np.linalg.eigvalsh(0.5 * (rho + rho.conj().T))  # ascending
+    passive = float(levels @ r[::-1])
+    f = _Figures(energy, energy - passive, float(levels @ (r - r[::-1])), float(r @ r), dist)
+    if not all(math.isfinite(v) for v in (f.energy, f.ergotropy, f.truncated_capacity, f.purity)):
+        raise ArithmeticError("the micromaser figures of merit are not finite")  # pragma: no cover - a bug
+    return f
 
 
-def _prepare(params: MicromaserParams, initial_state: np.ndarray | None) -> tuple[int, _Runner]:
-    d = resolved_cutoff(params, initial_state)
-    rho0 = _initial_density_matrix(initial_state, d)
+@dataclass(frozen=True, eq=False)
+class _Run:
+    """States and bookkeeping of one run over sorted collision numbers."""
+
+    states: list[np.ndarray]
+    bounds: list[float]
+    paths: list[str]
+    method_last: str
+    max_top: float
+    max_top_at: int
+
+
+def _run(params: MicromaserParams, d: int, rho0: np.ndarray, grid: np.ndarray) -> _Run:
     prop, v0 = _build_propagator(params, d, rho0)
-    return d, _Runner(prop, v0, params)
+    runner = _fock_map.Runner(prop, v0, horizon=int(grid[-1]))
+    states, bounds = [], []
+    try:
+        for k in grid:
+            runner.advance_to(int(k))
+            if runner.max_top > params.cutoff_tolerance:  # fail as soon as the cutoff is exceeded
+                raise CutoffError(d, params.cutoff_tolerance, runner.max_top, runner.max_top_at)
+            states.append(prop.matrix(runner.v))
+            bounds.append(runner.bound)
+    except _fock_map.WorkExceeded as err:
+        raise ParameterError(
+            "collisions",
+            f"at most ~{err.collision} for these parameters: the cavity does not become stationary and the map "
+            f"({prop.size} coordinates) is too large for repeated squaring; lower --collisions or --cutoff",
+            int(grid[-1]),
+        ) from None
+    return _Run(states, bounds, list(runner.paths), runner.path, runner.max_top, runner.max_top_at)
 
 
-#: with powers, the first collisions are still stepped (and checked) one by one, up to this share of the cost
-_PREFIX_SHARE = 0.25
-_MIN_PREFIX = 256
+def _truncation_exact(params: MicromaserParams, d: int, rho0: np.ndarray, k_max: int) -> bool:
+    """True when the truncated run is provably the untruncated one (module docstring, cutoff check 2)."""
+    if params.cavity_loss > 0.0 and params.thermal_photons > 0.0:
+        return False
+    return d >= _support_top(rho0) + k_max + 1
+
+
+def _reference_cutoff(d: int) -> int:
+    return d + max(8, math.ceil(d / 4))
+
+
+def _change(a: _Figures, b: _Figures, rho_a: np.ndarray, rho_b: np.ndarray) -> float:
+    """Largest change of energy, ergotropy, purity and of the state (trace norm) between cutoffs D < D2."""
+    grown = np.zeros_like(rho_b)
+    da = rho_a.shape[0]
+    grown[:da, :da] = rho_a
+    trace = float(np.sum(np.abs(np.linalg.eigvalsh(grown - rho_b))))
+    return max(abs(a.energy - b.energy), abs(a.ergotropy - b.ergotropy), abs(a.purity - b.purity), trace)
+
+
+def _cutoff_check(
+    params: MicromaserParams, d: int, rho0: np.ndarray, grid: np.ndarray, run: _Run, figs: list[_Figures]
+) -> tuple[float, int | None]:
+    if _truncation_exact(params, d, rho0, int(grid[-1])):
+        return 0.0, None
+    d2 = _reference_cutoff(d)
+    rho0_2 = np.zeros((d2, d2), dtype=complex)
+    rho0_2[:d, :d] = rho0
+    relaxed = dataclasses.replace(params, cutoff=None, cutoff_tolerance=1.0)
+    ref = _run(relaxed, d2, rho0_2, grid)
+    error = max(_change(f, _figures(s2), s, s2) for f, s, s2 in zip(figs, run.states, ref.states, strict=True))
+    if error > params.cutoff_tolerance:
+        raise CutoffError(d, params.cutoff_tolerance, run.max_top, run.max_top_at, reference=(d2, error))
+    return error, d2
+
+
+def _prepare(params: MicromaserParams, initial_state: np.ndarray | None) -> tuple[int, np.ndarray]:
+    d = resolved_cutoff(params, initial_state)
+    return d, _initial_density_matrix(initial_state, d)
 
 
 def evolve(params: MicromaserParams, initial_state: np.ndarray | None = None) -> MicromaserResult:
     """The cavity after ``params.collisions`` atoms, from the vacuum or ``initial_state`` (ket or matrix, Fock basis).
 
-    Raises CutoffError (a ParameterError on ``cutoff``) if level D-1 held more than ``cutoff_tolerance`` at a
-    checked collision: every collision when the run is stepped; with repeated squaring every collision of a
-    prefix (at least 256, and about a quarter of the run's cost) and then collisions 2^j and K.
+    Raises CutoffError (a ParameterError on ``cutoff``) if either cutoff check fails (module docstring).
     """
     k_final = int(params.collisions)
-    d, runner = _prepare(params, initial_state)
-    if runner.plan(np.array([k_final])):
-        prefix = int(_PREFIX_SHARE * k_final.bit_length() * runner.squaring_cost / runner.step_cost)
-        prefix = min(k_final, max(_MIN_PREFIX, prefix))
-        checkpoints = list(range(1, prefix + 1))
-        checkpoints += [1 << j for j in range(k_final.bit_length()) if prefix < (1 << j) < k_final] + [k_final]
-    else:
-        checkpoints = [k_final]
-    for k in checkpoints:
-        runner.advance_to(k)
-        runner.check(d)
-    rho = runner.state()
+    d, rho0 = _prepare(params, initial_state)
+    grid = np.array([k_final])
+    run = _run(params, d, rho0, grid)
+    rho = run.states[-1]
     figs = _figures(rho)
+    cutoff_error, reference = _cutoff_check(params, d, rho0, grid, run, [figs])
     return MicromaserResult(
         collisions=k_final,
         cutoff=d,
-        energy=float(figs["energy"]),
-        ergotropy=float(figs["ergotropy"]),
-        capacity=float(figs["capacity"]),
-        purity=float(figs["purity"]),
-        mean_photons=float(figs["mean_photons"]),
-        top_level_population=runner.max_top,
-        photon_distribution=_readonly(figs["photon_distribution"]),
+        energy=figs.energy,
+        ergotropy=figs.ergotropy,
+        truncated_capacity=figs.truncated_capacity,
+        purity=figs.purity,
+        mean_photons=figs.energy,
+        top_level_population=run.max_top,
+        photon_distribution=_readonly(figs.photon_distribution),
         state=_readonly(rho),
+        method=run.method_last,
+        error_bound=run.bounds[-1],
+        cutoff_error=cutoff_error,
+        cutoff_reference=reference,
     )
 
 
 def default_grid(collisions: int, points: int = 200) -> np.ndarray:
     """Every collision 0 ... K if K < points, else 0 and about ``points`` log-spaced integers up to K."""
     k = _validate.integer_at_least("collisions", collisions, 0)
+    points = _validate.integer_at_least("points", points, 2)
+    _at_most("points", points, MAX_TRAJECTORY_POINTS, "one eigendecomposition per sampled collision")
     if k < points:
         return np.arange(k + 1)
     grid = np.unique(np.round(np.logspace(0, math.log10(k), points - 1)).astype(np.int64))
@@ -802,44 +789,47 @@ def trajectory(
 ) -> MicromaserTrajectory:
     """Figures of merit at each collision number in ``collisions`` (default ``default_grid(params.collisions)``).
 
-    The numbers are sorted and de-duplicated; ``params.collisions`` only sets the default grid (an automatic
-    cutoff is resolved for the largest number of the grid). Raises CutoffError as
-    ``evolve`` does, checking every sampled collision (and every collision of sparse-stepped gaps).
+    The numbers are sorted and de-duplicated (at most MAX_TRAJECTORY_POINTS, each <= MAX_COLLISIONS);
+    ``params.collisions`` only sets the default grid (an automatic cutoff is resolved for the largest number of the
+    grid). Raises CutoffError as ``evolve`` does, checking every sampled collision (and every collision of
+    stepped gaps).
     """
     if collisions is None:
         grid = default_grid(int(params.collisions))
     else:
-        raw = np.asarray(collisions).reshape(-1)
+        raw = np.asarray(collisions, dtype=object).reshape(-1)
         if raw.size == 0:
             raise ParameterError("collisions", "a non-empty list of integers >= 0", list(raw))
-        for value in raw:
-            _validate.integer_at_least("collisions", value.item(), 0)
-        grid = np.unique(raw.astype(np.int64))
+        if raw.size > MAX_TRAJECTORY_POINTS:
+            raise ParameterError("collisions", f"at most {MAX_TRAJECTORY_POINTS} collision numbers", raw.size)
+        values = [_validate.integer_at_least("collisions", v.item() if hasattr(v, "item") else v, 0) for v in raw]
+        if max(values) > MAX_COLLISIONS:
+            raise ParameterError("collisions", f"integers <= {MAX_COLLISIONS}", max(values))
+        grid = np.unique(np.array(values, dtype=np.int64))
         if params.cutoff is None:  # the automatic cutoff must cover the largest requested collision number
             params = dataclasses.replace(params, collisions=int(grid[-1]))
-    d, runner = _prepare(params, initial_state)
-    runner.plan(grid)
-    rows = []
-    for k in grid:
-        runner.advance_to(int(k))
-        runner.check(d)  # fail as soon as the cutoff is exceeded
-        rho = runner.state()
-        rows.append((_figures(rho), float(np.real(rho[d - 1, d - 1]))))
-    figs = [r[0] for r in rows]
+    d, rho0 = _prepare(params, initial_state)
+    run = _run(params, d, rho0, grid)
+    figs = [_figures(s) for s in run.states]
+    cutoff_error, reference = _cutoff_check(params, d, rho0, grid, run, figs)
 
     def column(key: str) -> np.ndarray:
-        return _readonly(np.array([f[key] for f in figs]))
+        return _readonly(np.array([getattr(f, key) for f in figs]))
 
     return MicromaserTrajectory(
         collisions=_readonly(grid),
         cutoff=d,
         energy=column("energy"),
         ergotropy=column("ergotropy"),
-        capacity=column("capacity"),
+        truncated_capacity=column("truncated_capacity"),
         purity=column("purity"),
-        mean_photons=column("mean_photons"),
-        top_level_population=_readonly(np.array([r[1] for r in rows])),
-        max_top_level_population=runner.max_top,
+        mean_photons=column("energy"),
+        top_level_population=_readonly(np.array([float(np.real(s[d - 1, d - 1])) for s in run.states])),
+        max_top_level_population=run.max_top,
         photon_distribution=column("photon_distribution"),
-        final_state=_readonly(runner.state()),
+        final_state=_readonly(run.states[-1]),
+        method="+".join(run.paths),
+        error_bound=_readonly(np.array(run.bounds)),
+        cutoff_error=cutoff_error,
+        cutoff_reference=reference,
     )

@@ -64,6 +64,16 @@ from qbhw.physics.thermodynamics import (
 
 MASTER_EQUATIONS = ("global", "local")
 _DIMS = (2, 2)
+#: qubit frequencies lie in [MIN_FREQUENCY, MAX_FREQUENCY] and temperatures, rates and g in [0, MAX_PARAMETER]
+#: (units of the reference frequency): then n(omega, T) <= 1e12 and every rate gamma (2n + 1) is a finite float
+MIN_FREQUENCY = 1e-6
+MAX_FREQUENCY = 1e6
+MAX_PARAMETER = 1e6
+#: largest ||L||_1 t of one propagation (matrix exponentials need log2(||L|| t) <= 40 squarings)
+MAX_STIFFNESS = 1e12
+#: largest number of times of a charging trajectory (16 complex numbers each) and of cycle times of a sweep
+MAX_TIMES = 100_000
+MAX_CYCLE_TIMES = 10_000
 #: relative tolerance for merging energies and Bohr frequencies (times max(1, max |E|))
 BOHR_TOL = 1e-9
 #: the secular (global) ME is flagged when a bath linewidth gamma_j (2 n_j + 1) exceeds this fraction of the
@@ -71,16 +81,22 @@ BOHR_TOL = 1e-9
 SECULAR_WARNING_RATIO = 0.1
 
 
+def _in_range(name: str, value: float) -> float:
+    if value > MAX_PARAMETER:
+        raise ParameterError(name, f"<= {MAX_PARAMETER:g} (units of the reference frequency)", value)
+    return value
+
+
 @dataclass(frozen=True)
 class ThermalGradientParams:
     """Model parameters in units of the reference frequency (defaults: the reference set of docs/physics.md 1.2).
 
-    omega_a, omega_s  qubit splittings of A (hot side) and S (cold side), > 0
-    temperature_a, temperature_s   bath temperatures (hot A, cold S), >= 0 (0 allowed)
-    gamma             hot-bath rate gamma_A, > 0 (also the cold-bath rate unless gamma_s is given)
-    g                 flip-flop coupling, >= 0; the global ME needs g^2 < omega_a omega_s
+    omega_a, omega_s  qubit splittings of A (hot side) and S (cold side), in [MIN_FREQUENCY, MAX_FREQUENCY]
+    temperature_a, temperature_s   bath temperatures (hot A, cold S), in [0, MAX_PARAMETER] (0 allowed)
+    gamma             hot-bath rate gamma_A, in (0, MAX_PARAMETER] (also the cold-bath rate unless gamma_s is given)
+    g                 flip-flop coupling, in [0, MAX_PARAMETER]; the global ME needs g^2 < omega_a omega_s
     master_equation   "global" (secular Davies generator of H) or "local"
-    gamma_s           cold-bath rate gamma_S, > 0, or None for gamma_S = gamma
+    gamma_s           cold-bath rate gamma_S, in (0, MAX_PARAMETER], or None for gamma_S = gamma
     """
 
     omega_a: float = field(default=2.0, metadata={"help": "hot-side qubit frequency, > 0"})
@@ -94,15 +110,17 @@ class ThermalGradientParams:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "omega_a", _validate.positive("omega_a", self.omega_a))
-        set_(self, "omega_s", _validate.positive("omega_s", self.omega_s))
-        set_(self, "temperature_a", _validate.nonnegative("temperature_a", self.temperature_a))
-        set_(self, "temperature_s", _validate.nonnegative("temperature_s", self.temperature_s))
-        set_(self, "gamma", _validate.positive("gamma", self.gamma))
-        set_(self, "g", _validate.nonnegative("g", self.g))
+        for name in ("omega_a", "omega_s"):
+            value = _validate.positive(name, getattr(self, name))
+            if not MIN_FREQUENCY <= value <= MAX_FREQUENCY:
+                raise ParameterError(name, f"in [{MIN_FREQUENCY:g}, {MAX_FREQUENCY:g}]", value)
+            set_(self, name, value)
+        for name in ("temperature_a", "temperature_s", "g"):
+            set_(self, name, _in_range(name, _validate.nonnegative(name, getattr(self, name))))
+        set_(self, "gamma", _in_range("gamma", _validate.positive("gamma", self.gamma)))
         _validate.one_of("master_equation", self.master_equation, MASTER_EQUATIONS)
         if self.gamma_s is not None:
-            set_(self, "gamma_s", _validate.positive("gamma_s", self.gamma_s))
+            set_(self, "gamma_s", _in_range("gamma_s", _validate.positive("gamma_s", self.gamma_s)))
         if self.master_equation == "global" and self.lowest_bohr_frequency <= BOHR_TOL * self._energy_scale:
             bound = math.sqrt(self.omega_a * self.omega_s)
             raise ParameterError(
@@ -323,7 +341,8 @@ class CycleResult:
 
     rho_end is the fixed point of Phi_tau = e^{L tau} o U (the state before extraction), rho_start = U rho_end U^+.
     work = Tr[H rho_end] - Tr[H rho_start];  heat = Q_A = int_0^tau Tr[H_bk L_A(rho(t))] dt, rho(0) = rho_start;
-    heat_cold = Q_S likewise with L_S;  power = work / tau;  efficiency = work / heat (nan if heat = 0).
+    heat_cold = Q_S likewise with L_S;  power = work / tau;  efficiency = work / heat (None where Q_A = 0:
+    undefined, e.g. with both baths at T = 0).
     ergotropy, energy, capacity and purity are those of rho_end (energies with H).
     """
 
@@ -332,7 +351,7 @@ class CycleResult:
     heat: float
     heat_cold: float
     power: float
-    efficiency: float
+    efficiency: float | None
     ergotropy: float
     energy: float
     capacity: float
@@ -345,7 +364,10 @@ class CycleResult:
 
 @dataclass(frozen=True, eq=False)
 class CycleSweep:
-    """Limit-cycle quantities (see CycleResult) for each cycle time; arrays of shape (len(cycle_times),)."""
+    """Limit-cycle quantities (see CycleResult) for each cycle time; arrays of shape (len(cycle_times),).
+
+    ``efficiency`` is a masked array (numpy.ma), masked where Q_A = 0 (undefined); its data there is 0.
+    """
 
     cycle_times: np.ndarray
     work: np.ndarray
@@ -401,10 +423,27 @@ def _initial_state(params: ThermalGradientParams, rho0: np.ndarray | None) -> np
 
 
 def _times(times: np.ndarray | list[float] | float) -> np.ndarray:
-    t = np.asarray(times, dtype=float).reshape(-1)
+    try:
+        t = np.asarray(times, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise ParameterError("time", "finite numbers >= 0", times) from None
     if not np.all(np.isfinite(t)) or np.any(t < 0):
         raise ParameterError("time", "finite numbers >= 0", times)
+    if t.size > MAX_TIMES:
+        raise ParameterError("time", f"at most {MAX_TIMES} values", t.size)
     return t
+
+
+def _check_stiffness(name: str, gen: Generator, t_max: float) -> None:
+    """||L||_1 t <= MAX_STIFFNESS for the propagations of one call."""
+    norm = float(np.linalg.norm(gen.liouvillian, 1))
+    if norm * t_max > MAX_STIFFNESS:
+        raise ParameterError(
+            name,
+            f"<= {MAX_STIFFNESS / norm:.3g} for these parameters (||L||_1 t <= {MAX_STIFFNESS:.0e}; the NESS gives "
+            "t -> infinity)",
+            t_max,
+        )
 
 
 def charging(
@@ -413,6 +452,8 @@ def charging(
     """Charging rho(t) = e^{L t} rho0 from rho0 (default: the ground state of H), exact on any time grid."""
     gen = generator(params)
     t = _times(times)
+    if t.size:
+        _check_stiffness("time", gen, float(t.max()))
     states = evolve(gen.liouvillian, _initial_state(params, rho0), t)
     states = 0.5 * (states + np.conj(np.swapaxes(states, 1, 2)))
     h = gen.hamiltonian
@@ -464,7 +505,7 @@ class _CycleData:
     heat: float
     heat_cold: float
     power: float
-    efficiency: float
+    efficiency: float | None
 
 
 def _cycle(params: ThermalGradientParams, gen: Generator, u: np.ndarray, tau: float) -> _CycleData:
@@ -480,7 +521,10 @@ def _cycle(params: ThermalGradientParams, gen: Generator, u: np.ndarray, tau: fl
     heat = energy(unvec(gen.dissipator_a @ integral, 4), gen.bookkeeping_hamiltonian)
     heat_cold = energy(unvec(gen.dissipator_s @ integral, 4), gen.bookkeeping_hamiltonian)
     tiny = 1e-15 * (params.omega_a + params.omega_s)
-    efficiency = work / heat if abs(heat) > tiny else math.nan
+    efficiency = work / heat if abs(heat) > tiny else None
+    values = (work, heat, heat_cold, work / tau, 0.0 if efficiency is None else efficiency)
+    if not all(math.isfinite(v) for v in values) or not np.all(np.isfinite(rho_end)):
+        raise ArithmeticError("the limit cycle gave a non-finite result")  # pragma: no cover - inputs are bounded
     return _CycleData(rho_end, work, heat, heat_cold, work / tau, efficiency)
 
 
@@ -488,15 +532,25 @@ def _cycle_time(tau: float) -> float:
     return _validate.positive("cycle_time", tau)
 
 
+def _masked(values: list[float | None]) -> np.ndarray:
+    """A read-only masked array, masked where a value is None."""
+    mask = np.array([v is None for v in values])
+    out = np.ma.MaskedArray(np.array([0.0 if v is None else v for v in values]), mask=mask)
+    out.data.setflags(write=False)
+    out.mask.setflags(write=False)
+    return out
+
+
 def limit_cycle(params: ThermalGradientParams, cycle_time: float) -> CycleResult:
     """The periodic steady state of the two-stroke engine with charging time ``cycle_time`` (extraction time 0)."""
     tau = _cycle_time(cycle_time)
     gen, u, notes = _cycle_setup(params)
+    _check_stiffness("cycle_time", gen, tau)
     c = _cycle(params, gen, u, tau)
     rho_end = c.rho_end
     h = gen.hamiltonian
-    if math.isnan(c.efficiency):
-        notes = notes + ("the heat from the hot bath is 0: the efficiency is undefined (nan)",)
+    if c.efficiency is None:
+        notes = notes + ("the heat from the hot bath is 0: the efficiency is undefined (None)",)
     return CycleResult(
         cycle_time=tau,
         work=c.work,
@@ -517,19 +571,26 @@ def limit_cycle(params: ThermalGradientParams, cycle_time: float) -> CycleResult
 
 def cycle_sweep(params: ThermalGradientParams, cycle_times: np.ndarray | list[float]) -> CycleSweep:
     """Work, heat Q_A, power, efficiency and ergotropy of rho_end of the limit cycle for each cycle time."""
-    taus = np.asarray(cycle_times, dtype=float).reshape(-1)
+    try:
+        taus = np.asarray(cycle_times, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise ParameterError("cycle_time", "finite numbers > 0", cycle_times) from None
+    if taus.size > MAX_CYCLE_TIMES:
+        raise ParameterError("cycle_time", f"at most {MAX_CYCLE_TIMES} values", taus.size)
     for tau in taus:
         _cycle_time(tau)
     gen, u, notes = _cycle_setup(params)
+    if taus.size:
+        _check_stiffness("cycle_time", gen, float(taus.max()))
     rows = [_cycle(params, gen, u, float(tau)) for tau in taus]
-    if any(math.isnan(r.efficiency) for r in rows):
-        notes = notes + ("the heat from the hot bath is 0 for some cycle times: efficiency nan there",)
+    if any(r.efficiency is None for r in rows):
+        notes = notes + ("the heat from the hot bath is 0 for some cycle times: efficiency masked there",)
     return CycleSweep(
         cycle_times=_readonly(taus),
         work=_readonly(np.array([r.work for r in rows])),
         heat=_readonly(np.array([r.heat for r in rows])),
         power=_readonly(np.array([r.power for r in rows])),
-        efficiency=_readonly(np.array([r.efficiency for r in rows])),
+        efficiency=_masked([r.efficiency for r in rows]),
         ergotropy=_readonly(np.array([ergotropy(r.rho_end, gen.hamiltonian) for r in rows])),
         master_equation=params.master_equation,
         warnings=notes,

@@ -1,6 +1,7 @@
-"""Calibrations from Qiskit BackendV2 objects, in particular qiskit-ibm-runtime's fake backends.
+"""Calibrations from any Qiskit BackendV2 (real or simulated), in particular qiskit-ibm-runtime's fake backends.
 
-Reads ``backend.target`` (gate durations and errors, measure/reset durations, coupling edges, dt) and
+Reads ``backend.target`` (gate durations and errors, measure/reset durations, coupling edges, dt and the timing
+constraints granularity, min_length, pulse_alignment, acquire_alignment) and
 ``backend.target.qubit_properties`` (T1, T2, frequency). When the backend also offers ``properties()`` (runtime's
 fake and real IBM backends do) the asymmetric readout errors P(1|0), P(0|1) and the anharmonicity come from there;
 otherwise the target's symmetric measure error is used for both.
@@ -17,9 +18,10 @@ Choices, each recorded in the calibration's ``notes``:
   evaluates p_e = 1/(e^0 + 1) = 1/2; with no frequency (runtime 0.51 with Aer 0.18.2) it silently ignores T and
   uses p_e = 0.
 * T2 > 2 T1 (unphysical, seen on a few qubits of real snapshots): T2 is clamped to 2 T1.
-* Gates with error >= 1 (IBM's mark of a broken gate or coupler) are dropped, and so is a coupling edge left
-  without gates. Errors between d/(d+1) and 1 are clamped to d/(d+1) (fully depolarizing). Missing gate errors
-  count as 0, missing durations as 0.
+* Multi-qubit gates with error >= 1 (IBM's mark of a broken gate or coupler) are dropped, and so is a coupling
+  edge left without gates. A one-qubit gate reported broken is kept as fully depolarizing (error d/(d+1) = 2/3):
+  the schema needs every one-qubit basis gate on every qubit, and qubit selection then avoids that qubit. Errors
+  between d/(d+1) and 1 are clamped to d/(d+1) as well. Missing gate errors count as 0, missing durations as 0.
 * Reset error: backends report none; it is set to the qubit's thermal excited population (a reset leaves the
   qubit in its environment's residual excitation at best).
 """
@@ -31,14 +33,9 @@ import re
 from typing import Any
 
 from qbhw.errors import CalibrationError, MissingDependencyError
-from qbhw.hardware.calibration import (
-    SCHEMA_VERSION,
-    DeviceCalibration,
-    GateCalibration,
-    QubitCalibration,
-    _standard_gate_arity,
-)
-from qbhw.hardware.units import excited_population_at
+from qbhw.hardware.calibration import DeviceCalibration, GateCalibration, QubitCalibration
+from qbhw.hardware.checks import standard_gate_arity
+from qbhw.hardware.units import excited_population_at, hz_to_ghz, s_to_ns, s_to_us
 
 #: effective temperature (mK) assumed for backends that report none
 DEFAULT_TEMPERATURE_MK = 50.0
@@ -133,11 +130,11 @@ def _props_value(props: Any, qubit: int, key: str) -> float | None:
 
 def _ghz(hertz: float | None) -> float | None:
     # BackendProperties.qubit_property converts to SI units (Hz)
-    return None if hertz is None else hertz / 1e9
+    return None if hertz is None else hz_to_ghz(hertz)
 
 
 def _ns(seconds: float | None) -> float | None:
-    return None if seconds is None else round(float(seconds) * 1e9, 6)  # drop float noise below 1 fs
+    return None if seconds is None else round(s_to_ns(float(seconds)), 6)  # drop float noise below 1 fs
 
 
 def _ids(items: list[Any], limit: int = 12) -> str:
@@ -174,12 +171,12 @@ def calibration_from_backend(
         t2 = None if qp is None else qp.t2
         if t1 is None or t2 is None:
             raise CalibrationError(f"qubit {q} of backend {getattr(backend, 'name', '?')} reports no T1/T2")
-        t1_us = float(t1) * 1e6
-        t2_us = float(t2) * 1e6
+        t1_us = s_to_us(float(t1))
+        t2_us = s_to_us(float(t2))
         if t2_us > 2.0 * t1_us:
             clamped_t2.append(f"{q} ({t2_us:.4g} us)")
             t2_us = 2.0 * t1_us
-        freq = None if qp is None or qp.frequency is None or qp.frequency <= 0 else float(qp.frequency) / 1e9
+        freq = None if qp is None or qp.frequency is None or qp.frequency <= 0 else hz_to_ghz(float(qp.frequency))
         if freq is None:
             missing_freq.append(q)
         p_e = excited_population_at(freq if freq is not None else fallback_freq_ghz, temperature_mk)
@@ -221,9 +218,10 @@ def calibration_from_backend(
     if all(inst("reset", q) is None or inst("reset", q).error is None for q in range(n)):
         notes.append("reset_error: the backend reports none; set to the qubit's excited_population")
 
-    arity = _standard_gate_arity()
+    arity = standard_gate_arity()
     gates: list[GateCalibration] = []
     broken: list[str] = []
+    broken_1q: list[str] = []
     clamped: list[str] = []
     unknown_error: set[str] = set()
     for op in sorted(target.operation_names):
@@ -239,15 +237,20 @@ def calibration_from_backend(
                 err = 0.0
             err = float(err)
             d = 2 ** len(qargs)
-            if err >= 1.0:
+            if err >= 1.0 and len(qargs) > 1:
                 broken.append(f"{op}{list(qargs)}")
                 continue
-            if err > d / (d + 1):
+            if err >= 1.0:
+                broken_1q.append(f"{op}{list(qargs)}")
+                err = d / (d + 1)
+            elif err > d / (d + 1):
                 clamped.append(f"{op}{list(qargs)}")
                 err = d / (d + 1)
             gates.append(GateCalibration(op, tuple(int(x) for x in qargs), _ns(dur) or 0.0, err))
     if broken:
         notes.append(f"dropped gates with error >= 1 (broken): {_ids(broken)}")
+    if broken_1q:
+        notes.append(f"one-qubit gates with error >= 1 (broken) kept as fully depolarizing (2/3): {_ids(broken_1q)}")
     if clamped:
         notes.append(f"gate error clamped to d/(d+1) on {_ids(clamped)}")
     if unknown_error:
@@ -262,6 +265,10 @@ def calibration_from_backend(
         date = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
         notes.append("date: the backend reports no calibration date; this is the import date")
     dt = getattr(target, "dt", None)
+
+    def constraint(name: str) -> int:  # in units of dt: meaningless (1) without a dt
+        return int(getattr(target, name, 1) or 1) if dt is not None else 1
+
     return DeviceCalibration(
         name=name or _snake(str(getattr(backend, "name", "backend"))),
         source=source or f"Qiskit backend {getattr(backend, 'name', '?')}",
@@ -272,6 +279,9 @@ def calibration_from_backend(
         basis_gates=basis,
         resonators=(),
         notes=tuple(notes),
-        dt_ns=None if dt is None else float(dt) * 1e9,
-        schema_version=SCHEMA_VERSION,
+        dt_ns=None if dt is None else s_to_ns(float(dt)),
+        granularity=constraint("granularity"),
+        min_length=constraint("min_length"),
+        pulse_alignment=constraint("pulse_alignment"),
+        acquire_alignment=constraint("acquire_alignment"),
     )

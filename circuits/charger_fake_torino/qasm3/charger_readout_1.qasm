@@ -1,0 +1,9 @@
+OPENQASM 3.0;
+include "stdgates.inc";
+bit[2] readout;
+qubit[133] q;
+x q[99];
+x q[92];
+barrier q[99], q[92];
+readout[0] = measure q[99];
+readout[1] = measure q[92];
