@@ -71,7 +71,7 @@ GRID_RADIUS = 0.9
 TOP_WEIGHT_TOLERANCE = 0.02
 #: relative singular value below which the effects do not identify a parameter (informational completeness)
 _RANK_TOL = 1e-9
-_MLE_MAX_ITER = 20_000
+_MLE_MAX_ITER = 5_000
 _MLE_TOL = 1e-10
 
 INTERVAL_CAVITY = (
@@ -497,8 +497,10 @@ def cavity_model(data: CavityData, cutoff: int, measurement: CavityMeasurement) 
 
 def fit_cavity_mle(model: CavityModel, counts: np.ndarray, rho0: np.ndarray | None = None) -> np.ndarray:
     """Maximum-likelihood density matrix on the cutoff: max sum_s n_s0 log p_s0 + n_s1 log p_s1 over states, by
-    the R rho R iteration (Hradil) with diluted steps (Rehacek et al. 2007) when a step does not raise the
-    likelihood; started from the projected linear estimate mixed with 1e-3 of I/D."""
+    accelerated projected gradient with adaptive restart and backtracking (Shang, Zhang, Ng, PRA 95, 062336
+    (2017)): the projection onto the states keeps the eigenvectors and projects the eigenvalues onto the simplex.
+    Started from the projected linear estimate mixed with 1e-3 of I/D. (The R rho R iteration needs 1e4+ steps
+    for the near-pure states of a micromaser; this converges in a few hundred.)"""
     d = model.dim
     e = model.effects
     n0, n1 = counts[:, 0].astype(float), counts[:, 1].astype(float)
@@ -506,31 +508,44 @@ def fit_cavity_mle(model: CavityModel, counts: np.ndarray, rho0: np.ndarray | No
     if rho0 is None:
         rho0 = _project(model.density(model.estimate(counts)))
     rho = 0.999 * rho0 + 0.001 * np.eye(d) / d
+    floor = 1e-12
 
     def probs(r: np.ndarray) -> np.ndarray:
-        return np.clip(np.real(np.einsum("sij,ji->s", e, r)), 1e-300, 1.0 - 1e-16)
+        return np.clip(np.real(np.einsum("sij,ji->s", e, r)), floor, 1.0 - floor)
 
-    def loglik(p: np.ndarray) -> float:
-        return float(n0 @ np.log(p) + n1 @ np.log1p(-p))
+    def cost(p: np.ndarray) -> float:  # negative log-likelihood per shot
+        return -float(n0 @ np.log(p) + n1 @ np.log1p(-p)) / total
 
-    p = probs(rho)
-    ll = loglik(p)
-    eps = np.inf
+    def grad(p: np.ndarray) -> np.ndarray:
+        w = -(n0 / p - n1 / (1.0 - p)) / total
+        g = np.tensordot(w, e, axes=(0, 0))
+        return 0.5 * (g + g.conj().T)
+
+    f_rho = cost(probs(rho))
+    theta, f_theta, p_theta = rho, f_rho, probs(rho)
+    step, k = 1.0, 0
     for _ in range(_MLE_MAX_ITER):
-        w0, w1 = n0 / p / total, n1 / (1.0 - p) / total
-        r = np.tensordot(w0 - w1, e, axes=(0, 0)) + float(w1.sum()) * np.eye(d)
+        g = grad(p_theta)
         while True:
-            step = r if np.isinf(eps) else (np.eye(d) + eps * r) / (1.0 + eps)
-            new = step @ rho @ step.conj().T
-            new = 0.5 * (new + new.conj().T) / np.real(np.trace(new))
+            new = _project(theta - step * g)
             p_new = probs(new)
-            ll_new = loglik(p_new)
-            if ll_new >= ll - 1e-13 * abs(ll) or eps < 1e-6:
+            f_new = cost(p_new)
+            diff = new - theta
+            bound = f_theta + float(np.real(np.vdot(g, diff))) + float(np.real(np.vdot(diff, diff))) / (2.0 * step)
+            if f_new <= bound + 1e-15 or step < 1e-12:
                 break
-            eps = 1.0 if np.isinf(eps) else eps / 2.0
+            step *= 0.5
+        if f_new > f_rho:  # restart the momentum from the last iterate
+            theta, f_theta, p_theta, k = rho, f_rho, probs(rho), 0
+            continue
         change = float(np.abs(new - rho).max())
-        rho, ll, p = new, ll_new, p_new
-        if change < _MLE_TOL:
+        k += 1
+        theta = new + (k / (k + 3.0)) * (new - rho)
+        rho, f_old, f_rho = new, f_rho, f_new
+        p_theta = probs(theta)
+        f_theta = cost(p_theta)
+        step *= 1.2
+        if change < _MLE_TOL or abs(f_old - f_rho) < 1e-15 * max(1.0, abs(f_rho)):
             break
     return rho
 
