@@ -853,18 +853,23 @@ def estimate_cavity(
         f_iv = finish(f_v, f_v - z["end"] * sd_f, f_v + z["end"] * sd_f, (0.0, 1.0), sd_f, 0.0, "linear")
     elif rank > 1:
         assert vecs is not None and vals is not None
+        # lower end: the better of the plug-in's Alberti certificate and the linear bound F >= Tr[rho sigma]
+        # (||sqrt(rho) sqrt(sigma)||_1^2 >= ||.||_2^2), each at level a / 2
         f_point, m_plug = _fidelity_functional(lin, vecs, vals, regularise=False)
-        f_low = 0.0
-        if m_plug is None:
-            f_point = _fidelity_functional(_project(lin), vecs, vals, regularise=True)[0]
+        assert tgt is not None
+        overlap, sd_o = stat(tgt)
+        f_low = overlap - z["half"] * sd_o
+        estimate = "plug-in"
+        if m_plug is None:  # no certificate: the maximum-likelihood state's fidelity is the point
+            f_point, estimate = mle_figs["fidelity"], "mle plug-in"
         else:
-            f_low = f_point - z["end"] * stat(m_plug)[1]
+            f_low = max(f_low, f_point - z["half"] * stat(m_plug)[1])
         _, m_a = _fidelity_functional(lin_a, vecs, vals, regularise=True)
         f_b, sd_b = stat(m_a, half_b)
         f_reps = np.zeros(0)
         if bootstrap:
             f_reps = np.array([_fidelity_functional(r, vecs, vals, regularise=False)[0] for r in model.density(reps_x)])
-        f_iv = finish(f_point, f_low, f_b + z["end"] * sd_b, (0.0, 1.0), *std_bias(f_reps, f_point), "plug-in")
+        f_iv = finish(f_point, f_low, f_b + z["end"] * sd_b, (0.0, 1.0), *std_bias(f_reps, f_point), estimate)
     return _cavity_result(
         data,
         model,
