@@ -88,9 +88,12 @@ def timed(fn, rounds):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    quick = "--quick" in sys.argv
+    with limit_threads():
+        run("--quick" in sys.argv)
+
+
+def run(quick: bool) -> None:
     rounds = 1 if quick else 3
-    limit_threads()
     print(thread_report())
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "

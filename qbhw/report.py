@@ -151,6 +151,12 @@ def sweep_table(job: JobResult, figure: str = "ergotropy") -> str:
 def run_title(job: JobResult, figure: str = "ergotropy") -> str:
     """The title line of ``qbhw run``'s table."""
     first = job.records[0]
+    native = first.compilation.transpile_route == "native"
+    if not job.is_sweep and native:  # the native cavity-QED micromaser (qbhw.experiments.native): no circuit
+        return (
+            f"{job.model} on {first.device}, native: the storage resonator is the cavity (no circuit, "
+            f"{first.compilation.duration_ns / 1000:.1f} us of collisions), shots {first.shots}, seed {first.seed}"
+        )
     if not job.is_sweep:
         c = first.compilation
         return (
@@ -180,6 +186,11 @@ def run_text(job: JobResult, figure: str = "ergotropy") -> str:
         else f"noisy = the prediction of the best of {len(layouts.noisy)} qubit sets, the spread over all of them"
     )
     footer = f"(measured: estimator {estimator}; circuit = the noiseless circuit; {noisy})"
+    if job.records[0].compilation.transpile_route == "native":
+        footer = (
+            f"(measured: estimator {estimator}, displaced-parity cavity tomography; circuit = the ideal model (no "
+            "circuit); noisy = the pulse-level prediction on the device)"
+        )
     return f"{title}\n{'-' * len(title)}\n{body}\n{footer}"
 
 

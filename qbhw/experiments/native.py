@@ -25,7 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from qbhw.errors import ParameterError
 from qbhw.experiments.pipeline import (
+    MAX_BOOTSTRAP_SETTINGS,
+    MAX_SHOTS_PER_SETTING,
     SHOTS_PER_SETTING,
     Experiment,
     Progress,
@@ -58,6 +61,38 @@ def uses_native(exp: Experiment) -> bool:
     return any(getattr(r, "role", None) == "storage" for r in (getattr(exp.device, "resonators", ()) or ()))
 
 
+#: largest Fock cutoff of the native run: the catalogue's hardware-run limit for the micromaser (D <= 16)
+MAX_NATIVE_CUTOFF = 16
+
+
+def grid_size(cutoff: int) -> int:
+    """Displacements of ``qbhw.tomography.displacement_grid(cutoff)``: 1 + D (2D - 1)."""
+    return 1 + cutoff * (2 * cutoff - 1)
+
+
+def check_native_sizes(exp: Experiment) -> int:
+    """Refuse, before any work, a native run whose shots or bootstrap do not fit its displacement grid; returns
+    the number of settings of the largest grid the run can need (the given cutoff, else ``MAX_NATIVE_CUTOFF``:
+    the automatic cutoff is known only once the pulse-level run has chosen it)."""
+    d = MAX_NATIVE_CUTOFF if exp.params.cutoff is None else int(exp.params.cutoff)
+    settings = grid_size(d)
+    if exp.shots == 0:
+        return settings
+    if exp.shots is not None and exp.shots < 2 * settings:
+        where = f"cutoff {d}" if exp.params.cutoff is not None else f"up to cutoff {d} (automatic cutoff)"
+        raise ParameterError(
+            "shots", f"0 or >= {2 * settings} (2 per displacement of the {settings}-point grid, {where})", exp.shots
+        )
+    if exp.bootstrap * settings > MAX_BOOTSTRAP_SETTINGS:
+        raise ParameterError(
+            "bootstrap",
+            f"an integer <= {MAX_BOOTSTRAP_SETTINGS // settings} for {settings} displacements (bootstrap x settings "
+            f"<= {MAX_BOOTSTRAP_SETTINGS:.3g})",
+            exp.bootstrap,
+        )
+    return settings
+
+
 def _figures(rho: np.ndarray, reference: np.ndarray) -> Figures:
     h = np.diag(np.arange(rho.shape[0], dtype=float))
     return Figures(
@@ -84,8 +119,30 @@ def run_native(exp: Experiment, progress: Progress | None = None) -> PointRecord
             progress(stage, now - clock, note)
         clock = now
 
+    if exp.layouts > 1:
+        raise ParameterError("layouts", "1 for the native cavity run (there is no circuit to lay out)", exp.layouts)
+    if exp.measurement != "state":
+        raise ParameterError(
+            "measurement", "'state' for the native cavity run (there are no measurement circuits)", exp.measurement
+        )
+    if exp.estimator != "auto":
+        raise ParameterError(
+            "estimator", "auto for the native cavity run (displaced-parity cavity tomography)", exp.estimator
+        )
+    check_native_sizes(exp)
     cqed = pulse.from_calibration(device)
     measurement = tomography.CavityMeasurement.from_calibration(device)
+    # without readout mitigation the fit assumes a perfect transmon readout (the data keep the confusion)
+    fit_model = (
+        measurement
+        if exp.mitigate_readout
+        else dataclasses.replace(
+            measurement,
+            p1_given_0=0.0,
+            p0_given_1=0.0,
+            assumption=measurement.assumption + "; readout confusion NOT in the fit (--no-readout-mitigation)",
+        )
+    )
     done("map", f"native: {cqed.name}, no circuit")
     result = pulse.run_micromaser(exp.params, cqed)
     rho = np.asarray(result.pulse_state)
@@ -98,13 +155,13 @@ def run_native(exp: Experiment, progress: Progress | None = None) -> PointRecord
     sampling_seed, bootstrap_seed = exp.seeds()
     grid = tomography.displacement_grid(d)
     shots_per = SHOTS_PER_SETTING if exp.shots is None else exp.shots // grid.size
+    if shots_per > MAX_SHOTS_PER_SETTING:
+        raise ParameterError("shots", f"at most {MAX_SHOTS_PER_SETTING:.3g} per displacement", exp.shots)
     measured = None
     counts: tuple[SettingCounts, ...] = ()
     total = 0
     if exp.shots != 0:
         if shots_per < 2:
-            from qbhw.errors import ParameterError
-
             raise ParameterError(
                 "shots", f"0 or at least {2 * grid.size} (2 per displacement of the {grid.size}-point grid)", exp.shots
             )
@@ -114,7 +171,7 @@ def run_native(exp: Experiment, progress: Progress | None = None) -> PointRecord
         est = tomography.estimate_cavity(
             data,
             cutoff=d,
-            measurement=measurement,
+            measurement=fit_model,
             target=ideal_state,
             bootstrap=exp.bootstrap,
             seed=bootstrap_seed,

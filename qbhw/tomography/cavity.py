@@ -72,6 +72,8 @@ TOP_WEIGHT_TOLERANCE = 0.02
 #: relative singular value below which the effects do not identify a parameter (informational completeness)
 _RANK_TOL = 1e-9
 _MLE_MAX_ITER = 5_000
+#: bootstrap replicates used for the purity's second-order variance terms (purity_error's Gram matrix is B x B)
+_PURITY_REPLICATES = 1000
 _MLE_TOL = 1e-10
 
 INTERVAL_CAVITY = (
@@ -619,7 +621,7 @@ class CavityEstimate:
             bootstrap=self.bootstrap,
             confidence=self.confidence,
             bootstrap_seed=self.seed,
-            readout_mitigated=True,
+            readout_mitigated=self.measurement.p1_given_0 > 0.0 or self.measurement.p0_given_1 > 0.0,
             measurement_model=self.measurement.to_dict(),
             shots=self.shots,
             settings=self.settings,
@@ -822,7 +824,10 @@ def estimate_cavity(
     scale = math.sqrt(d)
     g_p = 2.0 * model.density(x) - 2.0 * np.eye(d) / d  # gradient of sum x^2 as an operator: 2 sum x_k B_k
     delta_var = stat(g_p)[1] ** 2
-    perr: PurityError = purity_error(purity_hat, delta_var, scale * x, scale * (reps_x - x), float(d))
+    # purity_error forms the Gram matrix of the deviations (B x B, and its cube's trace): its moments of the
+    # covariance are estimated from at most _PURITY_REPLICATES replicates (relative error ~ 1/sqrt(1000) on tr S^2)
+    devs = scale * (reps_x[:_PURITY_REPLICATES] - x)
+    perr: PurityError = purity_error(purity_hat, delta_var, scale * x, devs, float(d))
     e_iv = finish(energy_v, energy_v - z["end"] * sd_e, energy_v + z["end"] * sd_e, (0.0, width), sd_e, 0.0, "linear")
     p_iv = finish(purity_hat, *perr.bounds(z["end"]), (1.0 / d, 1.0), perr.std, 0.0, "unbiased")
 
