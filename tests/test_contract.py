@@ -77,6 +77,17 @@ def _small_device(tmp: Path) -> None:
     save_calibration(restrict(default_device(), (28, 29)), tmp / "two_qubits.json")
 
 
+def _no_tunable_device(tmp: Path) -> None:
+    """synthetic_cqed with every transmon fixed-frequency: resonators, but none can host the micromaser."""
+    import dataclasses
+
+    from qbhw.hardware import load_calibration, save_calibration
+
+    cal = load_calibration("synthetic_cqed")
+    qubits = tuple(dataclasses.replace(q, tunable_range_ghz=None, flux_rise_ns=None) for q in cal.qubits)
+    save_calibration(dataclasses.replace(cal, name="fixed", qubits=qubits), tmp / "fixed.json")
+
+
 def _stored_point(text: str) -> Callable[[Path], None]:
     return _write("sweep/points/point_0000.json", text)
 
@@ -410,6 +421,30 @@ CATALOGUE: tuple[Bad, ...] = (
     # ------------------------------------------------------------------------------------------ devices
     Bad("devices", "unknown-device", (*RUN_CH, "--device", "no_such_device"), "--device", "no_such_device"),
     Bad("devices", "empty-device", (*RUN_CH, "--device", ""), "--device", "empty"),
+    # the native cavity-QED micromaser (qbhw.experiments.native)
+    Bad(
+        "devices",
+        "native-no-tunable-transmon",
+        (*RUN_MM, "--device", "{tmp}/fixed.json", "--collisions", "2", "--cutoff", "6"),
+        "--device",
+        "flux-tunable",
+        setup=_no_tunable_device,
+    ),
+    Bad(
+        "devices",
+        "native-cutoff-too-small",
+        (*RUN_MM, "--device", "synthetic_cqed", "--collisions", "2", "--cutoff", "3"),
+        "--cutoff",
+        "raise --cutoff",
+    ),
+    Bad(
+        "devices",
+        "native-shots-below-grid",
+        (*RUN_MM, "--device", "synthetic_cqed", "--cutoff", "6", "--shots", "10"),
+        "--shots",
+        "67-point grid",
+    ),
+    Bad("devices", "native-layouts", (*RUN_MM, "--device", "synthetic_cqed", "--layouts", "2"), "--layouts", "native"),
     Bad(
         "devices",
         "device-too-small",

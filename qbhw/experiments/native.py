@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from qbhw.errors import ParameterError
+from qbhw.errors import CalibrationError, ParameterError
 from qbhw.experiments.pipeline import (
     MAX_BOOTSTRAP_SETTINGS,
     MAX_SHOTS_PER_SETTING,
@@ -130,8 +130,15 @@ def run_native(exp: Experiment, progress: Progress | None = None) -> PointRecord
             "estimator", "auto for the native cavity run (displaced-parity cavity tomography)", exp.estimator
         )
     check_native_sizes(exp)
-    cqed = pulse.from_calibration(device)
-    measurement = tomography.CavityMeasurement.from_calibration(device)
+    try:
+        cqed = pulse.from_calibration(device)
+        measurement = tomography.CavityMeasurement.from_calibration(device)
+    except CalibrationError as e:  # a device with resonators that cannot host the micromaser: name the flag
+        raise ParameterError(
+            "device",
+            f"a device with a storage resonator and a flux-tunable transmon that reaches it ({e})",
+            device.name,
+        ) from None
     # without readout mitigation the fit assumes a perfect transmon readout (the data keep the confusion)
     fit_model = (
         measurement
