@@ -167,7 +167,8 @@ def run_title(job: JobResult, figure: str = "ergotropy") -> str:
     return (
         f"{job.model} on {first.device}: {label(job.model, figure).replace('_', ' ')} vs {job.sweep_field}, shots "
         f"{first.shots} per "
-        f"point, seed {job.seed}; noisy = each point's one compilation"
+        f"point, seed {job.seed}; "
+        + ("native: the storage resonator is the cavity" if native else "noisy = each point's one compilation")
     )
 
 
