@@ -274,3 +274,24 @@ def test_coverage_of_every_figure(name: str) -> None:
     for k, truth in truths.items():
         low, high = _misses(ivs[k], truth)
         assert low <= _allowed(r) and high <= _allowed(r), (k, low, high)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["parity", "number"])
+def test_energy_coverage_with_the_device_measurement_model(kind: str) -> None:
+    # synthetic_cqed's model: readout confusion of its transmon, parity contrast 0.991, selective pulses with
+    # fidelity 0.987 and leak 3e-4 to n = k +- 1; a mixed micromaser-like state (trapping state dephased 30 %)
+    m = CavityMeasurement.from_calibration(load_calibration("synthetic_cqed"))
+    d = 6
+    pure = STATES["trapping"](d)
+    rho = 0.7 * pure + 0.3 * np.diag(np.diag(pure))
+    truth = _energy(rho)
+    r = 200
+    points = displacement_grid(d) if kind == "parity" else np.arange(d)
+    ivs = []
+    for s in np.random.SeedSequence(21).spawn(r):
+        a, b = (int(x) for x in s.generate_state(2))
+        data = sample_cavity(rho, kind, points, 300, seed=a, measurement=m)
+        ivs.append(estimate_cavity(data, cutoff=d, measurement=m, bootstrap=0, seed=b, mle=False).energy.ci)
+    low, high = _misses(ivs, truth)
+    assert low <= _allowed(r) and high <= _allowed(r)
