@@ -46,6 +46,10 @@ def test_native_record_columns_and_interval() -> None:
     # the seed is fixed)
     assert rec.measured.energy.contains(rec.noisy.energy)
     assert out["measured"]["cutoff_ok"]
+    # the number-selective cross-check agrees with the parity energy within their combined spread
+    m = out["measured"]
+    assert abs(m["number_energy"] - m["energy"]) < 3 * (m["number_energy_std"] ** 2 + m["energy_std"] ** 2) ** 0.5
+    assert m["number_settings"] == 6
     # the record survives its JSON
     assert type(rec).from_dict(json.loads(json.dumps(out))).to_dict() == out
     # the same experiment and seed give the same record

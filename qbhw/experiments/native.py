@@ -10,7 +10,9 @@ battery is the resonator itself: no binary encoding, no circuit. The stages of `
             same cutoff, through the transmon with the device's readout confusion and parity contrast
             (``CavityMeasurement.from_calibration``);
 * estimate  ``qbhw.tomography.estimate_cavity``: linear energy, unbiased purity, capped / sample-split
-            ergotropy, the fidelity to the ideal state, the maximum-likelihood state with its top-level weight.
+            ergotropy, the fidelity to the ideal state, the maximum-likelihood state with its top-level weight;
+            and, as a cross-check of the energy, number-selective populations (D settings at the same shots per
+            setting; ``number_energy`` with its interval in ``measured``).
 
 Figures are those of the cavity with H = a^dag a in units of the resonator frequency (the model's units).
 ``truncated_capacity`` is the capacity within the cutoff's space, as for the encoded run. Seeds as the pipeline:
@@ -185,6 +187,21 @@ def run_native(exp: Experiment, progress: Progress | None = None) -> PointRecord
         )
         done("fit + bootstrap", f"{exp.bootstrap} bootstrap samples, MLE top-level weight {est.top_level_weight:.2g}")
         out: dict[str, Any] = est.to_dict()
+        # the second estimator as a cross-check of the energy: number-selective pi pulses, k = 0 .. D-1, with the
+        # same shots per setting (its own stream: the sampling seed's child (2,))
+        number_seed = int(np.random.SeedSequence(sampling_seed, spawn_key=(2,)).generate_state(1)[0])
+        numbers = tomography.sample_cavity(
+            rho, "number", np.arange(d), shots_per, seed=number_seed, measurement=measurement
+        )
+        by_number = tomography.estimate_cavity(
+            numbers, cutoff=d, measurement=fit_model, bootstrap=0, seed=bootstrap_seed, mle=False
+        )
+        out["number_energy"] = by_number.energy.value
+        out["number_energy_ci"] = list(by_number.energy.ci)
+        out["number_energy_std"] = by_number.energy.std
+        out["number_settings"] = by_number.settings
+        out["number_shots"] = by_number.shots
+        out["number_seed"] = number_seed
         measured = MeasuredRecord.from_dict(freeze(out))
         counts = tuple(
             SettingCounts(f"parity({a.real:+.6f}{a.imag:+.6f}j)", freeze({"0": int(c[0]), "1": int(c[1])}))
