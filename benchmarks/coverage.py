@@ -45,25 +45,21 @@ class Truth:
     physical: tuple[int, ...] | None
 
 
-def true_state(model: str, params: Any, options: tuple[tuple[str, Any], ...], device: Any) -> Truth:
+def true_state(model: str, params: Any, time: Any, options: Any, device: Any) -> Truth:
     """The exact noisy register state of the pipeline for one model point (the one function that calls the
-    experiments API; adapt it when that API changes)."""
+    experiments API; adapt it when that API changes). ``time`` / ``options``: the model's ``<Model>Time`` /
+    ``<Model>Options`` dataclasses of ``qbhw.experiments`` (None: their defaults)."""
     from qbhw.experiments import Experiment, run_experiment
 
-    r = run_experiment(Experiment(model, params, device, options=options, shots=0))
+    r = run_experiment(Experiment(model, params, device, time=time, options=options, shots=0))
     compiled = r.compiled
-    physical = getattr(compiled, "register_physical", None)
-    if physical is not None:  # the staged pipeline: indices on the full device
-        dev, qubits = device, tuple(physical)
-    else:  # today's pipeline: indices on the restricted sub-device
-        dev, qubits = compiled.device, tuple(compiled.register)
     return Truth(
         rho=np.asarray(r.noisy_state),
         hamiltonian=np.asarray(r.mapped.hamiltonian),
         battery=tuple(int(b) for b in r.mapped.battery),
         target=np.asarray(r.mapped.ideal_state),
-        device=dev,
-        physical=qubits,
+        device=compiled.device,  # the whole device; ``register`` holds its physical qubits, physics order
+        physical=tuple(int(q) for q in compiled.register),
     )
 
 
@@ -74,7 +70,8 @@ class Case:
     reps: int
     model: str = ""
     params: Any = None
-    options: tuple[tuple[str, Any], ...] = ()
+    time: Any = None  # the model's time dataclass (qbhw.experiments.ChargerTime ...); None: its default
+    options: Any = None  # the model's circuit-options dataclass; None: the mapping's defaults
     noisy: bool = True
     estimator: str = "full-pauli"
     state: str = ""  # name of an explicit state (``explicit_states``) instead of a model point
@@ -108,6 +105,7 @@ def explicit_states() -> dict[str, Truth]:
 
 
 def cases(r_small: int, r_big: int) -> list[Case]:
+    from qbhw.experiments import ChargerTime
     from qbhw.models.charger import ChargerParams
     from qbhw.models.collective import CollectiveParams
     from qbhw.models.micromaser import MicromaserParams
@@ -119,17 +117,18 @@ def cases(r_small: int, r_big: int) -> list[Case]:
         for noisy in (True, False):
             dtag = "" if noisy else "-noiseless"
             out += [
-                Case(f"charger{tag}{dtag}", shots, r_small, "charger", ChargerParams(), (("time", 0.3),), noisy),
+                Case(f"charger{tag}{dtag}", shots, r_small, "charger", ChargerParams(), ChargerTime(0.3), None, noisy),
                 Case(
                     f"thermal-gradient{tag}{dtag}",
                     shots,
                     r_small,
                     "thermal-gradient",
                     ThermalGradientParams(),
-                    (),
+                    None,
+                    None,
                     noisy,
                 ),
-                Case(f"micromaser{tag}{dtag}", shots, r_small, "micromaser", MicromaserParams(), (), noisy),
+                Case(f"micromaser{tag}{dtag}", shots, r_small, "micromaser", MicromaserParams(), None, None, noisy),
             ]
             for n in range(2, 7):
                 out.append(
@@ -139,7 +138,8 @@ def cases(r_small: int, r_big: int) -> list[Case]:
                         r_small if n <= 4 else r_big,
                         "collective",
                         CollectiveParams(n=n, temperature=2.0),
-                        (),
+                        None,
+                        None,
                         noisy,
                         slow=n >= 5,
                     )
@@ -151,7 +151,8 @@ def cases(r_small: int, r_big: int) -> list[Case]:
                     r_small,
                     "micromaser",
                     MicromaserParams(collisions=3, cutoff=4),
-                    (),
+                    None,
+                    None,
                     noisy,
                 ),
                 Case(
@@ -160,11 +161,19 @@ def cases(r_small: int, r_big: int) -> list[Case]:
                     r_small,
                     "micromaser",
                     MicromaserParams(g_tau=1.1107207345, collisions=10, cutoff=8),
-                    (),
+                    None,
+                    None,
                     noisy,
                 ),
                 Case(
-                    f"micromaser-d16{tag}{dtag}", shots, r_small, "micromaser", MicromaserParams(cutoff=16), (), noisy
+                    f"micromaser-d16{tag}{dtag}",
+                    shots,
+                    r_small,
+                    "micromaser",
+                    MicromaserParams(cutoff=16),
+                    None,
+                    None,
+                    noisy,
                 ),
             ]
         for n in (4, 6):
@@ -175,7 +184,8 @@ def cases(r_small: int, r_big: int) -> list[Case]:
                     r_small,
                     "collective",
                     CollectiveParams(n=n, temperature=2.0),
-                    (),
+                    None,
+                    None,
                     True,
                     "dicke-z",
                 )
@@ -295,12 +305,17 @@ class Tally:
 
 
 def case_truth(case: Case, states: dict[str, Truth]) -> Truth:
+    """The case's true state; model points are computed once per (model, params, time, options, device) and kept in
+    ``states`` (the low- and default-shot cases of one point share it)."""
     from qbhw.hardware import default_device, noiseless
 
     if case.state:
         return states[case.state]
-    device = default_device() if case.noisy else noiseless(default_device())
-    return true_state(case.model, case.params, case.options, device)
+    key = repr((case.model, case.params, case.time, case.options, case.noisy))
+    if key not in states:
+        device = default_device() if case.noisy else noiseless(default_device())
+        states[key] = true_state(case.model, case.params, case.time, case.options, device)
+    return states[key]
 
 
 def run_case(case: Case, states: dict[str, Truth], base_seed: int) -> tuple[dict[str, Tally], str, float]:

@@ -289,3 +289,23 @@ def test_purity_bounds_solve_their_defining_equation():
     e = purity_error(0.3, 1e-12, np.ones(40), dev, 1.0)
     assert e.variance == e.second and e.second == pytest.approx(2 * 40e-8, rel=0.2)
     assert e.sensitivity == pytest.approx(4 * 1e-4, rel=0.3)  # isotropic S: both slopes are 4 s / d
+
+
+def test_deterministic_counts_give_a_point_interval_without_error():
+    """Every setting of a |00> register read as one outcome (counts fixed, not sampled: zero spread, as a stage
+    that returns fixed counts produces): every figure is finite, its interval is the point itself (up to rounding,
+    1e-12) for energy and purity, and the point lies inside its interval."""
+    from qbhw.tomography import TomographyData
+
+    settings = pauli_settings(2)
+    counts = [{"00": 100} for _ in settings]
+    target = np.zeros((4, 4), dtype=complex)
+    target[0, 0] = 1.0
+    est = estimate_battery(
+        TomographyData.from_counts(settings, counts), np.diag([0.0, 1.0, 1.0, 2.0]), target=target, bootstrap=20, seed=0
+    )
+    for name in FIGURES:
+        iv = getattr(est, name)
+        assert math.isfinite(iv.value) and iv.ci[0] <= iv.value <= iv.ci[1], name
+    assert est.purity.ci == pytest.approx((est.purity.value,) * 2, abs=1e-12)
+    assert est.energy.ci == pytest.approx((est.energy.value,) * 2, abs=1e-12)

@@ -206,5 +206,7 @@ def purity_error(
     variance = max(delta_variance - second, second)
     slope_q = tr3 / tr2 if tr2 > 0.0 else 0.0
     slope_l = max(cs2c, 0.0) / csc if csc > 0.0 else 0.0
+    if variance <= 0.0:  # deterministic counts (every setting a single outcome): no spread, nothing to correct
+        return PurityError(value, 0.0, 0.0, 0.0)
     sensitivity = (4.0 / d) * (slope_l * (variance - second) + slope_q * second) / variance
     return PurityError(value, variance, second, max(sensitivity, 0.0))
