@@ -333,8 +333,11 @@ def draw(job: JobResult, figure: str = "ergotropy", *, title: str = "") -> Any:
     ax = fig.add_subplot()
     line = len(xs) > 1
     ax.plot(xs, series.ideal, "-o" if line else "o", color="black", label="ideal model", ms=4)
-    ax.plot(xs, series.circuit, "--" if line else "s", color="tab:gray", label="circuit, noiseless", ms=4)
-    ax.plot(xs, series.noisy, "-o" if line else "o", color="tab:blue", label="noisy prediction", ms=4)
+    native = job.records[0].compilation.transpile_route == "native"  # no circuit: the circuit column is ideal
+    if not native:
+        ax.plot(xs, series.circuit, "--" if line else "s", color="tab:gray", label="circuit, noiseless", ms=4)
+    noisy_label = "pulse-level prediction" if native else "noisy prediction"
+    ax.plot(xs, series.noisy, "-o" if line else "o", color="tab:blue", label=noisy_label, ms=4)
     if series.measured is not None and series.low is not None and series.high is not None:
         conf = job.records[0].measured.confidence if job.records[0].measured is not None else 0.95
         ax.vlines(xs, series.low, series.high, color="tab:red", lw=1.2)
