@@ -272,6 +272,12 @@ def check_figure(job: JobResult, figure: str) -> None:
 def run_title(job: JobResult, figure: str = "ergotropy") -> str:
     """The title line of ``qbhw run``'s table."""
     first = job.records[0]
+    native = first.compilation.transpile_route == "native"
+    if not job.is_sweep and native:  # the native cavity-QED micromaser (qbhw.experiments.native): no circuit
+        return (
+            f"{job.model} on {first.device}, native: the storage resonator is the cavity (no circuit, "
+            f"{first.compilation.duration_ns / 1000:.1f} us of collisions), shots {first.shots}, seed {first.seed}"
+        )
     if not job.is_sweep:
         c = first.compilation
         return (
@@ -283,7 +289,7 @@ def run_title(job: JobResult, figure: str = "ergotropy") -> str:
     per = "per circuit (two per point)" if is_cycle_job(job) else "per point"
     return (
         f"{job.model} on {first.device}: {name} vs {job.sweep_field}, shots {first.shots} {per}, seed {job.seed}; "
-        "noisy = each point's one compilation"
+        + ("native: the storage resonator is the cavity" if native else "noisy = each point's one compilation")
     )
 
 
@@ -305,6 +311,11 @@ def run_text(job: JobResult, figure: str = "ergotropy") -> str:
     footer = f"(measured: estimator {estimator}; circuit = {circuit}; {noisy})"
     if job.records[0].cycle is not None:
         footer += "\n" + cycle_footer(job.records[0], sweep=job.is_sweep)
+    if job.records[0].compilation.transpile_route == "native":
+        footer = (
+            f"(measured: estimator {estimator}, displaced-parity cavity tomography; circuit = the ideal model (no "
+            "circuit); noisy = the pulse-level prediction on the device)"
+        )
     return f"{title}\n{'-' * len(title)}\n{body}\n{footer}"
 
 
@@ -508,8 +519,11 @@ def draw(job: JobResult, figure: str = "ergotropy", *, title: str = "") -> Any:
     ax = fig.add_subplot()
     line = len(xs) > 1
     ax.plot(xs, series.ideal, "-o" if line else "o", color="black", label="ideal model", ms=4)
-    ax.plot(xs, series.circuit, "--" if line else "s", color="tab:gray", label="circuit, noiseless", ms=4)
-    ax.plot(xs, series.noisy, "-o" if line else "o", color="tab:blue", label="noisy prediction", ms=4)
+    native = job.records[0].compilation.transpile_route == "native"  # no circuit: the circuit column is ideal
+    if not native:
+        ax.plot(xs, series.circuit, "--" if line else "s", color="tab:gray", label="circuit, noiseless", ms=4)
+    noisy_label = "pulse-level prediction" if native else "noisy prediction"
+    ax.plot(xs, series.noisy, "-o" if line else "o", color="tab:blue", label=noisy_label, ms=4)
     if series.measured is not None and series.low is not None and series.high is not None:
         conf = job.records[0].measured.confidence if job.records[0].measured is not None else 0.95
         ax.vlines(xs, series.low, series.high, color="tab:red", lw=1.2)

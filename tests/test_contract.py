@@ -489,6 +489,30 @@ CATALOGUE: tuple[Bad, ...] = (
     # ------------------------------------------------------------------------------------------ devices
     Bad("devices", "unknown-device", (*RUN_CH, "--device", "no_such_device"), "--device", "no_such_device"),
     Bad("devices", "empty-device", (*RUN_CH, "--device", ""), "--device", "empty"),
+    # the native cavity-QED micromaser (qbhw.experiments.native)
+    Bad(
+        "devices",
+        "native-no-tunable-transmon",
+        (*RUN_MM, "--device", "{tmp}/fixed_cqed.json", "--collisions", "2", "--cutoff", "6"),
+        "--device",
+        "flux-tunable",
+        setup=_fixed_cqed,
+    ),
+    Bad(
+        "devices",
+        "native-cutoff-too-small",
+        (*RUN_MM, "--device", "synthetic_cqed", "--collisions", "2", "--cutoff", "3"),
+        "--cutoff",
+        "raise --cutoff",
+    ),
+    Bad(
+        "devices",
+        "native-shots-below-grid",
+        (*RUN_MM, "--device", "synthetic_cqed", "--cutoff", "6", "--shots", "10"),
+        "--shots",
+        "67-point grid",
+    ),
+    Bad("devices", "native-layouts", (*RUN_MM, "--device", "synthetic_cqed", "--layouts", "2"), "--layouts", "native"),
     Bad(
         "devices",
         "device-too-small",

@@ -22,6 +22,7 @@ import numpy as np
 from qbhw import _validate
 from qbhw.errors import MissingDependencyError, ParameterError
 from qbhw.experiments.catalog import ModelSpec, model_spec
+from qbhw.experiments.native import check_native_sizes, uses_native
 from qbhw.experiments.pipeline import (
     DEFAULT_BOOTSTRAP,
     SHOTS_PER_SETTING,
@@ -125,7 +126,8 @@ def check_job(experiments: Sequence[Experiment], workers: int = 1) -> None:
         raise ParameterError("workers", f"an integer <= {MAX_WORKERS} (processes; README, Limits)", workers)
     total_shots = total_boot = largest = 0
     for exp in experiments:
-        _, settings = check_sizes(exp)
+        # the native cavity-QED micromaser has a displacement grid, not Pauli settings (qbhw.experiments.native)
+        settings = check_native_sizes(exp) if uses_native(exp) else check_sizes(exp)[1]
         if exp.shots == 0:
             continue
         circuits = 2 if exp.spec.runs_cycle(exp.time) else 1  # a limit cycle measures two circuits

@@ -29,6 +29,7 @@ from qbhw._files import write_atomic
 from qbhw._json import jsonable, to_json
 from qbhw._threads import limit_threads
 from qbhw.errors import ParameterError, QbhwError
+from qbhw.experiments.native import run_native, uses_native
 from qbhw.experiments.pipeline import Experiment, Progress, run_experiment
 from qbhw.experiments.records import PointRecord
 from qbhw.hardware import calibration_hash
@@ -73,6 +74,8 @@ def run_point(experiment: Experiment, progress: Progress | None = None) -> Point
     """Run one experiment with this process's BLAS/OpenMP threads limited; its PointRecord (picklable).
     ``progress``: the stage callback of ``run_experiment``."""
     with limit_threads():
+        if uses_native(experiment):  # the micromaser on a device with a storage resonator: no circuit
+            return run_native(experiment, progress)
         return run_experiment(experiment, progress=progress).record()
 
 
