@@ -51,6 +51,7 @@ from qbhw.tomography._spectral import (
     capacity_functional,
     ergotropy_from_spectra,
     ergotropy_functional,
+    fidelity_functional,
     group_levels,
     min_linear_on_purity_ball,
 )
@@ -260,23 +261,9 @@ class _Problem:
         return np.where(lam[..., 0] > 0.0, root**2, np.nan)
 
     def fidelity_functional(self, x: np.ndarray, regularise: bool) -> tuple[float, np.ndarray | None]:
-        """(F(x, target), M) with M the optimal Alberti functional at x (F = Tr[x M] and F(rho) <= Tr[rho M] for
-        every state); x's compression onto the target support must be positive definite, else (nan, None) -
-        unless ``regularise``, which lifts small eigenvalues of the compression (any positive X gives a valid
-        upper bound)."""
+        """``_spectral.fidelity_functional`` for the estimator's (mixed) target."""
         assert self.target_vecs is not None and self.target_vals is not None
-        v, s = self.target_vecs, np.sqrt(self.target_vals)
-        y = v.conj().T @ x @ v
-        a = s[:, None] * y * s[None, :]
-        lam, u = np.linalg.eigh(0.5 * (a + a.conj().T))
-        if regularise:
-            lam = np.clip(lam, 1e-3 * max(float(lam.max()), 1e-12) / lam.size, None)
-        elif lam[0] <= 0.0:
-            return math.nan, None
-        root = float(np.sum(np.sqrt(lam)))
-        inv_sqrt = (u / np.sqrt(lam)) @ u.conj().T
-        m = root * (v * s) @ inv_sqrt @ (v * s).conj().T
-        return root**2, 0.5 * (m + m.conj().T)
+        return fidelity_functional(x, self.target_vecs, self.target_vals, regularise)
 
 
 def _problem(

@@ -18,6 +18,9 @@ program on the simplex cut by the ball: its minimiser is r = (a - b e)_+, consta
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
 _LEVEL_TOL = 1e-9
@@ -86,3 +89,22 @@ def ergotropy_from_spectra(energy: np.ndarray, spectra: np.ndarray, energies: np
 def capacity_from_spectra(spectra: np.ndarray, energies: np.ndarray) -> np.ndarray:
     """C = sum r(asc) (e_k - e_{d-1-k}) for a stack of spectra (..., d)."""
     return np.sort(spectra, axis=-1) @ (energies - energies[::-1])
+
+
+def fidelity_functional(x: np.ndarray, vecs: np.ndarray, vals: np.ndarray, regularise: bool) -> tuple[float, Any]:
+    """(F(x, sigma), M): Alberti's optimal functional at x for the target sigma = vecs diag(vals) vecs^dag, so that
+    F = Tr[x M] and F(rho) <= Tr[rho M] for every state; (nan, None) when x's compression onto sigma's support is
+    not positive definite, unless ``regularise``, which lifts small eigenvalues of the compression (any positive
+    X gives a valid upper bound)."""
+    s = np.sqrt(vals)
+    y = vecs.conj().T @ x @ vecs
+    a = s[:, None] * y * s[None, :]
+    lam, u = np.linalg.eigh(0.5 * (a + a.conj().T))
+    if regularise:
+        lam = np.clip(lam, 1e-3 * max(float(lam.max()), 1e-12) / lam.size, None)
+    elif lam[0] <= 0.0:
+        return math.nan, None
+    root = float(np.sum(np.sqrt(lam)))
+    inv_sqrt = (u / np.sqrt(lam)) @ u.conj().T
+    m = root * (vecs * s) @ inv_sqrt @ (vecs * s).conj().T
+    return root**2, 0.5 * (m + m.conj().T)

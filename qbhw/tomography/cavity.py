@@ -55,7 +55,7 @@ from qbhw.tomography._bootstrap import (
     streams,
 )
 from qbhw.tomography._estimate import std_bias
-from qbhw.tomography._spectral import ergotropy_functional, group_levels, min_linear_on_purity_ball
+from qbhw.tomography._spectral import ergotropy_functional, fidelity_functional, group_levels, min_linear_on_purity_ball
 
 KINDS = ("parity", "number")
 #: largest Fock cutoff of a cavity fit (the parity model has D^2 - 1 parameters and D^2 (2D - 1) effect entries
@@ -650,24 +650,6 @@ def _check_target(target: np.ndarray | None, d: int) -> np.ndarray | None:
     return cavity_state(t)
 
 
-def _fidelity_functional(x: np.ndarray, vecs: np.ndarray, vals: np.ndarray, regularise: bool) -> tuple[float, Any]:
-    """(F(x, sigma), M): Alberti's optimal functional at x for the mixed target sigma = vecs diag(vals) vecs^dag
-    (F(rho) <= Tr[rho M] for every state, equality at x); (nan, None) when x's compression onto sigma's support
-    is not positive definite, unless ``regularise``."""
-    s = np.sqrt(vals)
-    y = vecs.conj().T @ x @ vecs
-    a = s[:, None] * y * s[None, :]
-    lam, u = np.linalg.eigh(0.5 * (a + a.conj().T))
-    if regularise:
-        lam = np.clip(lam, 1e-3 * max(float(lam.max()), 1e-12) / lam.size, None)
-    elif lam[0] <= 0.0:
-        return math.nan, None
-    root = float(np.sum(np.sqrt(lam)))
-    inv_sqrt = (u / np.sqrt(lam)) @ u.conj().T
-    m = root * (vecs * s) @ inv_sqrt @ (vecs * s).conj().T
-    return root**2, 0.5 * (m + m.conj().T)
-
-
 def _uhlmann(a: np.ndarray, b: np.ndarray) -> float:
     w, v = np.linalg.eigh(a)
     sa = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.conj().T
@@ -860,7 +842,7 @@ def estimate_cavity(
         assert vecs is not None and vals is not None
         # lower end: the better of the plug-in's Alberti certificate and the linear bound F >= Tr[rho sigma]
         # (||sqrt(rho) sqrt(sigma)||_1^2 >= ||.||_2^2), each at level a / 2
-        f_point, m_plug = _fidelity_functional(lin, vecs, vals, regularise=False)
+        f_point, m_plug = fidelity_functional(lin, vecs, vals, regularise=False)
         assert tgt is not None
         overlap, sd_o = stat(tgt)
         f_low = overlap - z["half"] * sd_o
@@ -869,11 +851,11 @@ def estimate_cavity(
             f_point, estimate = mle_figs["fidelity"], "mle plug-in"
         else:
             f_low = max(f_low, f_point - z["half"] * stat(m_plug)[1])
-        _, m_a = _fidelity_functional(lin_a, vecs, vals, regularise=True)
+        _, m_a = fidelity_functional(lin_a, vecs, vals, regularise=True)
         f_b, sd_b = stat(m_a, half_b)
         f_reps = np.zeros(0)
         if bootstrap:
-            f_reps = np.array([_fidelity_functional(r, vecs, vals, regularise=False)[0] for r in model.density(reps_x)])
+            f_reps = np.array([fidelity_functional(r, vecs, vals, regularise=False)[0] for r in model.density(reps_x)])
         f_iv = finish(f_point, f_low, f_b + z["end"] * sd_b, (0.0, 1.0), *std_bias(f_reps, f_point), estimate)
     return _cavity_result(
         data,
