@@ -444,6 +444,28 @@ CATALOGUE: tuple[Bad, ...] = (
         "--shots",
         "67-point grid",
     ),
+    # pulse-informed collision noise on the encoded micromaser (qbhw.experiments.pulse_noise)
+    Bad(
+        "devices",
+        "noise-pulse-transmon-only",
+        (*RUN_MM, "--device", "fake_torino", "--noise", "pulse", "--collisions", "2"),
+        "--noise",
+        "storage resonator",
+    ),
+    Bad(
+        "devices",
+        "noise-pulse-measurement-circuits",
+        (*RUN_MM, "--device", "synthetic_cqed", "--noise", "pulse", "--collisions", "2", "--measurement", "circuits"),
+        "--measurement",
+        "--noise pulse",
+    ),
+    Bad(
+        "devices",
+        "noise-pulse-cavity-loss",
+        (*RUN_MM, "--device", "synthetic_cqed", "--noise", "pulse", "--collisions", "2", "--cavity-loss", "0.1"),
+        "--cavity-loss",
+        "kappa",
+    ),
     Bad("devices", "native-layouts", (*RUN_MM, "--device", "synthetic_cqed", "--layouts", "2"), "--layouts", "native"),
     Bad(
         "devices",

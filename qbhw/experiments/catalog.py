@@ -8,8 +8,9 @@ dataclasses per model, with the help text in each field's ``metadata["help"]``:
 * ``time``     how long the model evolves (``ChargerTime``, ``ThermalGradientTime``, ``CollectiveTime``); None for the
                micromaser, whose time is its number of collisions, a parameter of the model. Physical time is a
                model quantity for every model: ``qbhw ideal`` and ``qbhw run`` report it at the same place;
-* ``options``  how the circuit is built (``ThermalGradientOptions``, ``CollectiveOptions``); None where the mapping
-               has no choices (charger, micromaser). Options change the circuit, never the ideal physics.
+* ``options``  how the circuit is built (``ThermalGradientOptions``, ``CollectiveOptions``) or, for the micromaser,
+               how its collisions' noise is predicted (``MicromaserOptions``); None where the mapping has no
+               choices (charger). Options change the circuit or its noisy prediction, never the ideal physics.
 
 Adding a battery means adding one ``ModelSpec`` here (and its model and mapping modules).
 """
@@ -97,6 +98,30 @@ class CollectiveOptions:
             "choices": ("exact", "palindromic"),
         },
     )
+
+
+#: the micromaser's ``--noise``: "device" (the device's gate noise on the encoded circuit, or, on a cavity-QED device,
+#: the native run) or "pulse" (the encoded circuit with each collision's pulse-level channel; a cavity-QED device)
+NOISES = ("device", "pulse")
+
+
+@dataclass(frozen=True)
+class MicromaserOptions:
+    """How ``qbhw run micromaser`` predicts the noisy state; None means "device" (``qbhw.experiments.pulse_noise``)."""
+
+    noise: str | None = field(
+        default=None,
+        metadata={
+            "help": "noise of the collisions: 'device' (the device's gate noise; on a device with a storage resonator "
+            "the native cavity run) or 'pulse' (the encoded circuit with each collision's pulse-level channel, on a "
+            "device with a flux-tunable transmon and a storage resonator) (default: device)",
+            "choices": NOISES,
+        },
+    )
+
+    def __post_init__(self) -> None:
+        if self.noise is not None and self.noise not in NOISES:
+            raise ParameterError("noise", "one of " + ", ".join(repr(n) for n in NOISES), self.noise)
 
 
 def _given(options: Any) -> dict[str, Any]:
@@ -308,8 +333,10 @@ def _collective_circuit(
     return collective_circuit(params, time=time.time, **_given(options))
 
 
-def _micromaser_circuit(params: micromaser.MicromaserParams, time: None, options: None, /) -> MappedCircuit:
-    return micromaser_circuit(params)
+def _micromaser_circuit(
+    params: micromaser.MicromaserParams, time: None, options: MicromaserOptions | None, /
+) -> MappedCircuit:
+    return micromaser_circuit(params)  # the noise option does not change the circuit
 
 
 # ------------------------------------------------------------------------------------------------ the table
@@ -458,7 +485,7 @@ MODELS: Mapping[str, ModelSpec] = types.MappingProxyType(
             help="a cavity charged by a stream of atoms through Jaynes-Cummings collisions (docs/physics.md section 4)",
             params=micromaser.MicromaserParams,
             time=None,
-            options=None,
+            options=MicromaserOptions,
             ideal=_micromaser_ideal,
             circuit=_micromaser_circuit,
             sweep_field="collisions",

@@ -57,8 +57,9 @@ NATIVE_DESCRIPTION = (
 
 
 def uses_native(exp: Experiment) -> bool:
-    """Whether ``exp`` runs natively: the micromaser on a device whose calibration lists a storage resonator."""
-    if exp.model != "micromaser":
+    """Whether ``exp`` runs natively: the micromaser on a device whose calibration lists a storage resonator, unless
+    it asks for the encoded circuit with pulse-informed collisions (``--noise pulse``, ``experiments.pulse_noise``)."""
+    if exp.model != "micromaser" or getattr(exp.options, "noise", None) == "pulse":
         return False
     return any(getattr(r, "role", None) == "storage" for r in (getattr(exp.device, "resonators", ()) or ()))
 

@@ -380,6 +380,10 @@ def prepare_bundle(
         raise MissingDependencyError(
             "checking dynamical decoupling and twirling needs qiskit-ibm-runtime: pip install 'qbhw[ibm]'"
         )
+    if getattr(options, "noise", None) == "pulse":
+        raise ParameterError(
+            "noise", "'device' for a hardware bundle (the backend's own noise is what it measures)", "pulse"
+        )
     bd = resolve_bundle_device(device, service=service)
     cal = bd.calibration
     exp = Experiment(
