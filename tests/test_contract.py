@@ -461,6 +461,27 @@ CATALOGUE: tuple[Bad, ...] = (
     ),
     Bad(
         "devices",
+        "noise-pulse-layouts",
+        (*RUN_MM, "--device", "synthetic_cqed", "--noise", "pulse", "--collisions", "2", "--layouts", "2"),
+        "--layouts",
+        "--noise pulse",
+    ),
+    Bad(
+        "devices",
+        "imperfections-without-pulse-level",
+        (*RUN_MM, "--device", "fake_torino", "--collisions", "2", "--imperfections", "none"),
+        "--imperfections",
+        "--noise pulse",
+    ),
+    Bad(
+        "values",
+        "imperfections-unknown",
+        (*RUN_MM, "--device", "synthetic_cqed", "--noise", "pulse", "--collisions", "2", "--imperfections", "nope"),
+        "--imperfections",
+        "comma-separated",
+    ),
+    Bad(
+        "devices",
         "noise-pulse-cavity-loss",
         (*RUN_MM, "--device", "synthetic_cqed", "--noise", "pulse", "--collisions", "2", "--cavity-loss", "0.1"),
         "--cavity-loss",

@@ -154,6 +154,21 @@ def test_cli_noise_pulse_records_the_noise_and_predicts_the_pulse_level(capsys: 
     assert out["measured"]["estimator"] == "full-pauli"
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("noise", [("--noise", "pulse"), ()], ids=["noise-pulse", "native"])
+def test_cli_imperfections_none_is_the_ideal_model(noise: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["run", "micromaser", "--device", "synthetic_cqed", "--collisions", "2", "--cutoff", "6", *noise]
+    assert main([*argv, "--imperfections", "none", "--shots", "0", "--quiet", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    # the ideal pulse limit: two-level transmon, RWA, no dissipation, ideal controls (docs/physics.md 6.2); the
+    # ideal column is qbhw.models.micromaser, the noisy one the pulse-level collisions: equal to rounding (TOL)
+    for name in ("energy", "ergotropy", "purity"):
+        assert out["noisy"][name] == pytest.approx(out["ideal"][name], abs=TOL)
+    assert out["noisy"]["fidelity"] == pytest.approx(1.0, abs=TOL)
+    where = out["circuit"]["details"]["pulse_noise"] if noise else out["circuit"]["details"]["pulse"]
+    assert where["imperfections"] == "none" and where["levels"] == 2
+
+
 def test_noise_pulse_on_a_transmon_only_device_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["run", "micromaser", "--device", "fake_torino", "--noise", "pulse", "--collisions", "2"])
     err = capsys.readouterr().err.strip().splitlines()

@@ -107,7 +107,9 @@ NOISES = ("device", "pulse")
 
 @dataclass(frozen=True)
 class MicromaserOptions:
-    """How ``qbhw run micromaser`` predicts the noisy state; None means "device" (``qbhw.experiments.pulse_noise``)."""
+    """How ``qbhw run micromaser`` predicts the noisy state (``qbhw.experiments.pulse_noise``): ``noise`` None means
+    "device"; ``imperfections`` (the pulse level's, ``qbhw.pulse.parse_imperfections``; None means "all") applies to
+    the pulse-level collisions, i.e. with ``noise="pulse"`` or in the native cavity-QED run."""
 
     noise: str | None = field(
         default=None,
@@ -118,10 +120,22 @@ class MicromaserOptions:
             "choices": NOISES,
         },
     )
+    imperfections: str | None = field(
+        default=None,
+        metadata={
+            "help": "pulse-level imperfections of the collisions, with --noise pulse or on a device with a storage "
+            "resonator (native run): all, none (the ideal pulse limit) or a comma-separated list, as for 'qbhw pulse "
+            "micromaser' (default: all)"
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.noise is not None and self.noise not in NOISES:
             raise ParameterError("noise", "one of " + ", ".join(repr(n) for n in NOISES), self.noise)
+        if self.imperfections is not None:
+            from qbhw.pulse import parse_imperfections
+
+            parse_imperfections(self.imperfections)  # ParameterError("imperfections", ...) for a bad text
 
 
 def _given(options: Any) -> dict[str, Any]:

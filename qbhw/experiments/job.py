@@ -120,6 +120,13 @@ def check_job(experiments: Sequence[Experiment], workers: int = 1) -> None:
         settings = check_native_sizes(exp) if uses_native(exp) else check_sizes(exp)[1]
         if uses_pulse_noise(exp):  # the device and run must host pulse-informed collisions (--noise pulse)
             check_pulse_noise(exp)
+        elif not uses_native(exp) and getattr(exp.options, "imperfections", None) is not None:
+            raise ParameterError(
+                "imperfections",
+                "omitted unless --noise pulse or on a device with a storage resonator (the native run): the "
+                "device's gate noise has no pulse-level imperfections",
+                exp.options.imperfections,
+            )
         if exp.shots == 0:
             continue
         shots = SHOTS_PER_SETTING * settings if exp.shots is None else exp.shots

@@ -154,7 +154,8 @@ def run_native(exp: Experiment, progress: Progress | None = None) -> PointRecord
         )
     )
     done("map", f"native: {cqed.name}, no circuit")
-    result = pulse.run_micromaser(exp.params, cqed)
+    imperfections = getattr(exp.options, "imperfections", None)  # --imperfections (qbhw.experiments.MicromaserOptions)
+    result = pulse.run_micromaser(exp.params, cqed, imperfections="all" if imperfections is None else imperfections)
     rho = np.asarray(result.pulse_state)
     ideal_state = np.asarray(result.ideal_state)
     d = rho.shape[0]

@@ -384,6 +384,12 @@ def prepare_bundle(
         raise ParameterError(
             "noise", "'device' for a hardware bundle (the backend's own noise is what it measures)", "pulse"
         )
+    if getattr(options, "imperfections", None) is not None:
+        raise ParameterError(
+            "imperfections",
+            "omitted for a hardware bundle (the backend's own noise is what it measures)",
+            options.imperfections,
+        )
     bd = resolve_bundle_device(device, service=service)
     cal = bd.calibration
     exp = Experiment(

@@ -263,6 +263,12 @@ def predict_pulse_noise(mapped: MappedCircuit, pn: PulseNoiseCircuit, compiled: 
     )
 
 
+def imperfections(exp: Experiment) -> str:
+    """The pulse-level imperfections of ``exp`` (``--imperfections``; "all" when not given)."""
+    value = getattr(exp.options, "imperfections", None)
+    return "all" if value is None else str(value)
+
+
 def uses_pulse_noise(exp: Experiment) -> bool:
     """Whether ``exp`` asks for pulse-informed collisions (the micromaser with ``--noise pulse``)."""
     return exp.model == "micromaser" and getattr(exp.options, "noise", None) == "pulse"
@@ -272,7 +278,8 @@ def check_pulse_noise(exp: Experiment) -> None:
     """Refuse, before any work, a pulse-noise experiment the device or the run cannot do (one ParameterError
     naming the flag): a device without a storage resonator and a flux-tunable transmon (--noise), model
     parameters the pulse level sets itself, ``--measurement circuits`` (the measurement circuits would run the
-    gate-level collisions, not the pulse-level ones)."""
+    gate-level collisions, not the pulse-level ones), ``--layouts`` above 1 (the pulse-informed prediction does not
+    depend on the qubit choice: its spread would be zero by construction)."""
     _host(exp.device)
     check_pulse_params(exp.params)
     if exp.measurement != "state":
@@ -280,6 +287,10 @@ def check_pulse_noise(exp: Experiment) -> None:
             "measurement",
             "'state' with --noise pulse (the settings are sampled from the pulse-informed state)",
             exp.measurement,
+        )
+    if exp.layouts > 1:
+        raise ParameterError(
+            "layouts", "1 with --noise pulse (the pulse-informed prediction does not depend on the qubits)", exp.layouts
         )
 
 
@@ -292,7 +303,7 @@ def run_pulse_noise(exp: Experiment, progress: Progress | None = None) -> PointR
 
     def predictor(mapped: MappedCircuit, compiled: Compiled) -> Prediction:
         if "pn" not in built:
-            built["pn"] = pulse_noise_circuit(mapped, exp.params, exp.device)
+            built["pn"] = pulse_noise_circuit(mapped, exp.params, exp.device, imperfections=imperfections(exp))
             _top_level_check(built["pn"], exp.params)
         return predict_pulse_noise(mapped, built["pn"], compiled)
 
