@@ -7,8 +7,8 @@ significant bit) on the device's transmons, instead of the native run. Its stage
 
 * map, compile, verify  as for any device (the circuit column is the encoded circuit's exact channel);
 * predict   noisy = the register after K Kraus instructions, one per collision, each the pulse-level collision
-            map of ``qbhw.pulse`` (``build_collision`` + ``collision_channel``, the device's default
-            imperfections, the same map ``qbhw.pulse.run_micromaser`` repeats) embedded in the 2^m register
+            map of ``qbhw.pulse`` (``build_collision`` + ``collision_channel``, ``--imperfections``, default
+            all: the same map ``qbhw.pulse.run_micromaser`` repeats) embedded in the 2^m register
             levels, simulated by Aer (density matrix, no further noise: the collision channel already holds the
             device's physics);
 * measure   register tomography sampled from that state with the device's readout on the register qubits
@@ -179,7 +179,7 @@ def pulse_noise_circuit(
 
     ``engine``, ``levels``, ``imperfections`` and ``options`` as for ``qbhw.pulse.run_micromaser`` (default: the
     device's imperfections, 3 transmon levels). Raises ParameterError naming the field for what the pulse level
-    cannot host, CutoffError is not raised here (the map itself has no cutoff check: see ``predict_pulse_noise``).
+    cannot host. The map has no cutoff check of its own: ``run_pulse_noise`` applies qbhw.pulse's (CutoffError).
     """
     from qiskit import QuantumCircuit
     from qiskit.quantum_info import Kraus
