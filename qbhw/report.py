@@ -269,6 +269,11 @@ def check_figure(job: JobResult, figure: str) -> None:
     )
 
 
+def _pulse_noise(record: PointRecord) -> bool:
+    """Whether the record's noisy column is the encoded circuit with pulse-level collisions (``--noise pulse``)."""
+    return record.compilation.details.get("noise") == "pulse"
+
+
 def run_title(job: JobResult, figure: str = "ergotropy") -> str:
     """The title line of ``qbhw run``'s table."""
     first = job.records[0]
@@ -283,13 +288,20 @@ def run_title(job: JobResult, figure: str = "ergotropy") -> str:
         return (
             f"{job.model} on {first.device} (qubits {list(c.physical_qubits)}, register "
             f"{list(c.register_physical_qubits)}; {c.two_qubit_gates} two-qubit gates, depth {c.depth}, "
-            f"{c.duration_ns / 1000:.1f} us), shots {first.shots}, seed {first.seed}; noisy = this one compilation"
+            f"{c.duration_ns / 1000:.1f} us), shots {first.shots}, seed {first.seed}; "
+            + ("noisy = pulse-level collision channels" if _pulse_noise(first) else "noisy = this one compilation")
         )
     name = CYCLE_LABELS[figure] if figure in CYCLE_KEYS else label(job.model, figure).replace("_", " ")
     per = "per circuit (two per point)" if is_cycle_job(job) else "per point"
     return (
         f"{job.model} on {first.device}: {name} vs {job.sweep_field}, shots {first.shots} {per}, seed {job.seed}; "
-        + ("native: the storage resonator is the cavity" if native else "noisy = each point's one compilation")
+        + (
+            "native: the storage resonator is the cavity"
+            if native
+            else "noisy = pulse-level collision channels"
+            if _pulse_noise(first)
+            else "noisy = each point's one compilation"
+        )
     )
 
 
@@ -307,6 +319,11 @@ def run_text(job: JobResult, figure: str = "ergotropy") -> str:
         if layouts is None
         else f"noisy = the prediction of the best of {len(layouts.noisy)} qubit sets, the spread over all of them"
     )
+    if _pulse_noise(job.records[0]):
+        noisy = (
+            "noisy = the encoded circuit with each collision the pulse-level channel of the device's transmon and "
+            "storage resonator (--noise pulse; Aer with Kraus instructions), readout noise in measured"
+        )
     circuit = "the noiseless circuit" if job.is_sweep else circuit_note(job.records[0])
     footer = f"(measured: estimator {estimator}; circuit = {circuit}; {noisy})"
     if job.records[0].cycle is not None:
@@ -522,7 +539,13 @@ def draw(job: JobResult, figure: str = "ergotropy", *, title: str = "") -> Any:
     native = job.records[0].compilation.transpile_route == "native"  # no circuit: the circuit column is ideal
     if not native:
         ax.plot(xs, series.circuit, "--" if line else "s", color="tab:gray", label="circuit, noiseless", ms=4)
-    noisy_label = "pulse-level prediction" if native else "noisy prediction"
+    noisy_label = (
+        "pulse-level prediction"
+        if native
+        else "pulse-informed prediction"
+        if _pulse_noise(job.records[0])
+        else "noisy prediction"
+    )
     ax.plot(xs, series.noisy, "-o" if line else "o", color="tab:blue", label=noisy_label, ms=4)
     if series.measured is not None and series.low is not None and series.high is not None:
         conf = job.records[0].measured.confidence if job.records[0].measured is not None else 0.95

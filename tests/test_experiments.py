@@ -437,7 +437,13 @@ def test_catalogue_covers_every_field_once_with_help_and_a_flag_type():
 
 
 def test_catalogue_builds_typed_inputs_from_flag_values():
-    from qbhw.experiments import CollectiveOptions, CollectiveTime, ThermalGradientTime, model_spec
+    from qbhw.experiments import (
+        CollectiveOptions,
+        CollectiveTime,
+        MicromaserOptions,
+        ThermalGradientTime,
+        model_spec,
+    )
     from qbhw.models.collective import CollectiveParams
 
     spec = model_spec("collective")
@@ -447,7 +453,8 @@ def test_catalogue_builds_typed_inputs_from_flag_values():
     assert spec.with_value(params, time, 0.7) == (params, CollectiveTime(0.7))
     mm = model_spec("micromaser")
     p, t, o = mm.inputs({"collisions": 4})
-    assert (p.collisions, t, o) == (4, None, None) and mm.with_value(p, t, 6)[0].collisions == 6
+    assert (p.collisions, t, o) == (4, None, MicromaserOptions()) and mm.with_value(p, t, 6)[0].collisions == 6
+    assert o.noise is None and mm.inputs({"noise": "pulse"})[2] == MicromaserOptions(noise="pulse")
     with pytest.raises(ParameterError) as err:
         ThermalGradientTime(time=1.0, cycle_time=2.0)
     assert err.value.parameter == "time" and "--cycle-time" in err.value.allowed

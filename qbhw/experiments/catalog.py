@@ -8,8 +8,9 @@ dataclasses per model, with the help text in each field's ``metadata["help"]``:
 * ``time``     how long the model evolves (``ChargerTime``, ``ThermalGradientTime``, ``CollectiveTime``); None for the
                micromaser, whose time is its number of collisions, a parameter of the model. Physical time is a
                model quantity for every model: ``qbhw ideal`` and ``qbhw run`` report it at the same place;
-* ``options``  how the circuit is built (``ThermalGradientOptions``, ``CollectiveOptions``); None where the mapping
-               has no choices (charger, micromaser). Options change the circuit, never the ideal physics.
+* ``options``  how the circuit is built (``ThermalGradientOptions``, ``CollectiveOptions``) or, for the micromaser,
+               how its collisions' noise is predicted (``MicromaserOptions``); None where the mapping has no
+               choices (charger). Options change the circuit or its noisy prediction, never the ideal physics.
 
 Adding a battery means adding one ``ModelSpec`` here (and its model and mapping modules).
 """
@@ -115,6 +116,44 @@ class CollectiveOptions:
             "choices": ("exact", "palindromic"),
         },
     )
+
+
+#: the micromaser's ``--noise``: "device" (the device's gate noise on the encoded circuit, or, on a cavity-QED device,
+#: the native run) or "pulse" (the encoded circuit with each collision's pulse-level channel; a cavity-QED device)
+NOISES = ("device", "pulse")
+
+
+@dataclass(frozen=True)
+class MicromaserOptions:
+    """How ``qbhw run micromaser`` predicts the noisy state (``qbhw.experiments.pulse_noise``): ``noise`` None means
+    "device"; ``imperfections`` (the pulse level's, ``qbhw.pulse.parse_imperfections``; None means "all") applies to
+    the pulse-level collisions, i.e. with ``noise="pulse"`` or in the native cavity-QED run."""
+
+    noise: str | None = field(
+        default=None,
+        metadata={
+            "help": "noise of the collisions: 'device' (the device's gate noise; on a device with a storage resonator "
+            "the native cavity run) or 'pulse' (the encoded circuit with each collision's pulse-level channel, on a "
+            "device with a flux-tunable transmon and a storage resonator) (default: device)",
+            "choices": NOISES,
+        },
+    )
+    imperfections: str | None = field(
+        default=None,
+        metadata={
+            "help": "pulse-level imperfections of the collisions, with --noise pulse or on a device with a storage "
+            "resonator (native run): all, none (the ideal pulse limit) or a comma-separated list, as for 'qbhw pulse "
+            "micromaser' (default: all)"
+        },
+    )
+
+    def __post_init__(self) -> None:
+        if self.noise is not None and self.noise not in NOISES:
+            raise ParameterError("noise", "one of " + ", ".join(repr(n) for n in NOISES), self.noise)
+        if self.imperfections is not None:
+            from qbhw.pulse import parse_imperfections
+
+            parse_imperfections(self.imperfections)  # ParameterError("imperfections", ...) for a bad text
 
 
 def _given(options: Any) -> dict[str, Any]:
@@ -340,8 +379,10 @@ def _collective_circuit(
     return collective_circuit(params, time=time.time, **_given(options))
 
 
-def _micromaser_circuit(params: micromaser.MicromaserParams, time: None, options: None, /) -> MappedCircuit:
-    return micromaser_circuit(params)
+def _micromaser_circuit(
+    params: micromaser.MicromaserParams, time: None, options: MicromaserOptions | None, /
+) -> MappedCircuit:
+    return micromaser_circuit(params)  # the noise option does not change the circuit
 
 
 # -------------------------------------------------------------------------------------------- engine cycle
@@ -585,7 +626,7 @@ MODELS: Mapping[str, ModelSpec] = types.MappingProxyType(
             help="a cavity charged by a stream of atoms through Jaynes-Cummings collisions (docs/physics.md section 4)",
             params=micromaser.MicromaserParams,
             time=None,
-            options=None,
+            options=MicromaserOptions,
             ideal=_micromaser_ideal,
             circuit=_micromaser_circuit,
             sweep_field="collisions",

@@ -30,6 +30,7 @@ from qbhw.experiments.pipeline import (
     Progress,
     check_sizes,
 )
+from qbhw.experiments.pulse_noise import check_pulse_noise, uses_pulse_noise
 from qbhw.experiments.records import PointRecord
 from qbhw.experiments.sweep import MAX_POINTS, PointStore, run_points
 from qbhw.hardware import DeviceCalibration
@@ -128,6 +129,15 @@ def check_job(experiments: Sequence[Experiment], workers: int = 1) -> None:
     for exp in experiments:
         # the native cavity-QED micromaser has a displacement grid, not Pauli settings (qbhw.experiments.native)
         settings = check_native_sizes(exp) if uses_native(exp) else check_sizes(exp)[1]
+        if uses_pulse_noise(exp):  # the device and run must host pulse-informed collisions (--noise pulse)
+            check_pulse_noise(exp)
+        elif not uses_native(exp) and getattr(exp.options, "imperfections", None) is not None:
+            raise ParameterError(
+                "imperfections",
+                "omitted unless --noise pulse or on a device with a storage resonator (the native run): the "
+                "device's gate noise has no pulse-level imperfections",
+                exp.options.imperfections,
+            )
         if exp.shots == 0:
             continue
         circuits = 2 if exp.spec.runs_cycle(exp.time) else 1  # a limit cycle measures two circuits

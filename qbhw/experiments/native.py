@@ -57,8 +57,9 @@ NATIVE_DESCRIPTION = (
 
 
 def uses_native(exp: Experiment) -> bool:
-    """Whether ``exp`` runs natively: the micromaser on a device whose calibration lists a storage resonator."""
-    if exp.model != "micromaser":
+    """Whether ``exp`` runs natively: the micromaser on a device whose calibration lists a storage resonator, unless
+    it asks for the encoded circuit with pulse-informed collisions (``--noise pulse``, ``experiments.pulse_noise``)."""
+    if exp.model != "micromaser" or getattr(exp.options, "noise", None) == "pulse":
         return False
     return any(getattr(r, "role", None) == "storage" for r in (getattr(exp.device, "resonators", ()) or ()))
 
@@ -153,7 +154,8 @@ def run_native(exp: Experiment, progress: Progress | None = None) -> PointRecord
         )
     )
     done("map", f"native: {cqed.name}, no circuit")
-    result = pulse.run_micromaser(exp.params, cqed)
+    imperfections = getattr(exp.options, "imperfections", None)  # --imperfections (qbhw.experiments.MicromaserOptions)
+    result = pulse.run_micromaser(exp.params, cqed, imperfections="all" if imperfections is None else imperfections)
     rho = np.asarray(result.pulse_state)
     ideal_state = np.asarray(result.ideal_state)
     d = rho.shape[0]

@@ -381,6 +381,16 @@ def prepare_bundle(
         raise MissingDependencyError(
             "checking dynamical decoupling and twirling needs qiskit-ibm-runtime: pip install 'qbhw[ibm]'"
         )
+    if getattr(options, "noise", None) == "pulse":
+        raise ParameterError(
+            "noise", "'device' for a hardware bundle (the backend's own noise is what it measures)", "pulse"
+        )
+    if getattr(options, "imperfections", None) is not None:
+        raise ParameterError(
+            "imperfections",
+            "omitted for a hardware bundle (the backend's own noise is what it measures)",
+            options.imperfections,
+        )
     bd = resolve_bundle_device(device, service=service)
     cal = bd.calibration
     exp = Experiment(

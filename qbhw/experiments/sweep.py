@@ -31,6 +31,7 @@ from qbhw._threads import limit_threads
 from qbhw.errors import ParameterError, QbhwError
 from qbhw.experiments.native import run_native, uses_native
 from qbhw.experiments.pipeline import Experiment, Progress, run_experiment
+from qbhw.experiments.pulse_noise import run_pulse_noise, uses_pulse_noise
 from qbhw.experiments.records import PointRecord
 from qbhw.hardware import calibration_hash
 
@@ -76,6 +77,8 @@ def run_point(experiment: Experiment, progress: Progress | None = None) -> Point
     with limit_threads():
         if uses_native(experiment):  # the micromaser on a device with a storage resonator: no circuit
             return run_native(experiment, progress)
+        if uses_pulse_noise(experiment):  # the encoded micromaser with pulse-level collision channels
+            return run_pulse_noise(experiment, progress)
         return run_experiment(experiment, progress=progress).record()
 
 
