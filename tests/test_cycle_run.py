@@ -451,7 +451,7 @@ def test_micromaser_cavity_loss_run_uses_the_model_loss(capsys, nth: float) -> N
     """``--cavity-loss 0.01 --collisions 10 --cutoff 8`` (at the demo's g_tau = pi/sqrt(8), whose trapping keeps the
     cavity within 8 levels): the ideal column is the lossy micromaser of QuTiP primitives (40 Fock levels, restricted
     to the register); the circuit's distance to it is reported and within its engineered loss's bound; the measured
-    intervals of the linear figures contain the noisy prediction (fixed seed)."""
+    estimates of energy and purity lie within 3.5 standard deviations of the noisy prediction (fixed seed)."""
     argv = ["run", "micromaser", *DEMO, "--cavity-loss", "0.01", "--thermal-photons", str(nth), "--json", "--quiet"]
     status, out, err = _run(capsys, argv)
     assert status == 0 and err == ""
@@ -465,9 +465,12 @@ def test_micromaser_cavity_loss_run_uses_the_model_loss(capsys, nth: float) -> N
     assert dist <= details["loss_error_bound_total"] + details["max_population_above_register"] + 1e-12
     # energies differ by at most 2 D ||H|| (H = diag(0..7))
     assert abs(d["circuit"]["energy"] - d["ideal"]["energy"]) <= 2 * dist * 7 + 1e-12
+    # the two parametrisations share the sampling seed and nearly the same state, so their draws are correlated:
+    # one fixed-seed draw, checked within 3.5 of its standard deviations (a 5e-4 chance of a false alarm), not
+    # against a 95 % interval (a 5 % chance per figure)
     for key in ("energy", "purity"):
-        lo, hi = d["measured"][f"{key}_ci"]
-        assert lo <= d["noisy"][key] <= hi, key
+        m = d["measured"]
+        assert abs(m[key] - d["noisy"][key]) <= 3.5 * m[f"{key}_std"], (key, m[key], d["noisy"][key], m[f"{key}_std"])
     from qbhw import report
 
     note = report.circuit_note(PointRecord.from_dict(d))  # the table's footer
