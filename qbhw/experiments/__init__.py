@@ -43,6 +43,15 @@ from qbhw.experiments.compile import (
     compile_for_device,
     measurement_circuits,
 )
+from qbhw.experiments.cycle import (
+    CycleRun,
+    StageResult,
+    cycle_estimates,
+    cycle_figures,
+    fieller_interval,
+    measured_cycle,
+    run_cycle,
+)
 from qbhw.experiments.job import (
     MAX_JOB_BOOTSTRAP_SETTINGS,
     MAX_JOB_SHOTS,
@@ -62,26 +71,19 @@ from qbhw.experiments.pipeline import (
     MAX_SHOTS_PER_SETTING,
     SHOTS_PER_SETTING,
     TRANSPILE_CHECK_TOL,
-    CycleRun,
     Experiment,
     ExperimentResult,
     Measurement,
     Prediction,
-    StageResult,
     check_sizes,
     compile_verified,
-    cycle_estimates,
-    cycle_figures,
     estimate,
-    fieller_interval,
     figures,
     make_record,
     map_circuit,
     measure,
-    measured_cycle,
     measurement_plan,
     predict,
-    run_cycle,
     run_experiment,
 )
 from qbhw.experiments.prepare import (
