@@ -76,6 +76,19 @@ def finish(
     return Interval(float(v), (float(lo), float(hi)), float(std), float(bias), estimate)
 
 
+def linear_interval(value: float, std: float, z: float, physical: tuple[float, float], estimate: str) -> Interval:
+    """The interval of a linear estimate with standard deviation ``std``: value -/+ z std (``finish``), no bias."""
+    return finish(value, value - z * std, value + z * std, physical, std, 0.0, estimate)
+
+
+def capped_upper(plug_in: float, sd_plug: float, energy: float, sd_energy: float, floor: float, z: dict) -> float:
+    """Upper end of ergotropy: min(plug-in + z_half sd, energy + z_quarter sd_energy - floor), ``floor`` the least
+    passive energy a state of the purity's upper end can have (``min_linear_on_purity_ball``): each bound at half
+    the end's miss level, the cap's half split between its energy and purity bounds (docs/tomography_intervals.md)."""
+    cap = energy + z["quarter"] * sd_energy - floor
+    return min(plug_in + z["half"] * sd_plug, cap)
+
+
 def no_interval(value: float, estimate: str) -> Interval:
     return Interval(float(value), (math.nan, math.nan), math.nan, math.nan, estimate)
 

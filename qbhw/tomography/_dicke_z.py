@@ -20,10 +20,12 @@ from qbhw.errors import ParameterError
 from qbhw.tomography._bootstrap import (
     RESAMPLING,
     Interval,
+    capped_upper,
     check_common,
     check_shots,
     finish,
     levels,
+    linear_interval,
     linear_statistic,
     no_interval,
     purity_error,
@@ -184,15 +186,7 @@ def estimate_dicke(
     gw_a, gc_a = ladder.gains(t_inv @ (half_a[0] / max(int(half_a.sum()), 1)))
 
     figures = {}
-    figures["energy"] = finish(
-        energy,
-        energy - z["end"] * sd_energy,
-        energy + z["end"] * sd_energy,
-        (0.0, width),
-        sd_energy,
-        0.0,
-        ESTIMATES["energy"],
-    )
+    figures["energy"] = linear_interval(energy, sd_energy, z["end"], (0.0, width), ESTIMATES["energy"])
     figures["purity"] = finish(
         purity_hat,
         *perr.bounds(z["end"]),
@@ -204,8 +198,8 @@ def estimate_dicke(
 
     _, sd_gw = stat(g_w)
     purity_up = perr.bounds(z["quarter"])[1]
-    cap_w = energy + z["quarter"] * sd_energy - float(min_linear_on_purity_ball(ladder.levels, ladder.mults, purity_up))
-    upper = min(w_plug + z["half"] * sd_gw, cap_w)
+    floor = float(min_linear_on_purity_ball(ladder.levels, ladder.mults, purity_up))
+    upper = capped_upper(w_plug, sd_gw, energy, sd_energy, floor, z)
     work, sd_work = stat(gw_a, half_b)
     lower = work - z["end"] * sd_work
     w_reps = np.minimum(

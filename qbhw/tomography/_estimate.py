@@ -24,10 +24,12 @@ from qbhw.physics.distance import fidelity as uhlmann_fidelity
 from qbhw.tomography._bootstrap import (
     RESAMPLING,
     Interval,
+    capped_upper,
     check_common,
     check_shots,
     finish,
     levels,
+    linear_interval,
     linear_statistic,
     no_interval,
     purity_error,
@@ -448,15 +450,7 @@ def estimate_battery(
     lin_b_a = pb.battery_density(c_a)
 
     stored = energy_abs - e0
-    figures["energy"] = finish(
-        stored,
-        stored - z["end"] * sd_energy,
-        stored + z["end"] * sd_energy,
-        (0.0, width),
-        sd_energy,
-        0.0,
-        ESTIMATES["energy"],
-    )
+    figures["energy"] = linear_interval(stored, sd_energy, z["end"], (0.0, width), ESTIMATES["energy"])
     figures["purity"] = finish(
         purity_hat,
         *perr.bounds(z["end"]),
@@ -470,8 +464,9 @@ def estimate_battery(
     # between its energy and purity bounds
     _, sd_gw = pb.statistic(pb.battery_g(g_w))
     purity_up = perr.bounds(z["quarter"])[1]
-    cap = energy_abs + z["quarter"] * sd_energy - float(min_linear_on_purity_ball(*pb.levels, purity_up))
-    upper = min(w_plug + z["half"] * sd_gw, cap)
+    upper = capped_upper(
+        w_plug, sd_gw, energy_abs, sd_energy, float(min_linear_on_purity_ball(*pb.levels, purity_up)), z
+    )
     _, g_wa = ergotropy_functional(lin_b_a, pb.energies, pb.basis)
     work, sd_work = pb.statistic(pb.battery_g(g_wa), half_b)
     lower = work - z["end"] * sd_work
@@ -508,15 +503,7 @@ def estimate_battery(
     )
 
     if rank == 1:
-        figures["fidelity"] = finish(
-            f_point,
-            f_point - z["end"] * sd_f,
-            f_point + z["end"] * sd_f,
-            (0.0, 1.0),
-            sd_f,
-            0.0,
-            ESTIMATES["fidelity_pure"],
-        )
+        figures["fidelity"] = linear_interval(f_point, sd_f, z["end"], (0.0, 1.0), ESTIMATES["fidelity_pure"])
     elif rank > 1:
         # lower: plug-in minus z sigma of its optimal functional (none when the compression is not positive
         # definite); upper: the functional fitted on half A, estimated on half B

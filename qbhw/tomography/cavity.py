@@ -41,12 +41,15 @@ from qbhw import _validate
 from qbhw._arrays import readonly
 from qbhw.errors import CalibrationError, ParameterError
 from qbhw.hardware import units
+from qbhw.physics.distance import fidelity as uhlmann_fidelity
 from qbhw.tomography._bootstrap import (
     Interval,
     PurityError,
+    capped_upper,
     check_common,
     finish,
     levels,
+    linear_interval,
     linear_statistic,
     no_interval,
     purity_error,
@@ -650,13 +653,6 @@ def _check_target(target: np.ndarray | None, d: int) -> np.ndarray | None:
     return cavity_state(t)
 
 
-def _uhlmann(a: np.ndarray, b: np.ndarray) -> float:
-    w, v = np.linalg.eigh(a)
-    sa = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.conj().T
-    lam = np.linalg.eigvalsh(sa @ b @ sa)
-    return float(np.sum(np.sqrt(np.clip(lam, 0.0, None))) ** 2)
-
-
 def estimate_cavity(
     data: CavityData,
     *,
@@ -729,7 +725,7 @@ def estimate_cavity(
 
     if data.kind == "number":
         e_iv = (
-            finish(energy_v, energy_v - z["end"] * sd_e, energy_v + z["end"] * sd_e, (0.0, width), sd_e, 0.0, "linear")
+            linear_interval(energy_v, sd_e, z["end"], (0.0, width), "linear")
             if two_shots
             else no_interval(energy_v, "linear")
         )
@@ -769,7 +765,7 @@ def estimate_cavity(
         keep = wt > 1e-10
         vecs, vals = vt[:, keep], wt[keep]
         rank = int(keep.sum())
-        mle_figs["fidelity"] = _uhlmann(mle_state, tgt)
+        mle_figs["fidelity"] = uhlmann_fidelity(mle_state, tgt)
     if not two_shots:
         f_iv = None
         if rank:
@@ -810,14 +806,13 @@ def estimate_cavity(
     # covariance are estimated from at most _PURITY_REPLICATES replicates (relative error ~ 1/sqrt(1000) on tr S^2)
     devs = scale * (reps_x[:_PURITY_REPLICATES] - x)
     perr: PurityError = purity_error(purity_hat, delta_var, scale * x, devs, float(d))
-    e_iv = finish(energy_v, energy_v - z["end"] * sd_e, energy_v + z["end"] * sd_e, (0.0, width), sd_e, 0.0, "linear")
+    e_iv = linear_interval(energy_v, sd_e, z["end"], (0.0, width), "linear")
     p_iv = finish(purity_hat, *perr.bounds(z["end"]), (1.0 / d, 1.0), perr.std, 0.0, "unbiased")
 
     # ergotropy (as estimate_battery)
     _, sd_gw = stat(g_w)
     purity_up = perr.bounds(z["quarter"])[1]
-    cap = energy_v + z["quarter"] * sd_e - float(min_linear_on_purity_ball(*lev, purity_up))
-    upper = min(w_plug + z["half"] * sd_gw, cap)
+    upper = capped_upper(w_plug, sd_gw, energy_v, sd_e, float(min_linear_on_purity_ball(*lev, purity_up)), z)
     half_a, half_b = split_halves(split_rng, counts)
     lin_a = model.density(model.estimate(half_a))
     _, g_wa = ergotropy_functional(lin_a, energies, np.eye(d))
@@ -837,7 +832,7 @@ def estimate_cavity(
         assert vecs is not None
         psi = vecs[:, 0]
         f_v, sd_f = stat(np.outer(psi, psi.conj()))
-        f_iv = finish(f_v, f_v - z["end"] * sd_f, f_v + z["end"] * sd_f, (0.0, 1.0), sd_f, 0.0, "linear")
+        f_iv = linear_interval(f_v, sd_f, z["end"], (0.0, 1.0), "linear")
     elif rank > 1:
         assert vecs is not None and vals is not None
         # lower end: the better of the plug-in's Alberti certificate and the linear bound F >= Tr[rho sigma]
