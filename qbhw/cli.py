@@ -60,6 +60,11 @@ class Outcome:
     text: str | None = None
 
 
+def _add_json(sub: _Parser) -> None:
+    """The ``--json`` flag every command has (docs/design.md section 3: one JSON object on stdout)."""
+    sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
 def _finish(sub: _Parser, run: Callable[[argparse.Namespace], Outcome]) -> None:
     """Register ``run`` and the flags an error may name (call after the last ``add_argument``)."""
     defaults = {a.dest: a.default for a in sub._actions if a.option_strings}
@@ -293,7 +298,7 @@ def _add_run_flags(sub: _Parser) -> None:
         "--cycle-time; work, power, heat and efficiency need --cycle-time)",
     )
     sub.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _add_json(sub)
 
 
 # ------------------------------------------------------------------------------------------------- devices
@@ -583,7 +588,7 @@ def _add_pulse_flags(sub: _Parser, *, levels_help: str, preparation: bool = True
     sub.add_argument("--out", help="folder for result.json and the plot; locked while the run writes it")
     sub.add_argument("--force", action="store_true", help="replace an existing result in --out")
     sub.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _add_json(sub)
 
 
 def _add_pulse_commands(commands: Any) -> None:
@@ -889,7 +894,7 @@ def _add_pulse_collective(subparsers: Any) -> None:
     sub.add_argument("--out", help="folder for result.json and, for a sweep, kappa_sweep.png")
     sub.add_argument("--force", action="store_true", help="replace an existing result in --out")
     sub.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _add_json(sub)
     _finish(sub, _run_pulse_collective)
 
 
@@ -1055,7 +1060,7 @@ def _add_bundle_commands(commands: Any) -> None:
             action="store_true",
             help="Pauli twirling of two-qubit gates by the runtime's sampler (default off; shots a multiple of 32)",
         )
-        sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+        _add_json(sub)
         _finish(sub, _run_prepare)
 
     submit = commands.add_parser(
@@ -1076,7 +1081,7 @@ def _add_bundle_commands(commands: Any) -> None:
         action="store_true",
         help="run on a backend other than the bundle's device (recorded; the predictions stay the device's)",
     )
-    submit.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _add_json(submit)
     _finish(submit, _run_submit)
 
     collect = commands.add_parser(
@@ -1087,7 +1092,7 @@ def _add_bundle_commands(commands: Any) -> None:
     )
     collect.add_argument("bundle", help="the bundle directory")
     collect.add_argument("--counts", help="a qbhw-counts/1 JSON file with the counts of every circuit (any provider)")
-    collect.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _add_json(collect)
     _finish(collect, _run_collect)
 
     analyze = commands.add_parser(
@@ -1100,7 +1105,7 @@ def _add_bundle_commands(commands: Any) -> None:
     analyze.add_argument("bundle", help="the collected bundle directory")
     analyze.add_argument("--out", help="folder for result.json, counts.json and ergotropy.png")
     analyze.add_argument("--force", action="store_true", help="replace an existing result in --out")
-    analyze.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _add_json(analyze)
     _finish(analyze, _run_analyze)
 
 
@@ -1121,7 +1126,7 @@ def build_parser() -> argparse.ArgumentParser:
     for spec in MODELS.values():
         sub = models.add_parser(spec.name, help=spec.help, description=spec.help)
         _add_model_flags(sub, spec.fields(run=False))
-        sub.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+        _add_json(sub)
         _finish(sub, _run_ideal)
 
     run = commands.add_parser(
@@ -1147,7 +1152,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="List the device calibration snapshots: the built-in ones and those in the user calibrations "
         "folder ($QBHW_CALIBRATIONS, else ~/.local/share/qbhw/calibrations).",
     )
-    devices.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _add_json(devices)
     device_commands = devices.add_subparsers(dest="devices_command", metavar="SUBCOMMAND", parser_class=_Parser)
     imp = device_commands.add_parser(
         "import", help="snapshot a qiskit-ibm-runtime fake backend into the user calibrations folder (ibm extra)"
@@ -1155,7 +1160,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("name", help="fake backend, e.g. FakeTorino, fake_torino or torino")
     imp.add_argument("--out", help="where to write the JSON (default: <user calibrations folder>/<name>.json)")
     imp.add_argument("--force", action="store_true", help="replace an existing file")
-    imp.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _add_json(imp)
     _finish(imp, _run_devices_import)
     _finish(devices, _run_devices)  # after its subparser: the subcommand's defaults win when it is given
     return parser
