@@ -69,8 +69,11 @@ MAX_NATIVE_CUTOFF = 16
 
 
 def grid_size(cutoff: int) -> int:
-    """Displacements of ``qbhw.tomography.displacement_grid(cutoff)``: 1 + D (2D - 1)."""
-    return 1 + cutoff * (2 * cutoff - 1)
+    """Displacements of ``qbhw.tomography.displacement_grid(cutoff)`` (1 + D (2D - 1)), from the grid itself so
+    that the size check follows the grid's rule."""
+    from qbhw import tomography
+
+    return len(tomography.displacement_grid(cutoff))
 
 
 def check_native_sizes(exp: Experiment) -> int:
