@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from runtime_fakes import FakeJob, FakeService
 
 from qbhw.cli import main
 from qbhw.errors import QbhwError
@@ -512,28 +513,6 @@ def test_collected_counts_equal_the_stored_local_results(tmp_path):
     assert (bundle / COUNTS_FILE).read_bytes() == (EXAMPLE / COUNTS_FILE).read_bytes()
 
 
-class _Job:
-    def __init__(self, status, result=None, error=""):
-        self._status, self._result, self._error = status, result, error
-
-    def status(self):
-        return self._status
-
-    def result(self):
-        return self._result
-
-    def error_message(self):
-        return self._error
-
-
-class _Service:
-    def __init__(self, jobs):
-        self._jobs = jobs
-
-    def job(self, job_id):
-        return self._jobs[job_id]
-
-
 def _remote_bundle(tmp_path):
     """A copy of the example as if submitted to ibm_torino: one remote job per circuit, no stored results."""
     import dataclasses
@@ -563,17 +542,17 @@ def _result(num_pubs, shots=2048):
 @pytest.mark.parametrize(
     ("job", "message"),
     [
-        (_Job("ERROR", error="Error code 3211; Job not valid"), "job job-0 on ibm_torino failed: Error code 3211"),
-        (_Job("CANCELLED"), "job job-0 on ibm_torino was cancelled"),
-        (_Job("RUNNING"), "job job-0 on ibm_torino is RUNNING; collect again when it has finished"),
-        (_Job("DONE", _result(2)), "job job-0 on ibm_torino returned a partial result: 2 of 1 circuits"),
-        (_Job("DONE", _result(1, shots=100)), "register 'tomo' has 100 shots of 2 bits"),
+        (FakeJob("ERROR", error="Error code 3211; Job not valid"), "job job-0 on ibm_torino failed: Error code 3211"),
+        (FakeJob("CANCELLED"), "job job-0 on ibm_torino was cancelled"),
+        (FakeJob("RUNNING"), "job job-0 on ibm_torino is RUNNING; collect again when it has finished"),
+        (FakeJob("DONE", _result(2)), "job job-0 on ibm_torino returned a partial result: 2 of 1 circuits"),
+        (FakeJob("DONE", _result(1, shots=100)), "register 'tomo' has 100 shots of 2 bits"),
     ],
 )
 def test_failed_cancelled_unfinished_and_partial_jobs_are_one_line_and_nothing_is_written(tmp_path, job, message):
     bundle, remote = _remote_bundle(tmp_path)
     before = digests(bundle)
-    service = _Service({j.job_id: job for j in remote.jobs})
+    service = FakeService({j.job_id: job for j in remote.jobs})
     with pytest.raises(QbhwError, match=message) as info:
         collect_bundle(bundle, service=service)
     assert "\n" not in str(info.value)

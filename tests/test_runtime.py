@@ -17,6 +17,7 @@ import sys
 import textwrap
 
 import pytest
+from runtime_fakes import FakeJob, FakeService
 
 from qbhw.errors import MissingDependencyError, ParameterError, QbhwError
 from qbhw.experiments._runtime import (
@@ -556,30 +557,6 @@ def test_malformed_jobs_file_is_one_line_naming_it(tmp_path, change, message):
 # ------------------------------------------------------------------------------------------------ remote retrieval
 
 
-class _Job:
-    def __init__(self, status, result=None, error=""):
-        self._status, self._result, self._error = status, result, error
-
-    def status(self):
-        return self._status
-
-    def result(self):
-        return self._result
-
-    def error_message(self):
-        return self._error
-
-
-class _Service:
-    def __init__(self, jobs):
-        self.jobs = jobs
-
-    def job(self, job_id):
-        if job_id not in self.jobs:
-            raise RuntimeError(f"Job not found: {job_id}")
-        return self.jobs[job_id]
-
-
 def _primitive_result(registers, num_pubs=1):
     from qiskit.primitives import PrimitiveResult
     from qiskit.primitives.containers import BitArray, DataBin, SamplerPubResult
@@ -595,7 +572,7 @@ def _remote():
 
 def test_remote_results_become_counts_with_memory():
     result = _primitive_result({"anc": (1, ["1", "0", "1", "1"]), "tomo": (2, ["01", "01", "11", "00"])})
-    counts = retrieve(_remote(), service=_Service({"job-1": _Job("DONE", result)}))
+    counts = retrieve(_remote(), service=FakeService({"job-1": FakeJob("DONE", result)}))
     assert counts["c0"].registers["tomo"].counts == {"00": 1, "01": 2, "11": 1}
     assert counts["c0"].registers["anc"].memory == ("1", "0", "1", "1")
 
@@ -604,20 +581,20 @@ def test_remote_results_become_counts_with_memory():
     ("job", "message"),
     [
         (
-            _Job("ERROR", error="Error code 3211; Job not valid\nmore"),
+            FakeJob("ERROR", error="Error code 3211; Job not valid\nmore"),
             "job job-1 on ibm_torino failed: Error code 3211",
         ),
-        (_Job("CANCELLED"), "job job-1 on ibm_torino was cancelled"),
-        (_Job("QUEUED"), "job job-1 on ibm_torino is QUEUED; collect again when it has finished"),
+        (FakeJob("CANCELLED"), "job job-1 on ibm_torino was cancelled"),
+        (FakeJob("QUEUED"), "job job-1 on ibm_torino is QUEUED; collect again when it has finished"),
         (
-            _Job("DONE", None),
+            FakeJob("DONE", None),
             "job job-1 on ibm_torino returned no primitive result",
         ),
     ],
 )
 def test_failed_cancelled_and_pending_jobs_are_one_line(job, message):
     with pytest.raises(QbhwError, match=message) as info:
-        retrieve(_remote(), service=_Service({"job-1": job}))
+        retrieve(_remote(), service=FakeService({"job-1": job}))
     assert "\n" not in str(info.value)
 
 
@@ -633,12 +610,12 @@ def test_failed_cancelled_and_pending_jobs_are_one_line(job, message):
 def test_partial_results_are_refused(registers, num_pubs, message):
     result = _primitive_result(registers, num_pubs)
     with pytest.raises(QbhwError, match=message):
-        retrieve(_remote(), service=_Service({"job-1": _Job("DONE", result)}))
+        retrieve(_remote(), service=FakeService({"job-1": FakeJob("DONE", result)}))
 
 
 def test_unknown_job_id_is_one_line():
     with pytest.raises(QbhwError, match="job job-1 on ibm_torino could not be retrieved: RuntimeError: Job not found"):
-        retrieve(_remote(), service=_Service({}))
+        retrieve(_remote(), service=FakeService({}))
 
 
 # ------------------------------------------------------------------------------------------------ credentials
