@@ -147,7 +147,9 @@ class Simulator:
         simulator order, whose register part is ``rho``) or else in ``rho`` (x) |0..0> on the others (Aer
         ``set_density_matrix``); each setting's basis change, in the device's basis gates, and measurement follow
         with the device's gate and readout noise. The same distribution as running the measurement circuits after
-        the circuit that made the state, at the cost of one short simulation per setting."""
+        the circuit that made the state, at the cost of one short simulation per setting. ``qbhw run`` samples with
+        numpy instead (``pipeline.sample_from_state``, ~100x faster); this Aer path stays as an independent
+        reference in tests/test_experiments.py."""
         from qiskit import QuantumCircuit
         from qiskit_aer.library import SetDensityMatrix
 
